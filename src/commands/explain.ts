@@ -1,0 +1,48 @@
+import { analyzeQuorum, placeMasters } from '../model/placement.js';
+import { formatProblem } from '../spec/format.js';
+import { type ClusterSpec, loadClusterFile } from '../spec/index.js';
+import { type CommandOutput, output } from './output.js';
+
+/** The HA picture of one cluster: who runs where, and what each zone's loss leaves. */
+export function explain(file: string): CommandOutput {
+  const { spec, problems } = loadClusterFile(file);
+  const warnings = problems.map((p) => `${formatProblem(p)}\n`).join('');
+  if (!spec) return output('', warnings, 1);
+  return output(explainSpec(spec), warnings, 0);
+}
+
+export function explainSpec(spec: ClusterSpec): string {
+  const masters = placeMasters(spec.masterZones, spec.masterCount);
+  const q = analyzeQuorum(masters, spec.zones);
+  const rows = [
+    ['ZONE', 'MASTERS', 'ETCD MEMBERS', 'IF THIS ZONE IS LOST'],
+    ...q.zones.map((z) => [
+      z.zone,
+      String(z.members.length),
+      z.members.join(', ') || '-',
+      `${z.remaining} of ${q.members} members remain, quorum ${q.quorum}: ${z.quorumKept ? 'kept' : 'LOST'}`,
+    ]),
+  ];
+  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
+  const table = rows.map((r) => r.map((cell, i) => (i === r.length - 1 ? cell : cell.padEnd(widths[i]!))).join('   ')).join('\n');
+  const zonesWithMasters = new Set(masters.map((m) => m.zone)).size;
+  const lines = [
+    `Cluster ${spec.name} in ${spec.region}, ${spec.topology} topology, networking ${spec.networking}`,
+    `${q.members} master(s), each an etcd member; quorum is ${q.quorum} of ${q.members}, so ${q.faultTolerance} member(s) can fail.`,
+    '',
+    table,
+    '',
+    `Survives the loss of any one AZ: ${q.survivesAnyZoneLoss ? 'yes' : 'no'}`,
+  ];
+  if (!q.survivesAnyZoneLoss) {
+    lines.push(
+      q.members === 1
+        ? 'A single master: while it is down the Kubernetes API is unavailable.'
+        : 'Masters of one AZ are lost together. Upgrades and single-master failures stay graceful, but an outage of the zone(s) marked LOST stops the API until it returns.',
+    );
+  }
+  lines.push(
+    `Note: spanning ${spec.zones.length} zone(s) (masters in ${zonesWithMasters}) costs more than one or two: EC2 for each master, and cross-AZ traffic is billed. Workers in two zones keep AZ fault tolerance for workloads that do not rely on quorum.`,
+  );
+  return `${lines.join('\n')}\n`;
+}

@@ -1,0 +1,106 @@
+import { defaultSubnetCidrs } from '../model/subnets.js';
+import type { ClusterSpec, EtcdSpec, RawCluster } from './types.js';
+
+/** Defaults as kops applies them; named so that the schema, README and code agree. */
+export const DEFAULTS = {
+  nodeCount: 2,
+  topology: 'public',
+  networking: 'kubenet',
+  networkCIDR: '172.20.0.0/16',
+  masterSize: 't3.medium',
+  nodeSize: 't3.medium',
+  kubernetesVersion: '1.31.4',
+  image: '/aws/service/canonical/ubuntu/server/24.04/stable/current/amd64/hvm/ebs-gp3/ami-id',
+  etcdVolumeSize: 20,
+  etcdVolumeType: 'gp3',
+  /** gp3's free baseline: asking for less saves nothing. */
+  gp3Iops: 3000,
+  gp3Throughput: 125,
+  apiAllowedCIDRs: ['0.0.0.0/0'],
+} as const;
+
+export const GOSSIP_SUFFIX = '.k8s.local';
+
+/** `us-west-2a` -> `us-west-2`; undefined when the name is not `<region><letter>`. */
+export function regionOfZone(zone: string): string | undefined {
+  return /^([a-z]{2}(?:-[a-z]+)+-\d+)[a-z]$/.exec(zone)?.[1];
+}
+
+/** kops: one master in the first zone by default; all zones when only a count above one is given. */
+export function resolveMasters(spec: RawCluster['spec']): { masterZones: string[]; masterCount: number } {
+  const masterCount = spec.masterCount ?? spec.masterZones?.length ?? 1;
+  const masterZones = spec.masterZones ?? (masterCount > 1 ? [...spec.zones] : spec.zones.slice(0, 1));
+  return { masterZones, masterCount };
+}
+
+export function isGossip(name: string): boolean {
+  return name.endsWith(GOSSIP_SUFFIX);
+}
+
+/** The parent domain: the hosted zone looked up when the YAML names none. */
+export function parentDomain(name: string): string {
+  return name.slice(name.indexOf('.') + 1);
+}
+
+/** Builds the ClusterSpec; only called once the schema and the semantic rules found no error. */
+export function applyDefaults(raw: RawCluster, source: string): ClusterSpec {
+  const s = raw.spec;
+  const { masterZones, masterCount } = resolveMasters(s);
+  const networkCIDR = s.networkCIDR ?? DEFAULTS.networkCIDR;
+  const defaults = defaultSubnetCidrs(networkCIDR, s.zones) ?? [];
+  const subnets = s.zones.map((zone, i) => {
+    const explicit = s.subnets?.find((x) => x.zone === zone);
+    const d = defaults[i];
+    return {
+      zone,
+      cidr: explicit?.cidr ?? d!.cidr,
+      utilityCidr: explicit ? (explicit.utilityCidr ?? '') : d!.utilityCidr,
+    };
+  });
+  const name = raw.metadata.name;
+  const image = s.image ?? DEFAULTS.image;
+  return {
+    source,
+    name,
+    region: s.region ?? regionOfZone(s.zones[0]!)!,
+    zones: s.zones,
+    masterZones,
+    masterCount,
+    nodeCount: s.nodeCount ?? DEFAULTS.nodeCount,
+    topology: s.topology ?? DEFAULTS.topology,
+    networking: s.networking ?? DEFAULTS.networking,
+    networkCIDR,
+    subnets,
+    masterSize: s.masterSize ?? DEFAULTS.masterSize,
+    nodeSize: s.nodeSize ?? DEFAULTS.nodeSize,
+    kubernetesVersion: (s.kubernetesVersion ?? DEFAULTS.kubernetesVersion).replace(/^v/, ''),
+    image: image.startsWith('ami-') ? { kind: 'ami', id: image } : { kind: 'ssm', parameter: image },
+    etcd: etcdDefaults(s.etcd ?? {}),
+    api: {
+      loadBalancerType: s.api?.loadBalancerType ?? 'public',
+      allowedCIDRs: s.api?.allowedCIDRs ?? [...DEFAULTS.apiAllowedCIDRs],
+    },
+    dns: isGossip(name)
+      ? undefined
+      : s.dns?.zoneId
+        ? { zoneId: s.dns.zoneId }
+        : { zoneName: s.dns?.zoneName ?? parentDomain(name) },
+    sshAccess: s.sshAccess ?? [],
+    sshKeyName: s.sshKeyName,
+    bastion: s.bastion ?? false,
+    tags: s.tags ?? {},
+  };
+}
+
+function etcdDefaults(e: NonNullable<RawCluster['spec']['etcd']>): EtcdSpec {
+  const volumeType = e.volumeType ?? DEFAULTS.etcdVolumeType;
+  const gp3 = volumeType === 'gp3';
+  return {
+    volumeSize: e.volumeSize ?? DEFAULTS.etcdVolumeSize,
+    volumeType,
+    volumeIops: e.volumeIops ?? (gp3 ? DEFAULTS.gp3Iops : undefined),
+    volumeThroughput: e.volumeThroughput ?? (gp3 ? DEFAULTS.gp3Throughput : undefined),
+    kmsKeyId: e.kmsKeyId,
+    preventDestroy: e.preventDestroy ?? true,
+  };
+}

@@ -1,0 +1,195 @@
+import { type Cidr, formatCidr, overlaps, contains, parseCidr } from '../net/cidr.js';
+import { analyzeQuorum, placeMasters, quorumSize } from '../model/placement.js';
+import { defaultSubnetCidrs, MIN_SUBNET_PREFIX } from '../model/subnets.js';
+import { isGossip, regionOfZone, resolveMasters } from './defaults.js';
+import type { RawCluster, Severity, YamlPath } from './types.js';
+
+/** Records one finding; rules never stop at the first. */
+export type Report = (path: YamlPath, severity: Severity, rule: string, message: string, hint: string) => void;
+type Rule = (c: RawCluster, report: Report) => void;
+
+const SPEC = ['spec'] as const;
+const at = (...p: (string | number)[]): YamlPath => [...SPEC, ...p];
+
+const clusterName: Rule = (c, report) => {
+  const name = c.metadata.name;
+  const labels = name.split('.');
+  const ok = labels.length >= 2 && labels.every((l) => /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/.test(l));
+  if (!ok) {
+    report(['metadata', 'name'], 'error', 'cluster-name-invalid', `cluster name "${name}" is not a DNS name`, 'use lowercase letters, digits and hyphens in dot-separated labels, e.g. hacluster.example.com (or hacluster.k8s.local for a cluster without Route53)');
+  }
+};
+
+const zones: Rule = (c, report) => {
+  const seen = new Map<string, number>();
+  const regions = new Map<string, number>();
+  c.spec.zones.forEach((zone, i) => {
+    const region = regionOfZone(zone);
+    if (!region) {
+      report(at('zones', i), 'error', 'zone-name-invalid', `"${zone}" is not an Availability Zone name`, 'write <region><letter>, e.g. us-west-2a');
+      return;
+    }
+    if (seen.has(zone)) {
+      report(at('zones', i), 'error', 'zone-duplicate', `zone ${zone} is listed twice`, 'list each zone once');
+    }
+    seen.set(zone, i);
+    if (!regions.has(region)) regions.set(region, i);
+  });
+  const first = [...regions.keys()][0];
+  if (regions.size > 1) {
+    for (const [region, i] of [...regions].slice(1)) {
+      report(at('zones', i), 'error', 'zone-region-mismatch', `zone ${c.spec.zones[i]} is in ${region}, but ${c.spec.zones[0]} is in ${first}: a cluster lives in one region`, `use zones of one region only`);
+    }
+  }
+  if (c.spec.region && first && regions.size === 1 && c.spec.region !== first) {
+    report(at('region'), 'error', 'zone-region-mismatch', `region ${c.spec.region} does not hold the zones, which are in ${first}`, `set region: ${first}, or remove it (it is derived from the zones)`);
+  }
+};
+
+const masters: Rule = (c, report) => {
+  const s = c.spec;
+  const { masterZones, masterCount } = resolveMasters(s);
+  const seen = new Set<string>();
+  (s.masterZones ?? []).forEach((z, i) => {
+    if (!s.zones.includes(z)) {
+      report(at('masterZones', i), 'error', 'master-zone-unknown', `master zone ${z} is not among the zones (${s.zones.join(', ')})`, `add ${z} to spec.zones, or pick a master zone from them`);
+    }
+    if (seen.has(z)) report(at('masterZones', i), 'error', 'zone-duplicate', `master zone ${z} is listed twice`, 'list each zone once; use masterCount for several masters per zone');
+    seen.add(z);
+  });
+  const countPath = s.masterCount !== undefined ? at('masterCount') : s.masterZones ? at('masterZones') : at('zones');
+  if (masterCount < masterZones.length) {
+    report(countPath, 'error', 'master-count-below-zones', `masterCount ${masterCount} is below the ${masterZones.length} master zones: some zone would get no master`, `set masterCount to at least ${masterZones.length}, or list fewer masterZones`);
+  }
+  if (masterCount % 2 === 0) {
+    const q = quorumSize(masterCount);
+    report(countPath, 'error', 'etcd-even-members', `${masterCount} masters make ${masterCount} etcd members: quorum is ${q}, so the cluster tolerates ${masterCount - q} failure(s), no more than ${masterCount - 1} members would`, `use an odd number of masters (${masterCount - 1} or ${masterCount + 1}): etcd needs a majority, and an even member adds cost without adding fault tolerance`);
+  }
+  if (masterCount === 1) {
+    report(countPath, 'warning', 'single-master', 'one master is not highly available: while it is down the Kubernetes API is unavailable', 'for production, run 3 masters in 3 zones (masterZones with three zones)');
+  } else if (masterCount % 2 === 1 && masterCount >= masterZones.length) {
+    const analysis = analyzeQuorum(placeMasters(masterZones, masterCount), masterZones);
+    for (const z of analysis.zones.filter((l) => !l.quorumKept)) {
+      report(countPath, 'warning', 'az-loss-breaks-quorum', `zone ${z.zone} holds ${z.members.length} of ${analysis.members} etcd members (${z.members.join(', ')}): losing it leaves ${z.remaining}, below the quorum of ${analysis.quorum}, and the API stops`, 'spread the masters over at least 3 zones so that no zone holds a majority; with fewer zones, upgrades stay graceful but a zone outage means downtime');
+    }
+  }
+};
+
+const networking: Rule = (c, report) => {
+  const s = c.spec;
+  if (s.topology === 'private' && (s.networking ?? 'kubenet') === 'kubenet') {
+    report(s.networking ? at('networking') : at('topology'), 'error', 'private-kubenet', 'the kubenet networking provider does not support private topology', 'set networking to a CNI provider, e.g. calico or cilium');
+  }
+  if (s.bastion && s.topology !== 'private') {
+    report(at('bastion'), 'error', 'bastion-requires-private', 'a bastion needs private topology: in public topology the instances are reachable directly', 'set topology: private, or remove bastion');
+  }
+};
+
+const dns: Rule = (c, report) => {
+  if (isGossip(c.metadata.name) && c.spec.dns) {
+    report(at('dns'), 'error', 'gossip-with-dns', `${c.metadata.name} ends in .k8s.local, which means no Route53 records, yet a hosted zone is set`, 'remove spec.dns, or rename the cluster to a name in your hosted zone');
+  }
+  const zoneName = c.spec.dns?.zoneName;
+  if (zoneName && !`.${c.metadata.name}`.endsWith(`.${zoneName.replace(/\.$/, '')}`)) {
+    report(at('dns', 'zoneName'), 'error', 'dns-zone-mismatch', `api.${c.metadata.name} cannot live in the hosted zone ${zoneName}`, `use a hosted zone that is a suffix of the cluster name, e.g. ${c.metadata.name.slice(c.metadata.name.indexOf('.') + 1)}`);
+  }
+};
+
+const subnets: Rule = (c, report) => {
+  const s = c.spec;
+  const netText = s.networkCIDR ?? '172.20.0.0/16';
+  const net = parseCidr(netText);
+  if (!net) {
+    report(at('networkCIDR'), 'error', 'cidr-invalid', `networkCIDR "${netText}" is not an IPv4 CIDR`, 'write a.b.c.d/n, e.g. 172.20.0.0/16');
+    return;
+  }
+  if (net.hostBits) {
+    report(at('networkCIDR'), 'error', 'cidr-invalid', `networkCIDR ${netText} has host bits set`, `write the network address: ${formatCidr(net.cidr)}`);
+  }
+  if (net.cidr.prefix < 16 || net.cidr.prefix > 28) {
+    report(at('networkCIDR'), 'error', 'network-cidr-too-small', `a VPC CIDR must be between /16 and /28; got /${net.cidr.prefix}`, 'use a /16 to /20, e.g. 172.20.0.0/16');
+    return;
+  }
+  const zones = c.spec.zones;
+  if (!s.subnets) {
+    if (!defaultSubnetCidrs(netText, zones)) {
+      report(at(s.networkCIDR ? 'networkCIDR' : 'zones'), 'error', 'network-cidr-too-small', `networkCIDR ${netText} is too small to split into subnets for ${zones.length} zone(s) (AWS subnets are /${MIN_SUBNET_PREFIX} at the smallest)`, 'use a larger networkCIDR (e.g. a /16), or list explicit subnets');
+    }
+    return;
+  }
+  const taken: { cidr: Cidr; path: YamlPath; text: string }[] = [];
+  const covered = new Set<string>();
+  s.subnets.forEach((sub, i) => {
+    if (!zones.includes(sub.zone)) {
+      report(at('subnets', i, 'zone'), 'error', 'subnet-zone-unknown', `subnet zone ${sub.zone} is not among the zones`, `use one of: ${zones.join(', ')}`);
+    } else if (covered.has(sub.zone)) {
+      report(at('subnets', i, 'zone'), 'error', 'subnet-zone-duplicate', `zone ${sub.zone} has two subnet entries`, 'give each zone one entry');
+    }
+    covered.add(sub.zone);
+    if (s.topology === 'private' && sub.utilityCidr === undefined) {
+      report(at('subnets', i), 'error', 'subnet-utility-missing', `private topology needs a utility subnet in ${sub.zone}`, 'add utilityCidr: a small public subnet for the load balancer and NAT, e.g. a /22');
+    }
+    for (const key of ['cidr', 'utilityCidr'] as const) {
+      const text = sub[key];
+      if (text === undefined) continue;
+      const path = at('subnets', i, key);
+      const p = parseCidr(text);
+      if (!p) {
+        report(path, 'error', 'cidr-invalid', `"${text}" is not an IPv4 CIDR`, 'write a.b.c.d/n, e.g. 172.20.32.0/19');
+        continue;
+      }
+      if (p.hostBits) report(path, 'error', 'cidr-invalid', `${text} has host bits set`, `write the network address: ${formatCidr(p.cidr)}`);
+      if (p.cidr.prefix > MIN_SUBNET_PREFIX) report(path, 'error', 'cidr-invalid', `${text} is smaller than AWS's smallest subnet, /${MIN_SUBNET_PREFIX}`, 'use a larger subnet');
+      if (!contains(net.cidr, p.cidr)) {
+        report(path, 'error', 'subnet-outside-network', `subnet ${text} is not inside networkCIDR ${netText}`, `pick a subnet of ${netText}, or widen networkCIDR`);
+        continue;
+      }
+      const clash = taken.find((t) => overlaps(t.cidr, p.cidr));
+      if (clash) report(path, 'error', 'subnet-overlap', `subnet ${text} overlaps ${clash.text} (${clash.path.join('.')})`, 'give every subnet its own address range');
+      taken.push({ cidr: p.cidr, path, text });
+    }
+  });
+  const missing = zones.filter((z) => !covered.has(z));
+  if (missing.length) {
+    report(at('subnets'), 'error', 'subnet-missing', `explicit subnets leave zone(s) ${missing.join(', ')} without a subnet`, 'list a subnet for every zone, or remove spec.subnets to have them derived from networkCIDR');
+  }
+};
+
+const accessLists: Rule = (c, report) => {
+  const lists: [YamlPath, string[] | undefined][] = [
+    [at('api', 'allowedCIDRs'), c.spec.api?.allowedCIDRs],
+    [at('sshAccess'), c.spec.sshAccess],
+  ];
+  for (const [path, list] of lists) {
+    list?.forEach((text, i) => {
+      const p = parseCidr(text);
+      if (!p) report([...path, i], 'error', 'access-cidr-invalid', `"${text}" is not an IPv4 CIDR`, 'write a.b.c.d/n; a single address is a.b.c.d/32');
+      else if (p.hostBits) report([...path, i], 'error', 'access-cidr-invalid', `${text} has host bits set`, `write ${formatCidr(p.cidr)}, or ${text.split('/')[0]}/32 for one address`);
+    });
+  }
+  const api = c.spec.api?.allowedCIDRs ?? ['0.0.0.0/0'];
+  if (api.includes('0.0.0.0/0') && (c.spec.api?.loadBalancerType ?? 'public') === 'public') {
+    report(c.spec.api?.allowedCIDRs ? at('api', 'allowedCIDRs') : ['spec'], 'warning', 'api-open-world', 'the Kubernetes API is reachable from the whole internet (0.0.0.0/0), as kops and EKS default to', 'list your office or VPN ranges in spec.api.allowedCIDRs');
+  }
+};
+
+const etcdVolumes: Rule = (c, report) => {
+  const e = c.spec.etcd;
+  if (!e) return;
+  const type = e.volumeType ?? 'gp3';
+  if (e.volumeThroughput !== undefined && type !== 'gp3') {
+    report(at('etcd', 'volumeThroughput'), 'error', 'etcd-volume-options', `volumeThroughput applies to gp3 volumes only; volumeType is ${type}`, 'remove volumeThroughput, or use volumeType: gp3');
+  }
+  if (e.volumeIops !== undefined && type === 'gp2') {
+    report(at('etcd', 'volumeIops'), 'error', 'etcd-volume-options', 'gp2 volumes take no provisioned IOPS', 'remove volumeIops, or use volumeType: gp3');
+  }
+  if (e.volumeIops === undefined && (type === 'io1' || type === 'io2')) {
+    report(at('etcd', 'volumeType'), 'error', 'etcd-volume-options', `${type} volumes need volumeIops`, 'add volumeIops, e.g. 3000');
+  }
+  if (type === 'gp3' && e.volumeIops !== undefined && e.volumeIops < 3000) {
+    report(at('etcd', 'volumeIops'), 'error', 'etcd-volume-options', `gp3 volumes have at least 3000 IOPS; got ${e.volumeIops}`, 'use 3000 or more, or remove volumeIops');
+  }
+};
+
+/** Every semantic rule, in the order their findings are listed. */
+export const RULES: readonly Rule[] = [clusterName, zones, masters, networking, dns, subnets, accessLists, etcdVolumes];
