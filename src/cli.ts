@@ -70,7 +70,7 @@ export async function main(argv: string[]): Promise<void> {
         nodeSize: a.nodeSize,
         networkCidr: a.networkCidr,
         sshAccess: a.sshAccess ? list(a.sshAccess) : undefined,
-        apiLoadBalancerType: a.apiLoadBalancerType,
+        apiLoadBalancerType: a.apiLoadBalancerType as 'public' | 'internal' | undefined,
         adminAccess: a.adminAccess ? list(a.adminAccess) : undefined,
         dnsZone: a.dnsZone,
         kubernetesVersion: a.kubernetesVersion,

@@ -63,7 +63,7 @@ const masters: Rule = (c, report) => {
   }
   if (masterCount % 2 === 0) {
     const q = quorumSize(masterCount);
-    report(countPath, 'error', 'etcd-even-members', `${masterCount} masters make ${masterCount} etcd members: quorum is ${q}, so the cluster tolerates ${masterCount - q} failure(s), no more than ${masterCount - 1} members would`, `use an odd number of masters (${masterCount - 1} or ${masterCount + 1}): etcd needs a majority, and an even member adds cost without adding fault tolerance`);
+    report(countPath, 'error', 'etcd-even-members', `${masterCount} masters make ${masterCount} etcd members: quorum is ${q}, so it tolerates ${masterCount - q} failed member(s), no more than ${masterCount - 1} members would`, `use an odd number of masters (${masterCount - 1} or ${masterCount + 1}): etcd needs a majority, and an even member adds cost without adding fault tolerance`);
   }
   if (masterCount === 1) {
     report(countPath, 'warning', 'single-master', 'one master is not highly available: while it is down the Kubernetes API is unavailable', 'for production, run 3 masters in 3 zones (masterZones with three zones)');

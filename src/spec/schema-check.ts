@@ -39,7 +39,8 @@ function toProblem(e: ErrorObject, source: SourceDocument): Problem {
       const field = (e.params as { missingProperty: string }).missingProperty;
       const child = (node.properties?.[field] ?? {}) as SchemaNode;
       const ex = child.examples?.[0];
-      return source.problem(path, 'error', 'schema-required', `${where} is missing the required field \`${field}\``, `add \`${field}:\`${ex === undefined ? '' : ` (for example ${JSON.stringify(ex)})`}${child.description ? `: ${child.description}` : ''}`);
+      // Point at the parent's key (`spec:`), where the field belongs.
+      return source.problem(path, 'error', 'schema-required', `${where} is missing the required field \`${field}\``, `add \`${field}:\`${ex === undefined ? '' : ` (for example ${JSON.stringify(ex)})`}${child.description ? `: ${child.description}` : ''}`, path.length > 0);
     }
     case 'additionalProperties': {
       const field = (e.params as { additionalProperty: string }).additionalProperty;
@@ -54,7 +55,7 @@ function toProblem(e: ErrorObject, source: SourceDocument): Problem {
     case 'oneOf':
       return source.problem(path, 'error', 'schema-one-of', `${where} must set exactly one of its alternatives`, describeOneOf(e));
     case 'type':
-      return source.problem(path, 'error', 'schema-type', `${where} must be ${(e.params as { type: string }).type}; got ${describe(e.data)}`, `write a ${(e.params as { type: string }).type}${exampleHint}`);
+      return source.problem(path, 'error', 'schema-type', `${where} must be ${(e.params as { type: string }).type}; got ${describe(e.data)}`, `write ${article((e.params as { type: string }).type)}${exampleHint}`);
     default:
       return source.problem(path, 'error', `schema-${e.keyword.toLowerCase()}`, `${where} ${e.message ?? 'is invalid'}; got ${describe(e.data)}`, `${node.description ?? 'see `haform schema`'}${exampleHint}`);
   }
@@ -63,6 +64,10 @@ function toProblem(e: ErrorObject, source: SourceDocument): Problem {
 function describeOneOf(e: ErrorObject): string {
   const alts = (e.schema as { required?: string[] }[]).flatMap((s) => s.required ?? []);
   return alts.length ? `set one of: ${alts.join(', ')}` : 'see `haform schema`';
+}
+
+function article(type: string): string {
+  return `${/^[aeiou]/.test(type) ? 'an' : 'a'} ${type}`;
 }
 
 function describe(v: unknown): string {

@@ -1,0 +1,176 @@
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { haform } from './run.js';
+
+const SEED = {
+  public: ['--node-count', '3', '--zones', 'us-west-2a,us-west-2b,us-west-2c', '--master-zones', 'us-west-2a,us-west-2b,us-west-2c', 'hacluster.example.com'],
+  private: ['--node-count', '3', '--zones', 'us-west-2a,us-west-2b,us-west-2c', '--master-zones', 'us-west-2a,us-west-2b,us-west-2c', '--topology', 'private', '--networking', 'calico', 'private.example.com'],
+  'same-az': ['--node-count', '3', '--master-count', '3', '--zones', 'cn-north-1a,cn-north-1b', '--master-zones', 'cn-north-1a,cn-north-1b', 'hacluster.k8s.local'],
+};
+
+let tmp: string;
+beforeAll(() => {
+  tmp = mkdtempSync(join(tmpdir(), 'haform-cli-'));
+});
+
+describe('create cluster: the seed commands with haform for kops', () => {
+  it.each(Object.entries(SEED))('%s writes the bundled example, which validate accepts', (name, args) => {
+    const file = join(tmp, `${name}.yaml`);
+    const r = haform(['create', 'cluster', ...args, '--file', file]);
+    expect(r.exitCode, r.stderr).toBe(0);
+    const written = readFileSync(file, 'utf8');
+    expect(written.split('\n')[0]).toBe('# yaml-language-server: $schema=https://haform.io/schemas/cluster.schema.json');
+    expect(written).toBe(readFileSync(new URL(`../../fixtures/examples/${name}.yaml`, import.meta.url), 'utf8'));
+    const v = haform(['validate', file]);
+    expect(v.exitCode, v.stderr).toBe(0);
+    expect(v.stdout).toContain('valid');
+  });
+
+  it('prints to stdout without --file', () => {
+    const r = haform(['create', 'cluster', ...SEED.public]);
+    expect(r.exitCode).toBe(0);
+    expect(r.stdout).toContain('name: hacluster.example.com');
+  });
+
+  it("example 2 with kubenet fails with the seed's rule, naming the flag", () => {
+    const args = SEED.private.map((a) => (a === 'calico' ? 'kubenet' : a));
+    const file = join(tmp, 'kubenet.yaml');
+    const r = haform(['create', 'cluster', ...args, '--file', file]);
+    expect(r.exitCode).toBe(1);
+    expect(r.stderr).toContain('error[private-kubenet] (--networking)');
+    expect(() => readFileSync(file)).toThrow();
+  });
+
+  it("accepts kops's newer --control-plane-* names and --name", () => {
+    const r = haform(['create', 'cluster', '--name', 'cp.example.com', '--zones', 'eu-west-1a,eu-west-1b,eu-west-1c', '--control-plane-count', '3', '--control-plane-size', 'm6i.large']);
+    expect(r.exitCode, r.stderr).toBe(0);
+    expect(r.stdout).toContain('masterCount: 3');
+    expect(r.stdout).toContain('masterSize: m6i.large');
+    expect(r.stdout).toMatch(/masterZones:\n\s+- eu-west-1a\n\s+- eu-west-1b\n\s+- eu-west-1c/);
+  });
+
+  it('refuses to overwrite an existing file unless --force', () => {
+    const file = join(tmp, 'exists.yaml');
+    writeFileSync(file, 'mine\n');
+    const r = haform(['create', 'cluster', ...SEED.public, '--file', file]);
+    expect(r.exitCode).toBe(1);
+    expect(r.stderr).toContain('--force');
+    expect(readFileSync(file, 'utf8')).toBe('mine\n');
+    expect(haform(['create', 'cluster', ...SEED.public, '--file', file, '--force']).exitCode).toBe(0);
+    expect(readFileSync(file, 'utf8')).toContain('hacluster.example.com');
+  });
+
+  it('an even master count is refused with the quorum explanation', () => {
+    const r = haform(['create', 'cluster', '--zones', 'us-west-2a,us-west-2b', '--master-count', '2', 'x.example.com']);
+    expect(r.exitCode).toBe(1);
+    expect(r.stderr).toMatch(/error\[etcd-even-members\] \(--master-count\): 2 masters make 2 etcd members: quorum is 2/);
+  });
+
+  it('a missing name is a usage error', () => {
+    const r = haform(['create', 'cluster', '--zones', 'us-west-2a']);
+    expect(r.exitCode).toBe(2);
+    expect(r.stderr).toContain('needs the cluster name');
+  });
+});
+
+describe('validate', () => {
+  const fixture = (f: string) => `fixtures/invalid/${f}`;
+
+  it('reports FILE:LINE:COL: error[rule]: message. hint: fix, and exits 1', () => {
+    const r = haform(['validate', fixture('private-kubenet.yaml')]);
+    expect(r.exitCode).toBe(1);
+    expect(r.stderr).toMatch(/^fixtures\/invalid\/private-kubenet\.yaml:9:15: error\[private-kubenet\]: .+\. hint: .+$/m);
+  });
+
+  it('warnings alone exit 0', () => {
+    const r = haform(['validate', 'fixtures/examples/same-az.yaml']);
+    expect(r.exitCode).toBe(0);
+    expect(r.stderr).toContain('warning[az-loss-breaks-quorum]');
+  });
+
+  it('checks several files and fails when any is invalid', () => {
+    const r = haform(['validate', 'fixtures/examples/public.yaml', fixture('zone-duplicate.yaml')]);
+    expect(r.exitCode).toBe(1);
+    expect(r.stdout).toContain('fixtures/examples/public.yaml: valid');
+    expect(r.stdout).toContain('zone-duplicate.yaml: invalid');
+  });
+
+  it('--format json is machine readable', () => {
+    const r = haform(['validate', '--format', 'json', fixture('several-errors.yaml')]);
+    expect(r.exitCode).toBe(1);
+    const out = JSON.parse(r.stdout);
+    expect(out.valid).toBe(false);
+    expect(out.files[0].problems.map((p: { rule: string }) => p.rule)).toEqual(expect.arrayContaining(['etcd-even-members', 'private-kubenet', 'access-cidr-invalid']));
+  });
+
+  describe('hostile input: a clear error, never a stack trace', () => {
+    const cases: [string, () => string, number, RegExp][] = [
+      ['missing file', () => join(tmp, 'nope.yaml'), 2, /no such file/],
+      ['directory', () => { const d = join(tmp, 'dir.yaml'); mkdirSync(d, { recursive: true }); return d; }, 2, /is a directory/],
+      ['empty file', () => write('empty.yaml', ''), 1, /error\[yaml-empty\]/],
+      ['binary junk', () => write('junk.yaml', Buffer.from([0x7f, 0x45, 0x4c, 0x46, 0, 1, 2, 0xff, 0xfe])), 1, /error\[file-not-text\]/],
+      ['a 10 MB file', () => write('big.yaml', 'a: b\n'.repeat(2_000_000)), 1, /error\[file-too-large\]/],
+      ['an alias bomb', () => write('bomb.yaml', bomb()), 1, /error\[yaml-aliases\]/],
+      ['a list instead of a mapping', () => write('list.yaml', '- a\n- b\n'), 1, /error\[schema-type\]/],
+      ['duplicate keys', () => write('dup.yaml', 'kind: Cluster\nkind: Cluster\n'), 1, /dup\.yaml:2:1: error\[yaml-duplicate-key\]/],
+    ];
+    it.each(cases)('%s', (_name, make, code, pattern) => {
+      const r = haform(['validate', make()]);
+      expect(r.exitCode).toBe(code);
+      expect(r.stderr).toMatch(pattern);
+      expect(r.stderr).not.toMatch(/\n\s+at /);
+    });
+  });
+});
+
+describe('explain', () => {
+  it('seed example 3: losing cn-north-1a loses quorum', () => {
+    const r = haform(['explain', 'fixtures/examples/same-az.yaml']);
+    expect(r.exitCode).toBe(0);
+    expect(r.stdout).toMatch(/cn-north-1a\s+2\s+a, a2\s+1 of 3 members remain, quorum 2: LOST/);
+    expect(r.stdout).toMatch(/cn-north-1b\s+1\s+b\s+2 of 3 members remain, quorum 2: kept/);
+    expect(r.stdout).toContain('Survives the loss of any one AZ: no');
+    expect(r.stdout).toContain('cross-AZ traffic');
+  });
+
+  it('seed example 1: any one AZ can be lost', () => {
+    const r = haform(['explain', 'fixtures/examples/public.yaml']);
+    expect(r.stdout).toContain('quorum is 2 of 3');
+    expect(r.stdout.match(/: kept/g)).toHaveLength(3);
+    expect(r.stdout).toContain('Survives the loss of any one AZ: yes');
+  });
+
+  it('an invalid file explains nothing and exits 1', () => {
+    const r = haform(['explain', 'fixtures/invalid/even-masters.yaml']);
+    expect(r.exitCode).toBe(1);
+    expect(r.stderr).toContain('error[etcd-even-members]');
+  });
+});
+
+describe('schema and usage', () => {
+  it('schema prints the JSON Schema', () => {
+    const r = haform(['schema']);
+    expect(r.exitCode).toBe(0);
+    expect(JSON.parse(r.stdout).$id).toBe('https://haform.io/schemas/cluster.schema.json');
+  });
+
+  it('an unknown command exits 2 with usage', () => {
+    const r = haform(['frobnicate']);
+    expect(r.exitCode).toBe(2);
+    expect(r.stderr).toContain('haform --help');
+  });
+});
+
+function write(name: string, content: string | Buffer): string {
+  const f = join(tmp, name);
+  writeFileSync(f, content);
+  return f;
+}
+
+function bomb(): string {
+  const lines = ['a: &a ["x","x","x","x","x","x","x","x","x"]'];
+  for (let i = 0; i < 8; i++) lines.push(`${String.fromCharCode(98 + i)}: &${String.fromCharCode(98 + i)} [${Array(9).fill(`*${String.fromCharCode(97 + i)}`).join(',')}]`);
+  return `${lines.join('\n')}\n`;
+}

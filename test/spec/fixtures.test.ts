@@ -1,0 +1,57 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { loadClusterFile } from '../../src/spec/index.js';
+
+const dir = (d: string) => new URL(`../../fixtures/${d}/`, import.meta.url);
+const files = (d: string) => readdirSync(dir(d)).filter((f) => f.endsWith('.yaml')).sort();
+
+describe('seed examples', () => {
+  it.each(files('examples'))('%s is valid', (f) => {
+    const { spec, problems } = loadClusterFile(new URL(f, dir('examples')).pathname);
+    expect(problems.filter((p) => p.severity === 'error')).toEqual([]);
+    expect(spec).toBeDefined();
+  });
+
+  it('public example: three masters, one per zone, kops subnets', () => {
+    const { spec } = loadClusterFile(new URL('public.yaml', dir('examples')).pathname);
+    expect(spec).toMatchObject({
+      region: 'us-west-2',
+      masterCount: 3,
+      masterZones: ['us-west-2a', 'us-west-2b', 'us-west-2c'],
+      topology: 'public',
+      dns: { zoneName: 'example.com' },
+      etcd: { volumeType: 'gp3', volumeIops: 3000, volumeThroughput: 125, preventDestroy: true },
+    });
+    expect(spec!.subnets.map((s) => s.cidr)).toEqual(['172.20.32.0/19', '172.20.64.0/19', '172.20.96.0/19']);
+  });
+
+  it('same-az example: gossip cluster without DNS in cn-north-1, warned that one zone holds a majority', () => {
+    const { spec, problems } = loadClusterFile(new URL('same-az.yaml', dir('examples')).pathname);
+    expect(spec!.dns).toBeUndefined();
+    expect(spec!.region).toBe('cn-north-1');
+    expect(problems.map((p) => p.rule)).toContain('az-loss-breaks-quorum');
+    expect(problems.find((p) => p.rule === 'az-loss-breaks-quorum')!.message).toContain('cn-north-1a holds 2 of 3');
+  });
+});
+
+describe('invalid fixtures', () => {
+  const invalid = files('invalid');
+  it('there are at least 20', () => expect(invalid.length).toBeGreaterThanOrEqual(20));
+
+  it.each(invalid)('%s reports its rule at its line', (f) => {
+    const path = new URL(f, dir('invalid')).pathname;
+    const expected = [...readFileSync(path, 'utf8').matchAll(/^# expect: (\S+) line (\d+)$/gm)].map((m) => ({ rule: m[1], line: Number(m[2]) }));
+    expect(expected.length).toBeGreaterThan(0);
+    const { spec, problems } = loadClusterFile(path);
+    expect(spec).toBeUndefined();
+    const errors = problems.filter((p) => p.severity === 'error');
+    for (const e of expected) {
+      expect(errors.map((p) => ({ rule: p.rule, line: p.line }))).toContainEqual(e);
+    }
+    for (const p of problems) {
+      expect(p.file).toBe(path);
+      expect(p.message.length).toBeGreaterThan(10);
+      expect(p.hint.length).toBeGreaterThan(5);
+    }
+  });
+});
