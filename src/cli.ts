@@ -6,6 +6,7 @@
 import yargs, { type Argv } from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { HaformError } from './errors.js';
+import { VERSION } from './version.js';
 import type { CommandOutput } from './commands/output.js';
 
 const list = (v: unknown): string[] =>
@@ -97,7 +98,7 @@ export async function main(argv: string[]): Promise<void> {
     })
     .demandCommand(1, 'name a command; see haform --help')
     .strict()
-    .version(process.env.HAFORM_VERSION ?? '0.0.0-dev')
+    .version(VERSION)
     .help()
     .fail((msg, err) => {
       throw err ?? new HaformError(`${msg}\nRun haform --help for usage.`, 2);

@@ -1,0 +1,76 @@
+import { Fn } from 'cdktn';
+import { Lb } from '@cdktn/provider-aws/lib/lb/index.js';
+import { LbListener } from '@cdktn/provider-aws/lib/lb-listener/index.js';
+import { LbTargetGroup } from '@cdktn/provider-aws/lib/lb-target-group/index.js';
+import { callModule, describe, tfName, type Generator, moduleNamed, moduleStack, output, variable } from './context.js';
+import { NETWORK_MODULE, NetworkOutputs } from './network.js';
+import { API_PORT, SECURITY_MODULE, SecurityOutputs } from './security.js';
+
+export const API_MODULE = 'api';
+const DIR = 'modules/api';
+
+export const ApiOutputs = {
+  dnsName: 'dns_name',
+  zoneId: 'zone_id',
+  targetGroupArn: 'target_group_arn',
+} as const;
+
+/** The API endpoint: a network load balancer across the zones, forwarding TCP 443 to the masters. */
+export const api: Generator = {
+  name: API_MODULE,
+
+  modules(app, plan) {
+    const stack = moduleStack(app, 'api');
+    const vpcId = variable(stack, 'vpc_id', 'string', 'ID of the cluster VPC.');
+    const subnetIds = variable(stack, 'subnet_ids', 'list(string)', 'Subnets of the load balancer, one per zone.');
+    const sg = variable(stack, 'security_group_id', 'string', 'Security group of the load balancer.');
+    const tags = variable(stack, 'tags', 'map(string)', 'Tags for every resource of the cluster.');
+
+    const lb = describe(
+      new Lb(stack, 'api', {
+        name: plan.api.loadBalancerName,
+        loadBalancerType: 'network',
+        internal: plan.api.internal,
+        subnets: subnetIds.listValue,
+        securityGroups: [sg.stringValue],
+        enableCrossZoneLoadBalancing: true,
+        tags: Fn.merge([tags.value, { Name: `api.${plan.name}` }]),
+      }),
+      `${plan.api.internal ? 'Internal' : 'Internet-facing'} network load balancer in every zone: the API survives the loss of any zone that still holds a master.`,
+    );
+    const targets = describe(
+      tfName(new LbTargetGroup(stack, 'api_target_group', {
+        name: plan.api.targetGroupName,
+        port: API_PORT,
+        protocol: 'TCP',
+        vpcId: vpcId.stringValue,
+        targetType: 'instance',
+        healthCheck: { protocol: 'TCP', healthyThreshold: 2, unhealthyThreshold: 2, interval: 10 },
+        tags: Fn.merge([tags.value, { Name: `tcp.${plan.name}` }]),
+      }), 'api'),
+      'The master autoscaling groups register their instances here.',
+    );
+    tfName(new LbListener(stack, 'api_listener', {
+      loadBalancerArn: lb.arn,
+      port: API_PORT,
+      protocol: 'TCP',
+      defaultAction: [{ type: 'forward', targetGroupArn: targets.arn }],
+      tags: tags.value as Record<string, string>,
+    }), 'api');
+
+    output(stack, ApiOutputs.dnsName, lb.dnsName, 'DNS name of the API load balancer.');
+    output(stack, ApiOutputs.zoneId, lb.zoneId, 'Route53 zone ID of the load balancer, for alias records.');
+    output(stack, ApiOutputs.targetGroupArn, targets.arn, 'Target group of the API servers.');
+    return [{ dir: DIR, stack, summary: 'The Kubernetes API network load balancer.' }];
+  },
+
+  wire(ctx) {
+    const network = moduleNamed(ctx, NETWORK_MODULE);
+    callModule(ctx, API_MODULE, DIR, {
+      vpc_id: network.get(NetworkOutputs.vpcId),
+      subnet_ids: network.get(NetworkOutputs.loadBalancerSubnetIds),
+      security_group_id: moduleNamed(ctx, SECURITY_MODULE).get(SecurityOutputs.api),
+      tags: ctx.shared.tags,
+    });
+  },
+};

@@ -1,0 +1,53 @@
+import { Fn } from 'cdktn';
+import { callModule, type Generator, moduleNamed, moduleStack, output, variable } from './context.js';
+import { IAM_MODULE, IamOutputs } from './iam.js';
+import { instanceGroup } from './instances.js';
+import { NETWORK_MODULE, NetworkOutputs } from './network.js';
+import { SECURITY_MODULE, SecurityOutputs } from './security.js';
+
+export const BASTION_MODULE = 'bastion';
+const DIR = 'modules/bastion';
+/** A jump host needs little. */
+const BASTION_SIZE = 't3.micro';
+
+/** The SSH jump host of a private cluster: a group of one across the utility subnets. */
+export const bastion: Generator = {
+  name: BASTION_MODULE,
+
+  modules(app, plan) {
+    if (!plan.bastion) return [];
+    const stack = moduleStack(app, 'bastion');
+    const subnetIds = variable(stack, 'subnet_ids', 'list(string)', 'Utility subnets the bastion may run in.');
+    const imageId = variable(stack, 'image_id', 'string', 'AMI of the bastion.');
+    const profile = variable(stack, 'instance_profile', 'string', 'IAM instance profile of the bastion.');
+    const sg = variable(stack, 'security_group_id', 'string', 'Security group of the bastion.');
+    const tags = variable(stack, 'tags', 'map(string)', 'Tags for every resource of the cluster.');
+    const { group } = instanceGroup(stack, {
+      name: plan.bastion.groupName,
+      imageId: imageId.stringValue,
+      instanceType: BASTION_SIZE,
+      instanceProfile: profile.stringValue,
+      securityGroupIds: [sg.stringValue],
+      subnetIds: subnetIds.listValue,
+      publicIp: true,
+      size: { min: 1, max: 1 },
+      tags: tags.value,
+      roleTags: { 'k8s.io/role/bastion': '1' },
+      keyName: plan.ssh.keyName,
+      metadataHopLimit: 1,
+    });
+    output(stack, 'autoscaling_group_name', group.name, 'Autoscaling group of the bastion.');
+    return [{ dir: DIR, stack, summary: 'The SSH bastion.' }];
+  },
+
+  wire(ctx) {
+    if (!ctx.plan.bastion) return;
+    callModule(ctx, BASTION_MODULE, DIR, {
+      subnet_ids: moduleNamed(ctx, NETWORK_MODULE).get(NetworkOutputs.loadBalancerSubnetIds),
+      image_id: ctx.shared.imageId,
+      instance_profile: moduleNamed(ctx, IAM_MODULE).get(IamOutputs.bastionsProfile),
+      security_group_id: moduleNamed(ctx, SECURITY_MODULE).get(SecurityOutputs.bastion),
+      tags: ctx.shared.tags,
+    });
+  },
+};

@@ -1,0 +1,88 @@
+import { App, TerraformHclModule, TerraformOutput, TerraformStack, TerraformVariable } from 'cdktn';
+import type { IConstruct } from 'constructs';
+import type { ClusterPlan } from '../model/plan.js';
+import { hclLiteral } from '../render/hcl-fix.js';
+
+/** The provider range: satisfied by the offline mirror here (5.100) and by current 6.x. */
+export const AWS_PROVIDER = { source: 'hashicorp/aws', version: '>= 5.100.0, < 7.0.0' } as const;
+export const TERRAFORM_REQUIRED_VERSION = '>= 1.5.0';
+
+/** One directory of generated Terraform: the root or a child module. */
+export interface ModuleSource {
+  /** Relative to the output directory: '' for the root, 'modules/network', ... */
+  readonly dir: string;
+  readonly stack: TerraformStack;
+  /** Short text written above the module's `main.tf`. */
+  readonly summary: string;
+}
+
+/** What a concern adds to the root module; generators refer to each other's modules by name only. */
+export interface RootContext {
+  readonly plan: ClusterPlan;
+  readonly stack: TerraformStack;
+  /** Module blocks added so far, by Terraform name (`network`, `master_a`, ...). */
+  readonly modules: Map<string, TerraformHclModule>;
+  /** Shared inputs every module call receives. */
+  readonly shared: { readonly tags: unknown; readonly imageId: string };
+}
+
+/** One concern of the cluster, like a kops model builder: its child module and how the root calls it. */
+export interface Generator {
+  readonly name: string;
+  modules(app: App, plan: ClusterPlan): ModuleSource[];
+  wire(ctx: RootContext): void;
+}
+
+/** A child module: no provider block, only required_providers so that it validates on its own. */
+export function moduleStack(app: App, id: string): TerraformStack {
+  const stack = new TerraformStack(app, id);
+  stack.addOverride('terraform.required_providers.aws', AWS_PROVIDER);
+  return stack;
+}
+
+export function variable(stack: TerraformStack, name: string, type: string, description: string): TerraformVariable {
+  return tfName(new TerraformVariable(stack, `variable_${name}`, { type, description }), name);
+}
+
+export function output(stack: TerraformStack, name: string, value: unknown, description: string): TerraformOutput {
+  return tfName(new TerraformOutput(stack, `output_${name}`, { value, description }), name);
+}
+
+export function callModule(ctx: RootContext, name: string, dir: string, variables: Record<string, unknown>): TerraformHclModule {
+  const mod = new TerraformHclModule(ctx.stack, name, { source: `./${dir}`, skipAssetCreationFromLocalModules: true, variables });
+  ctx.modules.set(name, mod);
+  return mod;
+}
+
+/** A module added earlier in the root, by name. */
+export function moduleNamed(ctx: RootContext, name: string): TerraformHclModule {
+  const mod = ctx.modules.get(name);
+  if (!mod) throw new Error(`internal: module ${name} is wired after a module that needs it`);
+  return mod;
+}
+
+/** Tags from the YAML are user text: marked literal so that `${` in them never becomes a reference. */
+export function literalTags(tags: Readonly<Record<string, string>>): Record<string, string> {
+  return Object.fromEntries(Object.entries(tags).map(([k, v]) => [hclLiteral(k), hclLiteral(v)]));
+}
+
+const comments = new WeakMap<IConstruct, string>();
+
+/** A short comment written above the construct's block in the generated file. */
+export function describe<T extends IConstruct>(construct: T, text: string): T {
+  comments.set(construct, text);
+  return construct;
+}
+
+export function commentOf(construct: IConstruct): string | undefined {
+  return comments.get(construct);
+}
+
+/**
+ * Terraform names repeat across resource types (`aws_lb.api`, `aws_lb_target_group.api`), construct
+ * ids may not: the construct gets a unique id, the block the name a reader expects.
+ */
+export function tfName<T extends { overrideLogicalId(id: string): void }>(construct: T, name: string): T {
+  construct.overrideLogicalId(name);
+  return construct;
+}

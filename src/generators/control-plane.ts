@@ -1,0 +1,121 @@
+import { Fn } from 'cdktn';
+import { EbsVolume } from '@cdktn/provider-aws/lib/ebs-volume/index.js';
+import type { MasterPlan } from '../model/plan.js';
+import { API_MODULE, ApiOutputs } from './api.js';
+import { callModule, describe, type Generator, moduleNamed, moduleStack, output, variable } from './context.js';
+import { IAM_MODULE, IamOutputs } from './iam.js';
+import { instanceGroup } from './instances.js';
+import { NETWORK_MODULE, NetworkOutputs } from './network.js';
+import { SECURITY_MODULE, SecurityOutputs } from './security.js';
+
+const DIR = 'modules/master';
+
+/** The tag keys by which a master finds its own volumes (the names kops uses). */
+export const ETCD_TAGS = { main: 'k8s.io/etcd/main', events: 'k8s.io/etcd/events', role: 'k8s.io/role/master', member: 'haform.io/etcd-member' } as const;
+
+/**
+ * One master, the seed's unit of failure: an autoscaling group of exactly one instance in one zone,
+ * and the two etcd volumes bound to that zone. When the instance dies the group relaunches it in the
+ * same zone, where it reattaches the same volumes.
+ */
+export const controlPlane: Generator = {
+  name: 'control-plane',
+
+  modules(app, plan) {
+    const stack = moduleStack(app, 'master');
+    const v = {
+      member: variable(stack, 'etcd_member', 'string', 'Name of this master\'s etcd member: its zone letter, then a2, a3 for further masters in the zone.'),
+      memberTag: variable(stack, 'etcd_member_tag', 'string', 'Volume tag value <member>/<all members>, e.g. a/a,b,c.'),
+      zone: variable(stack, 'zone', 'string', 'Availability zone of this master and of its volumes.'),
+      subnetId: variable(stack, 'subnet_id', 'string', 'Subnet of this master, in its zone.'),
+      groupName: variable(stack, 'group_name', 'string', 'Name of the launch template and autoscaling group.'),
+      volumeNames: variable(stack, 'etcd_volume_names', 'object({ main = string, events = string })', 'Name tags of the etcd volumes.'),
+      imageId: variable(stack, 'image_id', 'string', 'AMI of the masters.'),
+      instanceType: variable(stack, 'instance_type', 'string', 'EC2 instance type of the masters.'),
+      profile: variable(stack, 'instance_profile', 'string', 'IAM instance profile of the masters.'),
+      sgs: variable(stack, 'security_group_ids', 'list(string)', 'Security groups of the masters.'),
+      targets: variable(stack, 'target_group_arns', 'list(string)', 'API load balancer target groups to register into.'),
+      tags: variable(stack, 'tags', 'map(string)', 'Tags for every resource of the cluster.'),
+    };
+
+    const volume = (kind: 'main' | 'events') =>
+      describe(
+        new EbsVolume(stack, `etcd_${kind}`, {
+          availabilityZone: v.zone.stringValue,
+          size: plan.etcd.volumeSize,
+          type: plan.etcd.volumeType,
+          iops: plan.etcd.volumeIops,
+          throughput: plan.etcd.volumeThroughput,
+          encrypted: true,
+          kmsKeyId: plan.etcd.kmsKeyId,
+          tags: Fn.merge([
+            v.tags.value,
+            {
+              Name: Fn.lookup(v.volumeNames.value, kind),
+              [ETCD_TAGS[kind]]: v.memberTag.stringValue,
+              [ETCD_TAGS.role]: '1',
+              [ETCD_TAGS.member]: v.member.stringValue,
+            },
+          ]),
+          lifecycle: { preventDestroy: plan.etcd.preventDestroy },
+        }),
+        `etcd ${kind} data of this member, in the master's zone${plan.etcd.preventDestroy ? '; no plan may destroy it' : ''}.`,
+      );
+    const main = volume('main');
+    const events = volume('events');
+
+    const { group } = instanceGroup(stack, {
+      name: v.groupName.stringValue,
+      imageId: v.imageId.stringValue,
+      instanceType: v.instanceType.stringValue,
+      instanceProfile: v.profile.stringValue,
+      securityGroupIds: v.sgs.listValue,
+      subnetIds: [v.subnetId.stringValue],
+      publicIp: plan.topology === 'public',
+      size: { min: 1, max: 1 },
+      tags: v.tags.value,
+      roleTags: { [ETCD_TAGS.role]: '1', [ETCD_TAGS.member]: v.member.stringValue },
+      keyName: plan.ssh.keyName,
+      targetGroupArns: v.targets.listValue,
+      metadataHopLimit: 1,
+    });
+
+    output(stack, 'etcd_member', v.member.stringValue, 'Name of the etcd member.');
+    output(stack, 'autoscaling_group_name', group.name, 'Autoscaling group of this master.');
+    output(stack, 'autoscaling_group_size', { min: group.minSize, max: group.maxSize, desired: group.desiredCapacity }, 'Sizes of the group: always exactly one.');
+    output(stack, 'subnet_ids', Fn.tolist(group.vpcZoneIdentifier), 'Subnets the group launches into: this master\'s subnet only.');
+    output(stack, 'etcd_volume_ids', { main: main.id, events: events.id }, 'IDs of the etcd volumes.');
+    output(stack, 'etcd_volume_zones', [main.availabilityZone, events.availabilityZone], 'Availability zones of the etcd volumes.');
+    output(stack, 'etcd_volume_member_tags', [Fn.lookup(main.tags, ETCD_TAGS.main), Fn.lookup(events.tags, ETCD_TAGS.events)], 'The etcd member tags of both volumes.');
+    return [{ dir: DIR, stack, summary: 'One master: its autoscaling group of one and its two etcd volumes, all in one zone.' }];
+  },
+
+  wire(ctx) {
+    const network = moduleNamed(ctx, NETWORK_MODULE);
+    const security = moduleNamed(ctx, SECURITY_MODULE);
+    const iamMod = moduleNamed(ctx, IAM_MODULE);
+    const lb = moduleNamed(ctx, API_MODULE);
+    for (const m of ctx.plan.masters) wireMaster(ctx, m, { network, security, iamMod, lb });
+  },
+};
+
+function wireMaster(
+  ctx: Parameters<Generator['wire']>[0],
+  m: MasterPlan,
+  mods: Record<'network' | 'security' | 'iamMod' | 'lb', ReturnType<typeof moduleNamed>>,
+): void {
+  callModule(ctx, m.module, DIR, {
+    etcd_member: m.member,
+    etcd_member_tag: m.etcdMemberTag,
+    zone: m.zone,
+    subnet_id: Fn.lookup(mods.network.get(NetworkOutputs.subnetIds), m.zone),
+    group_name: m.groupName,
+    etcd_volume_names: { main: m.volumes.main, events: m.volumes.events },
+    image_id: ctx.shared.imageId,
+    instance_type: ctx.plan.masterSize,
+    instance_profile: mods.iamMod.get(IamOutputs.mastersProfile),
+    security_group_ids: [mods.security.get(SecurityOutputs.masters)],
+    target_group_arns: [mods.lb.get(ApiOutputs.targetGroupArn)],
+    tags: ctx.shared.tags,
+  });
+}

@@ -1,0 +1,67 @@
+import { Fn, TerraformIterator, Token, type TerraformStack } from 'cdktn';
+import { AutoscalingGroup } from '@cdktn/provider-aws/lib/autoscaling-group/index.js';
+import { LaunchTemplate } from '@cdktn/provider-aws/lib/launch-template/index.js';
+import { describe, tfName } from './context.js';
+
+/** Root volume of every instance, in GiB: room for images and logs. */
+export const ROOT_VOLUME_SIZE = 64;
+/** Ubuntu's root device; the AMI maps it. */
+const ROOT_DEVICE = '/dev/sda1';
+
+export interface InstanceGroupOptions {
+  readonly name: string;
+  readonly imageId: string;
+  readonly instanceType: string;
+  readonly instanceProfile: string;
+  readonly securityGroupIds: string[];
+  readonly subnetIds: string[];
+  readonly publicIp: boolean;
+  readonly size: { readonly min: number | string; readonly max: number | string };
+  /** The cluster's tags. */
+  readonly tags: unknown;
+  /** Tags of this group's role, added to the cluster's and to a Name tag. */
+  readonly roleTags: Readonly<Record<string, string>>;
+  readonly keyName?: string;
+  readonly userData?: string;
+  readonly targetGroupArns?: string[];
+  /** Hop limit 1 keeps pods from reaching instance credentials through IMDS. */
+  readonly metadataHopLimit: number;
+}
+
+/**
+ * A launch template and its autoscaling group, secure by default: IMDSv2 required, encrypted root
+ * volume, no public address unless the topology needs one.
+ */
+export function instanceGroup(stack: TerraformStack, o: InstanceGroupOptions): { template: LaunchTemplate; group: AutoscalingGroup } {
+  const tags = Fn.merge([o.tags, { Name: o.name, ...o.roleTags }]);
+  const template = describe(
+    tfName(new LaunchTemplate(stack, 'launch_template', {
+      name: o.name,
+      imageId: o.imageId,
+      instanceType: o.instanceType,
+      keyName: o.keyName,
+      userData: o.userData,
+      iamInstanceProfile: { name: o.instanceProfile },
+      networkInterfaces: [{ deviceIndex: 0, associatePublicIpAddress: String(o.publicIp), deleteOnTermination: 'true', securityGroups: o.securityGroupIds }],
+      metadataOptions: { httpEndpoint: 'enabled', httpTokens: 'required', httpPutResponseHopLimit: o.metadataHopLimit, instanceMetadataTags: 'enabled' },
+      blockDeviceMappings: [{ deviceName: ROOT_DEVICE, ebs: { volumeSize: ROOT_VOLUME_SIZE, volumeType: 'gp3', encrypted: 'true', deleteOnTermination: 'true' } }],
+      tagSpecifications: [{ resourceType: 'volume', tags }],
+      tags,
+      lifecycle: { createBeforeDestroy: true },
+    }), 'this'),
+    'IMDSv2 only, encrypted root volume.',
+  );
+  // Instances take their tags from the group, so that a tag change never replaces the template.
+  const tagIt = TerraformIterator.fromMap(tags as unknown as Record<string, string>);
+  const group = tfName(new AutoscalingGroup(stack, 'autoscaling_group', {
+    name: o.name,
+    minSize: o.size.min as number,
+    maxSize: o.size.max as number,
+    desiredCapacity: o.size.max as number,
+    vpcZoneIdentifier: o.subnetIds,
+    launchTemplate: { id: template.id, version: Token.asString(template.latestVersion) },
+    targetGroupArns: o.targetGroupArns,
+    tag: tagIt.dynamic({ key: tagIt.key, value: tagIt.value, propagate_at_launch: true }),
+  }), 'this');
+  return { template, group };
+}

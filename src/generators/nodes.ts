@@ -1,0 +1,60 @@
+import { Fn } from 'cdktn';
+import { callModule, type Generator, moduleNamed, moduleStack, output, variable } from './context.js';
+import { IAM_MODULE, IamOutputs } from './iam.js';
+import { instanceGroup } from './instances.js';
+import { NETWORK_MODULE, NetworkOutputs } from './network.js';
+import { SECURITY_MODULE, SecurityOutputs } from './security.js';
+
+const DIR = 'modules/nodes';
+
+/** Worker nodes: one autoscaling group per zone, nodeCount spread evenly, min = max = desired. */
+export const nodes: Generator = {
+  name: 'nodes',
+
+  modules(app, plan) {
+    const stack = moduleStack(app, 'nodes');
+    const v = {
+      groupName: variable(stack, 'group_name', 'string', 'Name of the launch template and autoscaling group.'),
+      size: variable(stack, 'size', 'number', 'Number of nodes in this zone.'),
+      subnetId: variable(stack, 'subnet_id', 'string', 'Subnet of the nodes, in their zone.'),
+      imageId: variable(stack, 'image_id', 'string', 'AMI of the nodes.'),
+      instanceType: variable(stack, 'instance_type', 'string', 'EC2 instance type of the nodes.'),
+      profile: variable(stack, 'instance_profile', 'string', 'IAM instance profile of the nodes.'),
+      sgs: variable(stack, 'security_group_ids', 'list(string)', 'Security groups of the nodes.'),
+      tags: variable(stack, 'tags', 'map(string)', 'Tags for every resource of the cluster.'),
+    };
+    const { group } = instanceGroup(stack, {
+      name: v.groupName.stringValue,
+      imageId: v.imageId.stringValue,
+      instanceType: v.instanceType.stringValue,
+      instanceProfile: v.profile.stringValue,
+      securityGroupIds: v.sgs.listValue,
+      subnetIds: [v.subnetId.stringValue],
+      publicIp: plan.topology === 'public',
+      size: { min: v.size.numberValue, max: v.size.numberValue },
+      tags: v.tags.value,
+      roleTags: { 'k8s.io/role/node': '1' },
+      keyName: plan.ssh.keyName,
+      // Pods on nodes get no route to instance credentials.
+      metadataHopLimit: 1,
+    });
+    output(stack, 'autoscaling_group_name', group.name, 'Autoscaling group of the nodes of this zone.');
+    return [{ dir: DIR, stack, summary: 'The worker nodes of one zone.' }];
+  },
+
+  wire(ctx) {
+    const network = moduleNamed(ctx, NETWORK_MODULE);
+    for (const g of ctx.plan.nodeGroups) {
+      callModule(ctx, g.module, DIR, {
+        group_name: g.groupName,
+        size: g.size,
+        subnet_id: Fn.lookup(network.get(NetworkOutputs.subnetIds), g.zone),
+        image_id: ctx.shared.imageId,
+        instance_type: ctx.plan.nodeSize,
+        instance_profile: moduleNamed(ctx, IAM_MODULE).get(IamOutputs.nodesProfile),
+        security_group_ids: [moduleNamed(ctx, SECURITY_MODULE).get(SecurityOutputs.nodes)],
+        tags: ctx.shared.tags,
+      });
+    }
+  },
+};

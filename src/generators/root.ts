@@ -1,0 +1,59 @@
+import { App, TerraformLocal, TerraformOutput, TerraformStack } from 'cdktn';
+import { DataAwsSsmParameter } from '@cdktn/provider-aws/lib/data-aws-ssm-parameter/index.js';
+import { AwsProvider } from '@cdktn/provider-aws/lib/provider/index.js';
+import type { TerraformHclModule } from 'cdktn';
+import type { ClusterPlan } from '../model/plan.js';
+import { API_MODULE, ApiOutputs } from './api.js';
+import { AWS_PROVIDER, describe, type Generator, literalTags, type ModuleSource, moduleNamed, type RootContext, TERRAFORM_REQUIRED_VERSION } from './context.js';
+import { DNS_MODULE, DnsOutputs } from './dns.js';
+import { NETWORK_MODULE, NetworkOutputs } from './network.js';
+import { SECURITY_MODULE, SecurityOutputs } from './security.js';
+
+/**
+ * The root module reads as the cluster's shape: the provider, shared locals, and one module block per
+ * concern, per master and per node zone.
+ */
+export function rootModule(app: App, plan: ClusterPlan, generators: readonly Generator[]): ModuleSource {
+  const stack = new TerraformStack(app, 'root');
+  stack.addOverride('terraform.required_version', TERRAFORM_REQUIRED_VERSION);
+  new AwsProvider(stack, 'aws', { region: plan.region });
+  stack.addOverride('terraform.required_providers.aws', AWS_PROVIDER);
+
+  const tags = describe(new TerraformLocal(stack, 'tags', literalTags(plan.tags)), 'Tags on every resource; the cluster tags let masters find their own volumes.');
+  const imageId =
+    plan.image.kind === 'ami'
+      ? plan.image.id
+      : describe(new DataAwsSsmParameter(stack, 'image', { name: plan.image.parameter }), 'The machine image, resolved from its public SSM parameter at plan time.').value;
+
+  const ctx: RootContext = { plan, stack, modules: new Map<string, TerraformHclModule>(), shared: { tags: tags.expression, imageId } };
+  for (const g of generators) g.wire(ctx);
+  rootOutputs(ctx);
+  return { dir: '', stack, summary: `The ${plan.name} cluster: ${plan.masters.length} masters in ${new Set(plan.masters.map((m) => m.zone)).size} zones.` };
+}
+
+function rootOutputs(ctx: RootContext): void {
+  const { plan, stack } = ctx;
+  const out = (name: string, value: unknown, description: string) => new TerraformOutput(stack, name, { value, description });
+  const network = moduleNamed(ctx, NETWORK_MODULE);
+  const security = moduleNamed(ctx, SECURITY_MODULE);
+  const masters = plan.masters.map((m) => [m.member, moduleNamed(ctx, m.module)] as const);
+  out('cluster_name', plan.name, 'Name of the cluster.');
+  out('region', plan.region, 'AWS region of the cluster.');
+  out('vpc_id', network.get(NetworkOutputs.vpcId), 'ID of the cluster VPC.');
+  out('subnet_ids', network.get(NetworkOutputs.subnetIds), 'Subnet of the instances of each zone, by zone.');
+  out('etcd_members', masters.map(([, mod]) => mod.get('etcd_member')), 'The etcd members, one per master.');
+  out('master_autoscaling_groups', Object.fromEntries(masters.map(([member, mod]) => [member, mod.get('autoscaling_group_name')])), 'Autoscaling group of each master, by etcd member.');
+  out('node_autoscaling_groups', Object.fromEntries(plan.nodeGroups.map((g) => [g.zone, moduleNamed(ctx, g.module).get('autoscaling_group_name')])), 'Autoscaling group of the nodes of each zone, by zone.');
+  out(
+    'security_group_ids',
+    {
+      masters: security.get(SecurityOutputs.masters),
+      nodes: security.get(SecurityOutputs.nodes),
+      api: security.get(SecurityOutputs.api),
+      ...(plan.bastion ? { bastion: security.get(SecurityOutputs.bastion) } : {}),
+    },
+    'Security groups, by role.',
+  );
+  const host = plan.api.dns ? moduleNamed(ctx, DNS_MODULE).get(DnsOutputs.fqdn) : moduleNamed(ctx, API_MODULE).get(ApiOutputs.dnsName);
+  out('api_endpoint', `https://${host}`, 'URL of the Kubernetes API.');
+}

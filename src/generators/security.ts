@@ -1,0 +1,127 @@
+import { Fn } from 'cdktn';
+import { SecurityGroup } from '@cdktn/provider-aws/lib/security-group/index.js';
+import { VpcSecurityGroupEgressRule } from '@cdktn/provider-aws/lib/vpc-security-group-egress-rule/index.js';
+import { VpcSecurityGroupIngressRule } from '@cdktn/provider-aws/lib/vpc-security-group-ingress-rule/index.js';
+import type { TerraformStack } from 'cdktn';
+import { tfId } from '../model/names.js';
+import { callModule, describe, type Generator, moduleNamed, moduleStack, output, variable } from './context.js';
+import { NETWORK_MODULE, NetworkOutputs } from './network.js';
+
+export const SECURITY_MODULE = 'security';
+const DIR = 'modules/security';
+
+/** The Kubernetes API port on the load balancer and on the masters. */
+export const API_PORT = 443;
+const SSH_PORT = 22;
+
+export const SecurityOutputs = {
+  masters: 'masters_security_group_id',
+  nodes: 'nodes_security_group_id',
+  api: 'api_security_group_id',
+  bastion: 'bastion_security_group_id',
+} as const;
+
+type Peer = { cidr: string } | { group: SecurityGroup };
+interface PortRange {
+  protocol: 'tcp' | 'udp' | '-1' | '4';
+  from?: number;
+  to?: number;
+}
+
+/**
+ * Security groups and rules, one rule resource per source so that a plan names exactly what opens.
+ * SSH is opened only to the CIDRs the YAML lists; the API only to its allowed CIDRs.
+ */
+export const security: Generator = {
+  name: SECURITY_MODULE,
+
+  modules(app, plan) {
+    const stack = moduleStack(app, 'security');
+    const vpcId = variable(stack, 'vpc_id', 'string', 'ID of the cluster VPC.');
+    const tags = variable(stack, 'tags', 'map(string)', 'Tags for every resource of the cluster.');
+    const group = (id: string, name: string, description: string) =>
+      new SecurityGroup(stack, id, { name, description, vpcId: vpcId.stringValue, tags: Fn.merge([tags.value, { Name: name }]) });
+
+    const masters = describe(group('masters', plan.securityGroups.masters, 'Kubernetes masters'), 'Masters: etcd peers and the API server.');
+    const nodes = describe(group('nodes', plan.securityGroups.nodes, 'Kubernetes worker nodes'), 'Worker nodes.');
+    const api = describe(group('api', plan.securityGroups.api, 'Kubernetes API load balancer'), 'The API load balancer: the only way in from outside.');
+    const bastion = plan.bastion ? describe(group('bastion', plan.securityGroups.bastion, 'SSH bastion'), 'The bastion: SSH jump host into the private subnets.') : undefined;
+
+    const allow = (to: SecurityGroup, toName: string, from: Peer, fromName: string, ports: PortRange, what: string) => {
+      const range = ports.from === undefined ? 'all' : ports.from === ports.to ? `${ports.from}` : `${ports.from}_${ports.to}`;
+      const proto = ports.protocol === '-1' ? '' : ports.protocol === '4' ? 'ipip_' : `${ports.protocol}_`;
+      const id = ports.protocol === '-1' ? `${toName}_from_${fromName}` : `${toName}_${proto}${range}_from_${fromName}`;
+      return new VpcSecurityGroupIngressRule(stack, id, {
+        securityGroupId: to.id,
+        description: what,
+        ipProtocol: ports.protocol,
+        fromPort: ports.from,
+        toPort: ports.to,
+        ...('cidr' in from ? { cidrIpv4: from.cidr } : { referencedSecurityGroupId: from.group.id }),
+        tags: tags.value as Record<string, string>,
+      });
+    };
+    const all: PortRange = { protocol: '-1' };
+    const tcp = (from: number, to = from): PortRange => ({ protocol: 'tcp', from, to });
+
+    describe(allow(masters, 'masters', { group: masters }, 'masters', all, 'masters talk to each other: etcd peers, API'), 'Inside the cluster.');
+    allow(nodes, 'nodes', { group: nodes }, 'nodes', all, 'nodes talk to each other: pod network');
+    allow(nodes, 'nodes', { group: masters }, 'masters', all, 'masters reach kubelets and pods');
+    // Nodes reach everything on the masters but etcd (2379-2381 client and peer, 4001-4002 events).
+    allow(masters, 'masters', { group: nodes }, 'nodes', tcp(1, 2378), 'nodes to masters, below etcd');
+    allow(masters, 'masters', { group: nodes }, 'nodes', tcp(2382, 4000), 'nodes to masters, between etcd ports');
+    allow(masters, 'masters', { group: nodes }, 'nodes', tcp(4003, 65535), 'nodes to masters, above etcd');
+    allow(masters, 'masters', { group: nodes }, 'nodes', { protocol: 'udp', from: 1, to: 65535 }, 'nodes to masters: pod network (UDP)');
+    allow(masters, 'masters', { group: nodes }, 'nodes', { protocol: '4' }, 'nodes to masters: IP-in-IP pod network');
+
+    describe(allow(masters, 'masters', { group: api }, 'api', tcp(API_PORT), 'the load balancer forwards to the API servers'), 'The Kubernetes API.');
+    for (const cidr of plan.api.allowedCIDRs) allow(api, 'api', { cidr }, cidrId(cidr), tcp(API_PORT), `Kubernetes API from ${cidr}`);
+    allow(api, 'api', { group: masters }, 'masters', tcp(API_PORT), 'masters reach the API through the load balancer');
+    allow(api, 'api', { group: nodes }, 'nodes', tcp(API_PORT), 'nodes reach the API through the load balancer');
+
+    // SSH: only from the CIDRs the YAML names; in private topology only through the bastion.
+    if (bastion) {
+      for (const cidr of plan.ssh.cidrs) allow(bastion, 'bastion', { cidr }, cidrId(cidr), tcp(SSH_PORT), `SSH to the bastion from ${cidr}`);
+      allow(masters, 'masters', { group: bastion }, 'bastion', tcp(SSH_PORT), 'SSH from the bastion');
+      allow(nodes, 'nodes', { group: bastion }, 'bastion', tcp(SSH_PORT), 'SSH from the bastion');
+    } else if (plan.topology === 'public') {
+      for (const cidr of plan.ssh.cidrs) {
+        allow(masters, 'masters', { cidr }, cidrId(cidr), tcp(SSH_PORT), `SSH from ${cidr}`);
+        allow(nodes, 'nodes', { cidr }, cidrId(cidr), tcp(SSH_PORT), `SSH from ${cidr}`);
+      }
+    }
+
+    for (const [name, sg] of [['masters', masters], ['nodes', nodes], ['api', api], ['bastion', bastion]] as const) {
+      if (!sg) continue;
+      egress(stack, name, sg, tags.value);
+    }
+
+    output(stack, SecurityOutputs.masters, masters.id, 'Security group of the masters.');
+    output(stack, SecurityOutputs.nodes, nodes.id, 'Security group of the worker nodes.');
+    output(stack, SecurityOutputs.api, api.id, 'Security group of the API load balancer.');
+    if (bastion) output(stack, SecurityOutputs.bastion, bastion.id, 'Security group of the bastion.');
+    return [{ dir: DIR, stack, summary: 'Security groups and their rules.' }];
+  },
+
+  wire(ctx) {
+    callModule(ctx, SECURITY_MODULE, DIR, {
+      vpc_id: moduleNamed(ctx, NETWORK_MODULE).get(NetworkOutputs.vpcId),
+      tags: ctx.shared.tags,
+    });
+  },
+};
+
+function egress(stack: TerraformStack, name: string, sg: SecurityGroup, tags: unknown): void {
+  new VpcSecurityGroupEgressRule(stack, `${name}_egress`, {
+    securityGroupId: sg.id,
+    description: 'all outbound traffic',
+    ipProtocol: '-1',
+    cidrIpv4: '0.0.0.0/0',
+    tags: tags as Record<string, string>,
+  });
+}
+
+/** `203.0.113.0/24` -> `203_0_113_0_24`: rule names follow the CIDR, so editing the list renames nothing else. */
+function cidrId(cidr: string): string {
+  return cidr === '0.0.0.0/0' ? 'anywhere' : tfId(cidr).replace(/^_/, 'cidr_');
+}

@@ -1,0 +1,79 @@
+import { createHash } from 'node:crypto';
+
+/**
+ * Every name haform makes: Terraform addresses (stable logical names only, so that adding a master or a
+ * zone only adds resources), AWS Name tags and AWS resource names with their length limits. Modelled
+ * on kops's pkg/model/names.go.
+ */
+
+/** A Terraform identifier from any text: `us-west-2a` -> `us_west_2a`. */
+export function tfId(text: string): string {
+  const id = text.toLowerCase().replace(/[^a-z0-9_]+/g, '_').replace(/^_+|_+$/g, '');
+  return /^[a-z_]/.test(id) ? id : `_${id}`;
+}
+
+/** Module name of a master: named after its etcd member, which never changes. */
+export function masterModule(member: string): string {
+  return `master_${tfId(member)}`;
+}
+
+export function nodesModule(zone: string): string {
+  return `nodes_${tfId(zoneLetter(zone))}`;
+}
+
+export function zoneLetter(zone: string): string {
+  return zone.slice(-1);
+}
+
+/** kops names the etcd volumes `<member>.etcd-main.<cluster>`. */
+export function etcdVolumeName(member: string, cluster: string, kind: 'main' | 'events'): string {
+  return `${member}.etcd-${kind}.${cluster}`;
+}
+
+/** kops: `master-us-west-2a.masters.<cluster>`; a second master in the zone gets the member suffix. */
+export function masterGroupName(member: string, zone: string, cluster: string): string {
+  const suffix = member.length > 1 ? `-${member.slice(1)}` : '';
+  return `master-${zone}${suffix}.masters.${cluster}`;
+}
+
+export function nodeGroupName(zone: string, cluster: string): string {
+  return `nodes-${zone}.${cluster}`;
+}
+
+export function bastionGroupName(cluster: string): string {
+  return `bastions.${cluster}`;
+}
+
+export function subnetName(zone: string, cluster: string, utility: boolean): string {
+  return `${utility ? 'utility-' : ''}${zone}.${cluster}`;
+}
+
+/** IAM role and instance profile names (64 characters at most). */
+export function roleName(role: 'masters' | 'nodes' | 'bastions', cluster: string): string {
+  return limit(`${role}.${cluster}`, 64);
+}
+
+export function securityGroupName(role: 'masters' | 'nodes' | 'bastion' | 'api-elb', cluster: string): string {
+  return limit(`${role}.${cluster}`, 255);
+}
+
+/**
+ * Load balancer and target group names: 32 characters, letters, digits and hyphens. kops shortens
+ * long names with a hash suffix so that two clusters never collide.
+ */
+export function loadBalancerName(prefix: 'api' | 'tcp', cluster: string): string {
+  const base = `${prefix}-${cluster.replace(/\./g, '-')}`;
+  return limit(base, 32, '-').replace(/-+$/, '');
+}
+
+/** Keeps names within an AWS limit: a stable 6-character hash replaces the tail. */
+export function limit(name: string, max: number, sep = ''): string {
+  if (name.length <= max) return name;
+  const hash = createHash('sha256').update(name).digest('hex').slice(0, 6);
+  return `${name.slice(0, max - hash.length - sep.length).replace(/[-.]+$/, '')}${sep}${hash}`;
+}
+
+/** The SSM Parameter Store path under which a cluster keeps its join material. */
+export function parameterPath(cluster: string): string {
+  return `/haform/${cluster}`;
+}

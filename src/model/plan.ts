@@ -1,0 +1,165 @@
+import type { ClusterSpec } from '../spec/types.js';
+import * as names from './names.js';
+import { analyzeQuorum, placeMasters, type QuorumAnalysis } from './placement.js';
+
+/** Everything generation needs, decided once: generators read this and nothing else. */
+export interface ClusterPlan {
+  readonly name: string;
+  /** File name of the YAML this came from (for headers; stable across machines). */
+  readonly sourceName: string;
+  readonly region: string;
+  readonly topology: 'public' | 'private';
+  readonly networking: string;
+  readonly kubernetesVersion: string;
+  readonly tags: Readonly<Record<string, string>>;
+  readonly network: NetworkPlan;
+  readonly masters: readonly MasterPlan[];
+  readonly etcd: EtcdPlan;
+  readonly nodeGroups: readonly NodeGroupPlan[];
+  readonly api: ApiPlan;
+  readonly ssh: { readonly cidrs: readonly string[]; readonly keyName: string | undefined };
+  readonly bastion: { readonly groupName: string } | undefined;
+  readonly image: ClusterSpec['image'];
+  readonly masterSize: string;
+  readonly nodeSize: string;
+  readonly roles: { readonly masters: string; readonly nodes: string; readonly bastions: string };
+  readonly securityGroups: { readonly masters: string; readonly nodes: string; readonly api: string; readonly bastion: string };
+  readonly parameterPath: string;
+  readonly quorum: QuorumAnalysis;
+}
+
+export interface ZonePlan {
+  readonly zone: string;
+  /** Terraform name of this zone's resources: `us_west_2a`. */
+  readonly id: string;
+  /** Where instances run: public subnet (public topology) or private subnet (private topology). */
+  readonly subnet: { readonly name: string; readonly cidr: string };
+  /** Public subnet for load balancer, NAT and bastion (private topology only). */
+  readonly utility: { readonly name: string; readonly cidr: string } | undefined;
+}
+
+export interface NetworkPlan {
+  readonly cidr: string;
+  readonly zones: readonly ZonePlan[];
+}
+
+export interface MasterPlan {
+  /** etcd member name: zone letter, then a2, a3 for further masters in the zone. */
+  readonly member: string;
+  readonly zone: string;
+  readonly module: string;
+  readonly groupName: string;
+  readonly volumes: { readonly main: string; readonly events: string };
+  /** kops's volume tag value: `<member>/<all members>`, e.g. `a/a,b,c`. */
+  readonly etcdMemberTag: string;
+}
+
+export interface EtcdPlan {
+  readonly members: readonly string[];
+  readonly volumeSize: number;
+  readonly volumeType: string;
+  readonly volumeIops: number | undefined;
+  readonly volumeThroughput: number | undefined;
+  readonly kmsKeyId: string | undefined;
+  readonly preventDestroy: boolean;
+}
+
+export interface NodeGroupPlan {
+  readonly zone: string;
+  readonly module: string;
+  readonly groupName: string;
+  readonly size: number;
+}
+
+export interface ApiPlan {
+  readonly internal: boolean;
+  readonly allowedCIDRs: readonly string[];
+  readonly loadBalancerName: string;
+  readonly targetGroupName: string;
+  /** api.<cluster> in Route53, or undefined for gossip clusters (the load balancer's own name serves). */
+  readonly dns: { readonly recordName: string; readonly zone: { readonly zoneId: string } | { readonly zoneName: string } } | undefined;
+}
+
+export function buildPlan(spec: ClusterSpec): ClusterPlan {
+  const cluster = spec.name;
+  const placement = placeMasters(spec.masterZones, spec.masterCount);
+  const members = placement.map((m) => m.name);
+  const privateTopology = spec.topology === 'private';
+  return {
+    name: cluster,
+    sourceName: spec.source.split(/[\\/]/).pop() ?? spec.source,
+    region: spec.region,
+    topology: spec.topology,
+    networking: spec.networking,
+    kubernetesVersion: spec.kubernetesVersion,
+    tags: {
+      ...spec.tags,
+      KubernetesCluster: cluster,
+      [`kubernetes.io/cluster/${cluster}`]: 'owned',
+    },
+    network: {
+      cidr: spec.networkCIDR,
+      zones: spec.subnets.map((s) => ({
+        zone: s.zone,
+        id: names.tfId(s.zone),
+        subnet: { name: names.subnetName(s.zone, cluster, false), cidr: s.cidr },
+        utility: privateTopology ? { name: names.subnetName(s.zone, cluster, true), cidr: s.utilityCidr } : undefined,
+      })),
+    },
+    masters: placement.map((m) => ({
+      member: m.name,
+      zone: m.zone,
+      module: names.masterModule(m.name),
+      groupName: names.masterGroupName(m.name, m.zone, cluster),
+      volumes: { main: names.etcdVolumeName(m.name, cluster, 'main'), events: names.etcdVolumeName(m.name, cluster, 'events') },
+      etcdMemberTag: `${m.name}/${members.join(',')}`,
+    })),
+    etcd: {
+      members,
+      volumeSize: spec.etcd.volumeSize,
+      volumeType: spec.etcd.volumeType,
+      volumeIops: spec.etcd.volumeIops,
+      volumeThroughput: spec.etcd.volumeThroughput,
+      kmsKeyId: spec.etcd.kmsKeyId,
+      preventDestroy: spec.etcd.preventDestroy,
+    },
+    nodeGroups: spreadNodes(spec.nodeCount, spec.zones).map(({ zone, size }) => ({
+      zone,
+      size,
+      module: names.nodesModule(zone),
+      groupName: names.nodeGroupName(zone, cluster),
+    })),
+    api: {
+      internal: spec.api.loadBalancerType === 'internal',
+      allowedCIDRs: spec.api.allowedCIDRs,
+      loadBalancerName: names.loadBalancerName('api', cluster),
+      targetGroupName: names.loadBalancerName('tcp', cluster),
+      dns: spec.dns ? { recordName: `api.${cluster}`, zone: spec.dns } : undefined,
+    },
+    ssh: { cidrs: spec.sshAccess, keyName: spec.sshKeyName },
+    bastion: spec.bastion ? { groupName: names.bastionGroupName(cluster) } : undefined,
+    image: spec.image,
+    masterSize: spec.masterSize,
+    nodeSize: spec.nodeSize,
+    roles: {
+      masters: names.roleName('masters', cluster),
+      nodes: names.roleName('nodes', cluster),
+      bastions: names.roleName('bastions', cluster),
+    },
+    securityGroups: {
+      masters: names.securityGroupName('masters', cluster),
+      nodes: names.securityGroupName('nodes', cluster),
+      api: names.securityGroupName('api-elb', cluster),
+      bastion: names.securityGroupName('bastion', cluster),
+    },
+    parameterPath: names.parameterPath(cluster),
+    quorum: analyzeQuorum(placement, spec.zones),
+  };
+}
+
+/** nodeCount spread evenly over the zones, the first zones taking the remainder. */
+export function spreadNodes(count: number, zones: readonly string[]): { zone: string; size: number }[] {
+  const base = Math.floor(count / zones.length);
+  const extra = count % zones.length;
+  return zones.map((zone, i) => ({ zone, size: base + (i < extra ? 1 : 0) }));
+}

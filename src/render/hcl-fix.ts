@@ -1,0 +1,189 @@
+/**
+ * Fixes for cdktn's known HCL defects, applied to its raw output before formatting. Each works on the
+ * token level (strings with nested templates are scanned, never pattern-matched), so a fix never
+ * touches text inside a string that merely looks like code.
+ */
+
+/** Generators wrap user-supplied text with these in place of `${` and `%{`; see {@link hclLiteral}. */
+const LITERAL_DOLLAR = '\uE000{';
+const LITERAL_PERCENT = '\uE001{';
+
+/**
+ * Marks user-supplied text (tags, names) as literal. cdktn cannot tell a literal `${` from one of its
+ * own references, so it leaves both unescaped (or escapes `${` only inside function calls); the
+ * markers pass through cdktn untouched and {@link fixHcl} turns them into HCL's escapes.
+ */
+export function hclLiteral(text: string): string {
+  return text.replaceAll('${', LITERAL_DOLLAR).replaceAll('%{', LITERAL_PERCENT);
+}
+
+export interface HclFixOptions {
+  /** The value cdktn loses when `terraform.required_version` is overridden. */
+  readonly requiredVersion?: string;
+}
+
+export function fixHcl(src: string, opts: HclFixOptions = {}): string {
+  let out = unwrapInterpolations(src);
+  out = unquoteReferenceLists(out);
+  out = fixRequiredVersion(out, opts.requiredVersion);
+  return out.replaceAll(LITERAL_DOLLAR, '$${').replaceAll(LITERAL_PERCENT, '%%{');
+}
+
+/** `addOverride("terraform.required_version", v)` renders as `0 = "required_version"`. */
+function fixRequiredVersion(src: string, version: string | undefined): string {
+  const mangled = /^\s*0 = "required_version"\n/m;
+  if (!mangled.test(src)) return src;
+  if (!version) throw new Error('cdktn emitted a mangled required_version, and no version was given to restore');
+  return src.replace(mangled, `required_version = ${JSON.stringify(version)}\n`);
+}
+
+/** `depends_on` and `ignore_changes` take references, which cdktn quotes (deprecated syntax). */
+function unquoteReferenceLists(src: string): string {
+  return src.replace(/^(\s*(?:depends_on|ignore_changes) = \[)([^\]]*)\]/gm, (_m, head: string, body: string) => {
+    const items = body.replace(/"([A-Za-z0-9_.\-[\]]+)"/g, '$1');
+    return `${head}${items}]`;
+  });
+}
+
+/**
+ * `"${expr}"` -> `expr` wherever a string is a single interpolation and nothing else, except object
+ * keys. terraform fmt does this for top-level attribute values; doing it everywhere also un-quotes
+ * numbers and references inside lists, which fmt then leaves alone.
+ */
+export function unwrapInterpolations(src: string): string {
+  let out = '';
+  let i = 0;
+  while (i < src.length) {
+    const ch = src[i]!;
+    if (ch === '#' || (ch === '/' && src[i + 1] === '/')) {
+      const end = src.indexOf('\n', i);
+      const stop = end === -1 ? src.length : end;
+      out += src.slice(i, stop);
+      i = stop;
+      continue;
+    }
+    if (ch !== '"') {
+      out += ch;
+      i++;
+      continue;
+    }
+    const end = scanString(src, i);
+    const text = src.slice(i, end);
+    const inner = interpolationOnly(text);
+    const isKey = /^\s*=(?!=)/.test(src.slice(end, end + 4));
+    out += inner !== undefined && !isKey ? unwrapInterpolations(inner) : unwrapNested(text);
+    i = end;
+  }
+  return out;
+}
+
+/** Inside a string that stays a string, interpolations may still hold strings to unwrap. */
+function unwrapNested(text: string): string {
+  let out = '';
+  let i = 0;
+  while (i < text.length) {
+    if (text[i] === '\\') {
+      out += text.slice(i, i + 2);
+      i += 2;
+    } else if ((text.startsWith('$${', i) || text.startsWith('%%{', i))) {
+      out += text.slice(i, i + 3);
+      i += 3;
+    } else if (text.startsWith('${', i) || text.startsWith('%{', i)) {
+      const end = scanTemplateSeq(text, i + 2);
+      out += text.slice(i, i + 2) + unwrapInterpolations(text.slice(i + 2, end - 1)) + '}';
+      i = end;
+    } else {
+      out += text[i];
+      i++;
+    }
+  }
+  return out;
+}
+
+/** The expression of `"${expr}"`, or undefined when the string has anything more. */
+function interpolationOnly(text: string): string | undefined {
+  if (!text.startsWith('"${')) return undefined;
+  const end = scanTemplateSeq(text, 3);
+  if (end !== text.length - 1) return undefined;
+  const inner = text.slice(3, end - 1);
+  return inner.includes('\n') ? undefined : inner;
+}
+
+/** Index just past the closing quote of the string that opens at `start`. */
+export function scanString(src: string, start: number): number {
+  let i = start + 1;
+  while (i < src.length) {
+    const ch = src[i]!;
+    if (ch === '\\') {
+      i += 2;
+    } else if (ch === '"') {
+      return i + 1;
+    } else if (src.startsWith('$${', i) || src.startsWith('%%{', i)) {
+      i += 3;
+    } else if (src.startsWith('${', i) || src.startsWith('%{', i)) {
+      i = scanTemplateSeq(src, i + 2);
+    } else {
+      i++;
+    }
+  }
+  throw new Error(`unterminated string at offset ${start}`);
+}
+
+/** Index just past the `}` that closes a template sequence whose expression starts at `start`. */
+function scanTemplateSeq(src: string, start: number): number {
+  let depth = 0;
+  let i = start;
+  while (i < src.length) {
+    const ch = src[i]!;
+    if (ch === '"') {
+      i = scanString(src, i);
+      continue;
+    }
+    if (ch === '{') depth++;
+    if (ch === '}') {
+      if (depth === 0) return i + 1;
+      depth--;
+    }
+    i++;
+  }
+  throw new Error(`unterminated template sequence at offset ${start}`);
+}
+
+export interface TopLevelBlock {
+  /** `resource`, `data`, `variable`, `output`, `module`, `provider`, `terraform`, `locals`, `moved`. */
+  readonly kind: string;
+  /** The block's labels, e.g. ["aws_vpc", "main"]. */
+  readonly labels: readonly string[];
+  readonly text: string;
+}
+
+/** Splits HCL into its top-level blocks (cdktn emits no top-level attributes or comments). */
+export function topLevelBlocks(src: string): TopLevelBlock[] {
+  const blocks: TopLevelBlock[] = [];
+  let i = 0;
+  while (i < src.length) {
+    const m = /\s*([a-z_]+)((?:\s+"[^"]*")*)\s*\{/y;
+    m.lastIndex = i;
+    const head = m.exec(src);
+    if (!head) {
+      if (src.slice(i).trim() === '') break;
+      throw new Error(`unexpected HCL at offset ${i}: ${src.slice(i, i + 40)}`);
+    }
+    let depth = 1;
+    let j = m.lastIndex;
+    while (depth > 0 && j < src.length) {
+      const ch = src[j]!;
+      if (ch === '"') {
+        j = scanString(src, j);
+        continue;
+      }
+      if (ch === '{') depth++;
+      if (ch === '}') depth--;
+      j++;
+    }
+    const labels = [...head[2]!.matchAll(/"([^"]*)"/g)].map((x) => x[1]!);
+    blocks.push({ kind: head[1]!, labels, text: src.slice(i, j).trim() });
+    i = j;
+  }
+  return blocks;
+}
