@@ -15,7 +15,8 @@ await build({
   chunkNames: 'chunks/[name]-[hash]',
   // CommonJS dependencies bundled into ESM still call require() for Node built-ins.
   banner: { js: "import { createRequire as __haformRequire } from 'node:module'; const require = __haformRequire(import.meta.url);" },
-  external: ['performance'],
+  // hcl-tools loads its WASM formatter from its own directory at run time: a runtime dependency.
+  external: ['performance', '@cdktn/hcl-tools'],
   logLevel: 'warning',
   legalComments: 'none',
 });

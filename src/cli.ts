@@ -81,12 +81,25 @@ export async function main(argv: string[]): Promise<void> {
         force: a.force,
       });
       emit(out);
+      if (out.spec && a.target === 'terraform' && a.out) {
+        const { generateSpec } = await import('./commands/generate.js');
+        emit(await generateSpec(out.spec, { out: a.out, force: a.force }));
+      }
     })
     .command('validate <files..>', 'check cluster YAML files (the pre-commit hook)', (y) =>
       y.positional('files', { type: 'string', array: true, demandOption: true }).option('format', { choices: ['text', 'json'] as const, default: 'text' as const }),
       async (a) => {
         const { validate } = await import('./commands/validate.js');
         emit(validate({ files: a.files, format: a.format }));
+      })
+    .command('generate <file>', 'write the Terraform of a cluster YAML', (y) =>
+      y.positional('file', { type: 'string', demandOption: true })
+        .option('out', { type: 'string', alias: 'o', demandOption: true, describe: 'output directory' })
+        .option('check', { type: 'boolean', describe: 'write nothing; exit 1 if the directory is out of date (CI drift gate)' })
+        .option('force', { type: 'boolean', describe: 'discard hand edits of generated files' }),
+      async (a) => {
+        const { generate } = await import('./commands/generate.js');
+        emit(await generate({ file: a.file, out: a.out, check: a.check, force: a.force }));
       })
     .command('explain <file>', 'show masters and etcd members per zone, and what losing each zone does', (y) => y.positional('file', { type: 'string', demandOption: true }), async (a) => {
       const { explain } = await import('./commands/explain.js');

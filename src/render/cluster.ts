@@ -12,7 +12,7 @@ export function generatedHeader(plan: ClusterPlan): string {
 }
 
 /** Every Terraform file of the cluster, in memory, in a stable order. */
-export async function renderTerraform(plan: ClusterPlan): Promise<RenderedFile[]> {
+export async function renderTerraform(plan: ClusterPlan): Promise<{ files: RenderedFile[]; modules: { path: string; summary: string }[] }> {
   const app = new App({ skipValidation: true });
   const children = new Map<string, ModuleSource>();
   for (const g of GENERATORS) for (const m of g.modules(app, plan)) children.set(m.dir, m);
@@ -22,5 +22,6 @@ export async function renderTerraform(plan: ClusterPlan): Promise<RenderedFile[]
   for (const m of [root, ...children.values()]) {
     files.push(...(await renderModule(m.stack, { dir: m.dir, header, summary: m.summary, requiredVersion: TERRAFORM_REQUIRED_VERSION })));
   }
-  return files;
+  const modules = [root, ...children.values()].map((m) => ({ path: m.dir ? `${m.dir}/` : 'main.tf', summary: m.summary }));
+  return { files, modules };
 }

@@ -26,7 +26,8 @@ export function fixHcl(src: string, opts: HclFixOptions = {}): string {
   let out = unwrapInterpolations(src);
   out = unquoteReferenceLists(out);
   out = fixRequiredVersion(out, opts.requiredVersion);
-  return out.replaceAll(LITERAL_DOLLAR, '$${').replaceAll(LITERAL_PERCENT, '%%{');
+  // A function, not a string: in a replacement string `$$` means a single `$`.
+  return out.replaceAll(LITERAL_DOLLAR, () => '$${').replaceAll(LITERAL_PERCENT, () => '%%{');
 }
 
 /** `addOverride("terraform.required_version", v)` renders as `0 = "required_version"`. */

@@ -1,0 +1,13 @@
+import { haTestFile } from './generators/ha-tests.js';
+import { buildPlan } from './model/plan.js';
+import { renderTerraform } from './render/cluster.js';
+import { renderReadme } from './render/readme.js';
+import type { OutputFile } from './render/write.js';
+import type { ClusterSpec } from './spec/types.js';
+
+/** Everything `haform generate` writes for one cluster, in memory. */
+export async function generateFiles(spec: ClusterSpec): Promise<OutputFile[]> {
+  const plan = buildPlan(spec);
+  const { files, modules } = await renderTerraform(plan);
+  return [...files, haTestFile(plan), renderReadme(plan, modules)].sort((a, b) => a.path.localeCompare(b.path));
+}

@@ -1,0 +1,88 @@
+import type { ClusterPlan } from '../model/plan.js';
+import { NETWORK_MODULE } from './network.js';
+
+/** Values the mock provider returns for data sources, so that a whole apply runs with no AWS account. */
+const MOCK_IMAGE = 'ami-0123456789abcdef0';
+const MOCK_ZONE_ID = 'Z0123456789ABCDEFGHIJ';
+
+function partitionOf(region: string): { partition: string; dns_suffix: string } {
+  if (region.startsWith('cn-')) return { partition: 'aws-cn', dns_suffix: 'amazonaws.com.cn' };
+  if (region.startsWith('us-gov-')) return { partition: 'aws-us-gov', dns_suffix: 'amazonaws.com' };
+  return { partition: 'aws', dns_suffix: 'amazonaws.com' };
+}
+
+/** An ID of AWS's shape: `subnet-00000000000000001`. */
+function fakeId(prefix: string, n: number): string {
+  return `${prefix}-${n.toString(16).padStart(17, '0')}`;
+}
+
+interface Assertion {
+  condition: string;
+  error_message: string;
+}
+
+/**
+ * `tests/ha.tftest.json`: `terraform test` simulates a whole apply with a mock AWS provider and checks
+ * the HA invariants on the resulting configuration. Ops run it in their infra repo with no
+ * credentials. JSON, the other syntax terraform reads, since test files are not cdktn constructs and
+ * HCL is never written by hand here.
+ */
+export function haTestFile(plan: ClusterPlan): { path: string; content: string } {
+  const net = `module.${NETWORK_MODULE}`;
+  const asserts: Assertion[] = [];
+  const check = (condition: string, error_message: string) => asserts.push({ condition: `\${${condition}}`, error_message });
+
+  const n = plan.masters.length;
+  check(`length(output.etcd_members) == ${n}`, `expected ${n} etcd members, one per master`);
+  check('length(output.etcd_members) % 2 == 1', 'etcd needs an odd number of members for quorum');
+  for (const m of plan.masters) {
+    const mod = `module.${m.module}`;
+    check(`${mod}.autoscaling_group_size.min == 1 && ${mod}.autoscaling_group_size.max == 1 && ${mod}.autoscaling_group_size.desired == 1`, `master ${m.member}: its autoscaling group must hold exactly one instance`);
+    check(`length(${mod}.subnet_ids) == 1 && ${mod}.subnet_ids[0] == ${net}.subnet_ids["${m.zone}"]`, `master ${m.member}: its group must launch only into the ${m.zone} subnet`);
+    check(`${net}.subnet_zones[${mod}.subnet_ids[0]] == "${m.zone}"`, `master ${m.member}: its subnet must be in ${m.zone}`);
+    check(`alltrue([for z in ${mod}.etcd_volume_zones : z == ${net}.subnet_zones[${mod}.subnet_ids[0]]])`, `master ${m.member}: both etcd volumes must be in the zone of its subnet`);
+    check(`alltrue([for t in ${mod}.etcd_volume_member_tags : t == "${m.etcdMemberTag}"])`, `master ${m.member}: its volumes must be tagged ${m.etcdMemberTag}`);
+    if (plan.topology === 'private') {
+      check(`!contains(${net}.load_balancer_subnet_ids, ${mod}.subnet_ids[0])`, `master ${m.member}: in private topology it must not run in a public subnet`);
+    }
+  }
+  if (plan.topology === 'private') {
+    for (const z of plan.network.zones) {
+      check(`${net}.private_route_nat_gateway_ids["${z.zone}"] == ${net}.nat_gateway_ids["${z.zone}"]`, `zone ${z.zone}: its private subnet must route through its own NAT gateway`);
+    }
+  }
+
+  const mockData: Record<string, { defaults: Record<string, string> }> = {
+    aws_partition: { defaults: partitionOf(plan.region) },
+    aws_iam_policy_document: { defaults: { json: '{"Version":"2012-10-17","Statement":[]}' } },
+    aws_ssm_parameter: { defaults: { value: MOCK_IMAGE } },
+    aws_route53_zone: { defaults: { zone_id: MOCK_ZONE_ID } },
+  };
+  // Provider validators still run on mocked values: ARNs and IDs must have their real shapes.
+  const { partition } = partitionOf(plan.region);
+  const elb = `arn:${partition}:elasticloadbalancing:${plan.region}:111122223333`;
+  const mockResources: Record<string, { defaults: Record<string, string> }> = {
+    aws_lb: { defaults: { arn: `${elb}:loadbalancer/net/api/0123456789abcdef` } },
+    aws_lb_target_group: { defaults: { arn: `${elb}:targetgroup/tcp/0123456789abcdef` } },
+    aws_launch_template: { defaults: { id: 'lt-0123456789abcdef0' } },
+  };
+  // Known IDs for the resources the invariants compare, so that a plan can check them without an apply.
+  const overrides = plan.network.zones.flatMap((z, i) => [
+    { target: `${net}.aws_subnet.${z.id}`, override_during: 'plan', values: { id: fakeId('subnet', i + 1), availability_zone: z.zone } },
+    ...(z.utility
+      ? [
+          { target: `${net}.aws_subnet.utility_${z.id}`, override_during: 'plan', values: { id: fakeId('subnet', 0x100 + i + 1), availability_zone: z.zone } },
+          { target: `${net}.aws_nat_gateway.${z.id}`, override_during: 'plan', values: { id: fakeId('nat', i + 1) } },
+        ]
+      : []),
+  ]);
+  const runs: Record<string, unknown> = { ha_invariants_plan: { command: 'plan', override_resource: overrides, assert: asserts } };
+  // A simulated apply destroys everything at the end of the test, which prevent_destroy forbids.
+  if (!plan.etcd.preventDestroy) runs.ha_invariants_apply = { command: 'apply', assert: asserts };
+  const doc = {
+    '//': `Generated by haform from ${plan.sourceName}: the HA invariants, checked on a simulated apply. Run: terraform init && terraform test`,
+    mock_provider: { aws: { mock_resource: mockResources, mock_data: mockData } },
+    run: runs,
+  };
+  return { path: 'tests/ha.tftest.json', content: `${JSON.stringify(doc, null, 2)}\n` };
+}

@@ -1,0 +1,58 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import Handlebars from 'handlebars';
+import type { ClusterPlan } from '../model/plan.js';
+import { packageRoot } from '../paths.js';
+import { VERSION } from '../version.js';
+import type { OutputFile } from './write.js';
+
+export interface ModuleSummary {
+  readonly path: string;
+  readonly summary: string;
+}
+
+/** The generated README: the explain table and a Mermaid diagram, from a finished view model. */
+export function renderReadme(plan: ClusterPlan, modules: readonly ModuleSummary[]): OutputFile {
+  const template = Handlebars.compile(readFileSync(join(packageRoot(), 'templates', 'cluster-readme.md.hbs'), 'utf8'), { noEscape: true, strict: true });
+  return { path: 'README.md', content: template(viewModel(plan, modules)) };
+}
+
+function viewModel(plan: ClusterPlan, modules: readonly ModuleSummary[]) {
+  const q = plan.quorum;
+  const mermaidId = (s: string) => s.replace(/[^A-Za-z0-9]/g, '_');
+  return {
+    name: plan.name,
+    version: VERSION,
+    source: plan.sourceName,
+    region: plan.region,
+    masterCount: plan.masters.length,
+    topology: plan.topology,
+    networking: plan.networking,
+    apiEndpoint: `https://${plan.api.dns ? plan.api.dns.recordName : '<load balancer DNS name>'}`,
+    quorum: q.quorum,
+    members: q.members,
+    faultTolerance: q.faultTolerance,
+    survives: q.survivesAnyZoneLoss ? 'yes' : 'no',
+    lbKind: plan.api.internal ? 'internal' : 'public',
+    preventDestroy: plan.etcd.preventDestroy,
+    zones: plan.network.zones.map((z) => {
+      const loss = q.zones.find((l) => l.zone === z.zone)!;
+      const nodes = plan.nodeGroups.find((g) => g.zone === z.zone)?.size ?? 0;
+      return {
+        zone: z.zone,
+        id: mermaidId(z.zone),
+        masterCount: loss.members.length,
+        members: loss.members.join(', ') || '-',
+        loss: `${loss.remaining} of ${q.members} remain: quorum ${loss.quorumKept ? 'kept' : '**lost**'}`,
+        subnets: [
+          { id: mermaidId(`subnet_${z.zone}`), label: `${plan.topology === 'private' ? 'private' : 'public'} subnet ${z.subnet.cidr}` },
+          ...(z.utility ? [{ id: mermaidId(`utility_${z.zone}`), label: `utility subnet ${z.utility.cidr}, NAT gateway` }] : []),
+        ],
+        masters: plan.masters.filter((m) => m.zone === z.zone).map((m) => ({ id: mermaidId(`master_${m.member}`), member: m.member })),
+        nodes,
+        nodesId: mermaidId(`nodes_${z.zone}`),
+      };
+    }),
+    modules,
+  };
+}

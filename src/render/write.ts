@@ -1,0 +1,140 @@
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { HaformError } from '../errors.js';
+
+/** Records what haform wrote, with hashes: what it may update or remove, and what a person edited. */
+export const MANIFEST = '.haform-manifest.json';
+
+export interface OutputFile {
+  readonly path: string;
+  readonly content: string;
+}
+
+interface Manifest {
+  readonly generator: 'haform';
+  readonly version: string;
+  readonly source: string;
+  readonly files: Record<string, string>;
+}
+
+export interface WriteOptions {
+  readonly version: string;
+  readonly source: string;
+  /** Overwrite or remove generated files that were edited by hand. Never files haform did not write. */
+  readonly force?: boolean;
+}
+
+export interface Change {
+  readonly path: string;
+  readonly kind: 'add' | 'update' | 'remove' | 'unchanged';
+}
+
+const sha256 = (text: string | Buffer) => createHash('sha256').update(text).digest('hex');
+
+function readManifest(dir: string): Manifest | undefined {
+  const file = join(dir, MANIFEST);
+  if (!existsSync(file)) return undefined;
+  try {
+    const m = JSON.parse(readFileSync(file, 'utf8')) as Manifest;
+    if (m.generator !== 'haform' || typeof m.files !== 'object') throw new Error('not a haform manifest');
+    return m;
+  } catch (e) {
+    throw new HaformError(`${file} is not a readable haform manifest (${(e as Error).message}); move it away or restore it.`, 1);
+  }
+}
+
+function currentHash(dir: string, path: string): string | undefined {
+  const file = join(dir, path);
+  return existsSync(file) && statSync(file).isFile() ? sha256(readFileSync(file)) : undefined;
+}
+
+/** What writing `files` to `dir` would change, compared with what is there now. */
+export function diffOutput(dir: string, files: readonly OutputFile[]): Change[] {
+  const old = existsSync(dir) ? readManifest(dir) : undefined;
+  const wanted = new Set(files.map((f) => f.path));
+  const changes: Change[] = files.map((f) => {
+    const now = existsSync(dir) ? currentHash(dir, f.path) : undefined;
+    return { path: f.path, kind: now === undefined ? 'add' : now === sha256(f.content) ? 'unchanged' : 'update' };
+  });
+  for (const path of Object.keys(old?.files ?? {}).sort()) {
+    if (!wanted.has(path) && currentHash(dir, path) !== undefined) changes.push({ path, kind: 'remove' });
+  }
+  return changes;
+}
+
+/** Files haform must not touch: not written by haform, or edited since it wrote them. */
+function conflicts(dir: string, changes: readonly Change[], force: boolean): string[] {
+  if (!existsSync(dir)) return [];
+  const old = readManifest(dir);
+  const problems: string[] = [];
+  for (const c of changes) {
+    if (c.kind === 'unchanged' || c.kind === 'add') continue;
+    const recorded = old?.files[c.path];
+    if (recorded === undefined) {
+      problems.push(`${join(dir, c.path)} was not written by haform; move it away, haform never overwrites it`);
+    } else if (!force && currentHash(dir, c.path) !== recorded) {
+      problems.push(`${join(dir, c.path)} was edited since haform wrote it; change the cluster YAML instead, or pass --force to discard the edit`);
+    }
+  }
+  return problems;
+}
+
+/**
+ * Writes the generated files: all staged first in a temporary directory beside their destination,
+ * then moved into place, unchanged files untouched, stale generated files removed, manifest last.
+ * A failure before the moves leaves the directory as it was.
+ */
+export function writeOutput(dir: string, files: readonly OutputFile[], opts: WriteOptions): Change[] {
+  if (existsSync(dir) && !statSync(dir).isDirectory()) throw new HaformError(`${dir} exists and is not a directory.`, 1);
+  const changes = diffOutput(dir, files);
+  const refused = conflicts(dir, changes, opts.force ?? false);
+  if (refused.length) throw new HaformError(`nothing written:\n  ${refused.join('\n  ')}`, 1);
+
+  const manifest: Manifest = {
+    generator: 'haform',
+    version: opts.version,
+    source: opts.source,
+    files: Object.fromEntries(files.map((f) => [f.path, sha256(f.content)])),
+  };
+  const fresh = !existsSync(dir);
+  const staging = fresh ? `${dir.replace(/[\\/]+$/, '')}.haform-tmp-${process.pid}` : join(dir, `.haform-tmp-${process.pid}`);
+  rmSync(staging, { recursive: true, force: true });
+  try {
+    const toWrite = files.filter((f) => fresh || changes.find((c) => c.path === f.path)?.kind !== 'unchanged');
+    for (const f of toWrite) put(join(staging, f.path), f.content);
+    put(join(staging, MANIFEST), `${JSON.stringify(manifest, null, 2)}\n`);
+    if (fresh) {
+      mkdirSync(dirname(dir), { recursive: true });
+      renameSync(staging, dir);
+      return changes;
+    }
+    for (const f of toWrite) {
+      mkdirSync(dirname(join(dir, f.path)), { recursive: true });
+      renameSync(join(staging, f.path), join(dir, f.path));
+    }
+    for (const c of changes.filter((x) => x.kind === 'remove')) {
+      rmSync(join(dir, c.path));
+      removeEmptyParents(dir, c.path);
+    }
+    renameSync(join(staging, MANIFEST), join(dir, MANIFEST));
+  } finally {
+    rmSync(staging, { recursive: true, force: true });
+  }
+  return changes;
+}
+
+function put(file: string, content: string): void {
+  mkdirSync(dirname(file), { recursive: true });
+  writeFileSync(file, content);
+}
+
+function removeEmptyParents(root: string, path: string): void {
+  let d = dirname(path);
+  while (d !== '.' && d !== '') {
+    const abs = join(root, d);
+    if (!existsSync(abs) || readdirSync(abs).length > 0) return;
+    rmSync(abs, { recursive: true });
+    d = dirname(d);
+  }
+}
