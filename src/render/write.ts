@@ -97,13 +97,17 @@ export function writeOutput(dir: string, files: readonly OutputFile[], opts: Wri
     source: opts.source,
     files: Object.fromEntries(files.map((f) => [f.path, sha256(f.content)])),
   };
+  const manifestText = `${JSON.stringify(manifest, null, 2)}\n`;
   const fresh = !existsSync(dir);
+  const manifestFile = join(dir, MANIFEST);
+  const idle = !fresh && changes.every((c) => c.kind === 'unchanged') && existsSync(manifestFile) && readFileSync(manifestFile, 'utf8') === manifestText;
+  if (idle) return changes;
   const staging = fresh ? `${dir.replace(/[\\/]+$/, '')}.haform-tmp-${process.pid}` : join(dir, `.haform-tmp-${process.pid}`);
   rmSync(staging, { recursive: true, force: true });
   try {
     const toWrite = files.filter((f) => fresh || changes.find((c) => c.path === f.path)?.kind !== 'unchanged');
     for (const f of toWrite) put(join(staging, f.path), f.content);
-    put(join(staging, MANIFEST), `${JSON.stringify(manifest, null, 2)}\n`);
+    put(join(staging, MANIFEST), manifestText);
     if (fresh) {
       mkdirSync(dirname(dir), { recursive: true });
       renameSync(staging, dir);

@@ -1,0 +1,67 @@
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
+import { homedir, tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+/**
+ * Runs the real terraform CLI offline: providers only from the local filesystem mirror, no version
+ * check, and (as root, where it works) no network namespace at all, so nothing leaves the machine.
+ */
+export interface Terraform {
+  run(args: string[], cwd: string): { code: number; output: string };
+}
+
+const MIRROR_CANDIDATES = [process.env.HAFORM_TF_MIRROR, '/opt/tf-plugins', join(homedir(), '.terraform.d/plugins'), '/usr/share/terraform/plugins', '/usr/local/share/terraform/plugins'];
+
+function findMirror(): string | undefined {
+  for (const root of MIRROR_CANDIDATES) {
+    if (root && existsSync(join(root, 'registry.terraform.io/hashicorp/aws')) && readdirSync(join(root, 'registry.terraform.io/hashicorp/aws')).length) return root;
+  }
+  return undefined;
+}
+
+function terraformWorks(): boolean {
+  const r = spawnSync('terraform', ['version'], { encoding: 'utf8', env: { ...process.env, CHECKPOINT_DISABLE: '1' } });
+  return r.status === 0;
+}
+
+function noNetworkPrefix(): string[] {
+  if (process.getuid?.() !== 0) return [];
+  return spawnSync('unshare', ['-n', 'true']).status === 0 ? ['unshare', '-n'] : [];
+}
+
+/** The terraform harness, or the reason there is none. Under HAFORM_REQUIRE_TERRAFORM=1 absence is an error. */
+export function findTerraform(): { tf?: Terraform; missing?: string } {
+  if (!terraformWorks()) return { missing: 'no terraform CLI on PATH' };
+  const mirror = findMirror();
+  if (!mirror) return { missing: `no filesystem mirror of hashicorp/aws (looked in ${MIRROR_CANDIDATES.filter(Boolean).join(', ')}; set HAFORM_TF_MIRROR)` };
+  const dir = mkdtempSync(join(tmpdir(), 'haform-tfrc-'));
+  const rc = join(dir, 'terraformrc');
+  writeFileSync(
+    rc,
+    `disable_checkpoint = true
+provider_installation {
+  filesystem_mirror {
+    path    = ${JSON.stringify(mirror)}
+    include = ["registry.terraform.io/*/*"]
+  }
+  direct {
+    exclude = ["registry.terraform.io/*/*"]
+  }
+}
+`,
+  );
+  const prefix = noNetworkPrefix();
+  const env = { ...process.env, TF_CLI_CONFIG_FILE: rc, CHECKPOINT_DISABLE: '1', TF_IN_AUTOMATION: '1', TF_INPUT: '0' };
+  return {
+    tf: {
+      run(args, cwd) {
+        const [cmd, ...rest] = [...prefix, 'terraform', ...args];
+        const r = spawnSync(cmd!, [...rest, ...(args[0] === 'fmt' ? [] : ['-no-color'])], { cwd, env, encoding: 'utf8' });
+        return { code: r.status ?? -1, output: `${r.stdout}${r.stderr}` };
+      },
+    },
+  };
+}
+
+export const REQUIRE_TERRAFORM = process.env.HAFORM_REQUIRE_TERRAFORM === '1';
