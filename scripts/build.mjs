@@ -15,8 +15,7 @@ await build({
   chunkNames: 'chunks/[name]-[hash]',
   // CommonJS dependencies bundled into ESM still call require() for Node built-ins.
   banner: { js: "import { createRequire as __haformRequire } from 'node:module'; const require = __haformRequire(import.meta.url);" },
-  // hcl-tools loads its WASM formatter from its own directory at run time: a runtime dependency.
-  external: ['performance', '@cdktn/hcl-tools'],
+  external: ['performance'],
   logLevel: 'warning',
   legalComments: 'none',
 });

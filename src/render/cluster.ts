@@ -20,7 +20,7 @@ export async function renderTerraform(plan: ClusterPlan): Promise<{ files: Rende
   const header = generatedHeader(plan);
   const files: RenderedFile[] = [];
   for (const m of [root, ...children.values()]) {
-    files.push(...(await renderModule(m.stack, { dir: m.dir, header, summary: m.summary, requiredVersion: TERRAFORM_REQUIRED_VERSION })));
+    files.push(...(renderModule(m.stack, { dir: m.dir, header, summary: m.summary, requiredVersion: TERRAFORM_REQUIRED_VERSION })));
   }
   const modules = [root, ...children.values()].map((m) => ({ path: m.dir ? `${m.dir}/` : 'main.tf', summary: m.summary }));
   return { files, modules };

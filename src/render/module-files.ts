@@ -21,7 +21,7 @@ export interface ModuleRenderOptions {
 }
 
 /** One stack to its files: cdktn's HCL, fixed, split by block kind, commented, formatted. */
-export async function renderModule(stack: TerraformStack, opts: ModuleRenderOptions): Promise<RenderedFile[]> {
+export function renderModule(stack: TerraformStack, opts: ModuleRenderOptions): RenderedFile[] {
   const hcl = fixHcl(stack.toHclTerraform().hcl, { requiredVersion: opts.requiredVersion });
   const comments = commentsByBlock(stack);
   const byFile = new Map<string, string[]>();
@@ -37,7 +37,7 @@ export async function renderModule(stack: TerraformStack, opts: ModuleRenderOpti
     const blocks = byFile.get(name);
     if (!blocks) continue;
     const lead = name === MAIN ? `${opts.header}\n# ${opts.summary}\n` : `${opts.header}\n`;
-    const content = await formatHcl(`${lead}\n${blocks.join('\n\n')}\n`);
+    const content = formatHcl(`${lead}\n${blocks.join('\n\n')}\n`);
     files.push({ path: opts.dir ? `${opts.dir}/${name}` : name, content });
   }
   return files;
