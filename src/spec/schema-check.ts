@@ -1,5 +1,6 @@
-import { Ajv2020, type ErrorObject } from 'ajv/dist/2020.js';
+import type { ErrorObject, ValidateFunction } from 'ajv';
 import schema from '../../schemas/cluster.schema.json' with { type: 'json' };
+import { clusterValidator } from './schema-validator.js';
 import type { SourceDocument } from './document.js';
 import type { Problem, YamlPath } from './types.js';
 
@@ -13,10 +14,10 @@ interface SchemaNode {
   properties?: Record<string, unknown>;
 }
 
-let compiled: ReturnType<Ajv2020['compile']> | undefined;
+let compiled: ValidateFunction | undefined;
 
-function validator() {
-  compiled ??= new Ajv2020({ allErrors: true, verbose: true, strict: true, strictRequired: false, allowUnionTypes: true }).compile(schema);
+function validator(): ValidateFunction {
+  compiled ??= clusterValidator();
   return compiled;
 }
 

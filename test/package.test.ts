@@ -1,0 +1,44 @@
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { expect, it } from 'vitest';
+import { ROOT } from './cli/run.js';
+
+const run = (cmd: string, args: string[], cwd: string) => {
+  const r = spawnSync(cmd, args, { cwd, encoding: 'utf8', env: { ...process.env, npm_config_update_notifier: 'false' } });
+  return { code: r.status, out: `${r.stdout}${r.stderr}` };
+};
+
+function duBytes(dir: string): number {
+  return readdirSync(dir, { recursive: true, encoding: 'utf8' }).reduce((n, f) => {
+    const s = statSync(join(dir, f));
+    return s.isFile() ? n + s.size : n;
+  }, 0);
+}
+
+// The published package: the bundled CLI and its data files, no runtime dependencies, installable offline.
+it('npm pack yields a small package whose haform works offline after install', () => {
+  const work = mkdtempSync(join(tmpdir(), 'haform-pack-'));
+  // dist/ is already built by pretest; --ignore-scripts keeps pack from rebuilding it under running tests.
+  const pack = run('npm', ['pack', '--ignore-scripts', '--json', '--pack-destination', work], ROOT);
+  expect(pack.code, pack.out).toBe(0);
+  const [info] = JSON.parse(pack.out.slice(pack.out.indexOf('['))) as { filename: string; unpackedSize: number }[];
+  expect(info!.unpackedSize).toBeLessThan(3 * 1024 * 1024);
+
+  const app = join(work, 'app');
+  run('mkdir', ['-p', app], work);
+  writeFileSync(join(app, 'package.json'), '{ "name": "infra", "private": true }\n');
+  const install = run('npm', ['install', '--offline', '--no-audit', '--no-fund', join(work, info!.filename)], app);
+  expect(install.code, install.out).toBe(0);
+  expect(readdirSync(join(app, 'node_modules')).filter((d) => !d.startsWith('.'))).toEqual(['haform']);
+  expect(duBytes(join(app, 'node_modules'))).toBeLessThan(3 * 1024 * 1024);
+
+  const fixture = join(ROOT, 'fixtures/examples/public.yaml');
+  const out = join(app, 'tf');
+  const gen = run(join(app, 'node_modules/.bin/haform'), ['generate', fixture, '--out', out], app);
+  expect(gen.code, gen.out).toBe(0);
+  for (const f of ['main.tf', 'modules/master/main.tf', 'README.md', 'tests/ha.tftest.json']) {
+    expect(readFileSync(join(out, f), 'utf8'), f).toBe(readFileSync(join(ROOT, 'test/golden/public', f), 'utf8'));
+  }
+});
