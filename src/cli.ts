@@ -96,10 +96,11 @@ export async function main(argv: string[]): Promise<void> {
       y.positional('file', { type: 'string', demandOption: true })
         .option('out', { type: 'string', alias: 'o', demandOption: true, describe: 'output directory' })
         .option('check', { type: 'boolean', describe: 'write nothing; exit 1 if the directory is out of date (CI drift gate)' })
-        .option('force', { type: 'boolean', describe: 'discard hand edits of generated files' }),
+        .option('force', { type: 'boolean', describe: 'discard hand edits of generated files' })
+        .option('allow-destroy', { type: 'boolean', describe: 'generate even if etcd volumes, the VPC or subnets holding masters would be destroyed or replaced' }),
       async (a) => {
         const { generate } = await import('./commands/generate.js');
-        emit(await generate({ file: a.file, out: a.out, check: a.check, force: a.force }));
+        emit(await generate({ file: a.file, out: a.out, check: a.check, force: a.force, allowDestroy: a.allowDestroy }));
       })
     .command('explain <file>', 'show masters and etcd members per zone, and what losing each zone does', (y) => y.positional('file', { type: 'string', demandOption: true }), async (a) => {
       const { explain } = await import('./commands/explain.js');

@@ -1,4 +1,5 @@
 import { haTestFile } from './generators/ha-tests.js';
+import type { Move } from './model/guard.js';
 import { buildPlan } from './model/plan.js';
 import { renderTerraform } from './render/cluster.js';
 import { renderReadme } from './render/readme.js';
@@ -6,8 +7,8 @@ import type { OutputFile } from './render/write.js';
 import type { ClusterSpec } from './spec/types.js';
 
 /** Everything `haform generate` writes for one cluster, in memory. */
-export async function generateFiles(spec: ClusterSpec): Promise<OutputFile[]> {
+export async function generateFiles(spec: ClusterSpec, moves: readonly Move[] = []): Promise<OutputFile[]> {
   const plan = buildPlan(spec);
-  const { files, modules } = await renderTerraform(plan);
+  const { files, modules } = await renderTerraform(plan, moves);
   return [...files, haTestFile(plan), renderReadme(plan, modules)].sort((a, b) => a.path.localeCompare(b.path));
 }

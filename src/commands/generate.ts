@@ -1,6 +1,10 @@
+import { existsSync } from 'node:fs';
 import { HaformError } from '../errors.js';
 import { generateFiles } from '../generate.js';
-import { diffOutput, writeOutput } from '../render/write.js';
+import { guardStatefulChanges, type Move } from '../model/guard.js';
+import { statefulInventory } from '../model/inventory.js';
+import { buildPlan } from '../model/plan.js';
+import { diffOutput, readManifest, writeOutput } from '../render/write.js';
 import { formatProblem } from '../spec/format.js';
 import { type ClusterSpec, loadClusterFile } from '../spec/index.js';
 import { VERSION } from '../version.js';
@@ -12,6 +16,8 @@ export interface GenerateOptions {
   /** Write nothing; exit 1 when the directory differs from what would be generated. */
   readonly check?: boolean;
   readonly force?: boolean;
+  /** Generate even when etcd volumes, the VPC or subnets holding masters would be destroyed or replaced. */
+  readonly allowDestroy?: boolean;
 }
 
 export async function generate(opts: GenerateOptions): Promise<CommandOutput> {
@@ -24,7 +30,18 @@ export async function generate(opts: GenerateOptions): Promise<CommandOutput> {
 
 /** Generation of an already validated spec (also reached from `create cluster --target terraform`). */
 export async function generateSpec(spec: ClusterSpec, opts: Omit<GenerateOptions, 'file'>): Promise<CommandOutput> {
-  const files = await generateFiles(spec);
+  const previous = existsSync(opts.out) ? readManifest(opts.out) : undefined;
+  const stateful = statefulInventory(buildPlan(spec));
+  const guard = guardStatefulChanges(previous?.stateful ?? [], stateful);
+  if (guard.destructions.length && !opts.allowDestroy && !opts.check) {
+    const lines = guard.destructions.map((d) => `  ${d.address}: ${d.reason}`).join('\n');
+    throw new HaformError(
+      `nothing written: this change would destroy or replace cluster state:\n${lines}\nIf that is intended (after moving etcd members off these volumes), rerun with --allow-destroy. Preview with: haform diff OLD.yaml NEW.yaml`,
+      1,
+    );
+  }
+  const moved = mergeMoves(previous?.moved ?? [], guard.moves);
+  const files = await generateFiles(spec, moved);
   if (opts.check) {
     const drift = diffOutput(opts.out, files).filter((c) => c.kind !== 'unchanged');
     if (!drift.length) return output(`${opts.out}: up to date (${files.length} files)\n`);
@@ -33,11 +50,18 @@ export async function generateSpec(spec: ClusterSpec, opts: Omit<GenerateOptions
     return output('', `${opts.out}: out of date, ${drift.length} file(s) differ from what ${spec.source} generates:\n${lines}\nrun: haform generate ${spec.source} --out ${opts.out}\n`, 1);
   }
   try {
-    const changes = writeOutput(opts.out, files, { version: VERSION, source: spec.source, force: opts.force });
+    const changes = writeOutput(opts.out, files, { version: VERSION, source: spec.source, force: opts.force, stateful, moved });
     const count = (k: string) => changes.filter((c) => c.kind === k).length;
-    return output(`${opts.out}: ${count('add')} added, ${count('update')} updated, ${count('remove')} removed, ${count('unchanged')} unchanged\n`);
+    const movedNote = guard.moves.length ? `; state moves: ${guard.moves.map((m) => `${m.from} -> ${m.to}`).join(', ')}` : '';
+    const destroyNote = guard.destructions.length ? `; allowed to destroy: ${guard.destructions.map((d) => d.address).join(', ')}` : '';
+    return output(`${opts.out}: ${count('add')} added, ${count('update')} updated, ${count('remove')} removed, ${count('unchanged')} unchanged${movedNote}${destroyNote}\n`);
   } catch (e) {
     if (e instanceof HaformError) throw e;
     throw new HaformError(`could not write ${opts.out}: ${(e as Error).message}. Nothing was half-written: the previous files are in place.`, 1);
   }
+}
+
+function mergeMoves(kept: readonly Move[], added: readonly Move[]): Move[] {
+  const all = [...kept, ...added];
+  return all.filter((m, i) => all.findIndex((x) => x.from === m.from && x.to === m.to) === i);
 }

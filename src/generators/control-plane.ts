@@ -1,5 +1,6 @@
 import { Fn } from 'cdktn';
 import { EbsVolume } from '@cdktn/provider-aws/lib/ebs-volume/index.js';
+import { TF } from '../model/names.js';
 import type { MasterPlan } from '../model/plan.js';
 import { API_MODULE, ApiOutputs } from './api.js';
 import { callModule, describe, type Generator, moduleNamed, moduleStack, output, variable } from './context.js';
@@ -40,7 +41,7 @@ export const controlPlane: Generator = {
 
     const volume = (kind: 'main' | 'events') =>
       describe(
-        new EbsVolume(stack, `etcd_${kind}`, {
+        new EbsVolume(stack, TF.etcdVolume(kind), {
           availabilityZone: v.zone.stringValue,
           size: plan.etcd.volumeSize,
           type: plan.etcd.volumeType,

@@ -7,9 +7,10 @@ import { RouteTable } from '@cdktn/provider-aws/lib/route-table/index.js';
 import { RouteTableAssociation } from '@cdktn/provider-aws/lib/route-table-association/index.js';
 import { Subnet } from '@cdktn/provider-aws/lib/subnet/index.js';
 import { Vpc } from '@cdktn/provider-aws/lib/vpc/index.js';
+import { TF } from '../model/names.js';
 import { callModule, describe, tfName, type Generator, moduleStack, output, variable } from './context.js';
 
-export const NETWORK_MODULE = 'network';
+export const NETWORK_MODULE = TF.networkModule;
 const DIR = 'modules/network';
 
 /** Outputs other concerns read, by name. */
@@ -32,7 +33,7 @@ export const network: Generator = {
     const privateTopology = plan.topology === 'private';
 
     const vpc = describe(
-      new Vpc(stack, 'main', { cidrBlock: plan.network.cidr, enableDnsSupport: true, enableDnsHostnames: true, tags: named(plan.name) }),
+      new Vpc(stack, TF.vpc, { cidrBlock: plan.network.cidr, enableDnsSupport: true, enableDnsHostnames: true, tags: named(plan.name) }),
       'The cluster VPC; DNS hostnames are needed for the instances to register by name.',
     );
     const igw = new InternetGateway(stack, 'main_igw', { vpcId: vpc.id, tags: named(plan.name) });
@@ -49,7 +50,7 @@ export const network: Generator = {
     const privateRouteNat: Record<string, string> = {};
     for (const z of plan.network.zones) {
       const subnet = describe(
-        new Subnet(stack, z.id, {
+        new Subnet(stack, TF.subnet(z.zone), {
           vpcId: vpc.id,
           availabilityZone: z.zone,
           cidrBlock: z.subnet.cidr,
@@ -65,7 +66,7 @@ export const network: Generator = {
         continue;
       }
       const utility = describe(
-        new Subnet(stack, `utility_${z.id}`, {
+        new Subnet(stack, TF.utilitySubnet(z.zone), {
           vpcId: vpc.id,
           availabilityZone: z.zone,
           cidrBlock: z.utility.cidr,

@@ -2,10 +2,12 @@ import { App, TerraformLocal, TerraformOutput, TerraformStack } from 'cdktn';
 import { DataAwsSsmParameter } from '@cdktn/provider-aws/lib/data-aws-ssm-parameter/index.js';
 import { AwsProvider } from '@cdktn/provider-aws/lib/provider/index.js';
 import type { TerraformHclModule } from 'cdktn';
+import type { Move } from '../model/guard.js';
 import type { ClusterPlan } from '../model/plan.js';
 import { API_MODULE, ApiOutputs } from './api.js';
 import { AWS_PROVIDER, describe, type Generator, literalTags, type ModuleSource, moduleNamed, type RootContext, TERRAFORM_REQUIRED_VERSION } from './context.js';
 import { DNS_MODULE, DnsOutputs } from './dns.js';
+import { Moved } from './moved.js';
 import { NETWORK_MODULE, NetworkOutputs } from './network.js';
 import { SECURITY_MODULE, SecurityOutputs } from './security.js';
 
@@ -13,7 +15,7 @@ import { SECURITY_MODULE, SecurityOutputs } from './security.js';
  * The root module reads as the cluster's shape: the provider, shared locals, and one module block per
  * concern, per master and per node zone.
  */
-export function rootModule(app: App, plan: ClusterPlan, generators: readonly Generator[]): ModuleSource {
+export function rootModule(app: App, plan: ClusterPlan, generators: readonly Generator[], moves: readonly Move[] = []): ModuleSource {
   const stack = new TerraformStack(app, 'root');
   stack.addOverride('terraform.required_version', TERRAFORM_REQUIRED_VERSION);
   new AwsProvider(stack, 'aws', { region: plan.region });
@@ -28,6 +30,8 @@ export function rootModule(app: App, plan: ClusterPlan, generators: readonly Gen
   const ctx: RootContext = { plan, stack, modules: new Map<string, TerraformHclModule>(), shared: { tags: tags.expression, imageId } };
   for (const g of generators) g.wire(ctx);
   rootOutputs(ctx);
+  // State moves recorded by earlier generations stay, as terraform advises, so that every copy of the state moves.
+  moves.forEach((m, i) => new Moved(stack, `moved_${i}`, m.from, m.to));
   return { dir: '', stack, summary: `The ${plan.name} cluster: ${plan.masters.length} masters in ${new Set(plan.masters.map((m) => m.zone)).size} zones.` };
 }
 

@@ -77,3 +77,16 @@ export function limit(name: string, max: number, sep = ''): string {
 export function parameterPath(cluster: string): string {
   return `/haform/${cluster}`;
 }
+
+/** Terraform names of the stateful resources, shared by the generators and the regeneration guard. */
+export const TF = {
+  vpc: 'main',
+  subnet: (zone: string) => tfId(zone),
+  utilitySubnet: (zone: string) => `utility_${tfId(zone)}`,
+  etcdVolume: (kind: 'main' | 'events') => `etcd_${kind}`,
+  networkModule: 'network',
+} as const;
+
+export function moduleAddress(module: string, type: string, name: string): string {
+  return `module.${module}.${type}.${name}`;
+}

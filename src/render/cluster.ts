@@ -2,6 +2,7 @@ import { App } from 'cdktn';
 import { TERRAFORM_REQUIRED_VERSION, type ModuleSource } from '../generators/context.js';
 import { GENERATORS } from '../generators/registry.js';
 import { rootModule } from '../generators/root.js';
+import type { Move } from '../model/guard.js';
 import type { ClusterPlan } from '../model/plan.js';
 import { VERSION } from '../version.js';
 import { renderModule, type RenderedFile } from './module-files.js';
@@ -12,11 +13,11 @@ export function generatedHeader(plan: ClusterPlan): string {
 }
 
 /** Every Terraform file of the cluster, in memory, in a stable order. */
-export async function renderTerraform(plan: ClusterPlan): Promise<{ files: RenderedFile[]; modules: { path: string; summary: string }[] }> {
+export async function renderTerraform(plan: ClusterPlan, moves: readonly Move[] = []): Promise<{ files: RenderedFile[]; modules: { path: string; summary: string }[] }> {
   const app = new App({ skipValidation: true });
   const children = new Map<string, ModuleSource>();
   for (const g of GENERATORS) for (const m of g.modules(app, plan)) children.set(m.dir, m);
-  const root = rootModule(app, plan, GENERATORS);
+  const root = rootModule(app, plan, GENERATORS, moves);
   const header = generatedHeader(plan);
   const files: RenderedFile[] = [];
   for (const m of [root, ...children.values()]) {

@@ -2,6 +2,8 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { HaformError } from '../errors.js';
+import type { Move } from '../model/guard.js';
+import type { StatefulResource } from '../model/inventory.js';
 
 /** Records what haform wrote, with hashes: what it may update or remove, and what a person edited. */
 export const MANIFEST = '.haform-manifest.json';
@@ -11,11 +13,15 @@ export interface OutputFile {
   readonly content: string;
 }
 
-interface Manifest {
+export interface Manifest {
   readonly generator: 'haform';
   readonly version: string;
   readonly source: string;
   readonly files: Record<string, string>;
+  /** The stateful resources of this generation, for the next one's guard. */
+  readonly stateful?: readonly StatefulResource[];
+  /** State moves emitted so far; kept in every later generation. */
+  readonly moved?: readonly Move[];
 }
 
 export interface WriteOptions {
@@ -23,6 +29,8 @@ export interface WriteOptions {
   readonly source: string;
   /** Overwrite or remove generated files that were edited by hand. Never files haform did not write. */
   readonly force?: boolean;
+  readonly stateful?: readonly StatefulResource[];
+  readonly moved?: readonly Move[];
 }
 
 export interface Change {
@@ -32,7 +40,8 @@ export interface Change {
 
 const sha256 = (text: string | Buffer) => createHash('sha256').update(text).digest('hex');
 
-function readManifest(dir: string): Manifest | undefined {
+/** The manifest of an earlier generation in `dir`, if any. */
+export function readManifest(dir: string): Manifest | undefined {
   const file = join(dir, MANIFEST);
   if (!existsSync(file)) return undefined;
   try {
@@ -96,6 +105,8 @@ export function writeOutput(dir: string, files: readonly OutputFile[], opts: Wri
     version: opts.version,
     source: opts.source,
     files: Object.fromEntries(files.map((f) => [f.path, sha256(f.content)])),
+    ...(opts.stateful ? { stateful: opts.stateful } : {}),
+    ...(opts.moved?.length ? { moved: opts.moved } : {}),
   };
   const manifestText = `${JSON.stringify(manifest, null, 2)}\n`;
   const fresh = !existsSync(dir);

@@ -104,7 +104,11 @@ describe('writing safely', () => {
     expect(haform(['generate', 'fixtures/valid/large.yaml', '--out', out]).exitCode).toBe(0);
     expect(existsSync(join(out, 'modules/bastion/main.tf'))).toBe(true);
     writeFileSync(join(out, 'modules/bastion/notes.txt'), 'keep me\n');
-    const r = haform(['generate', 'fixtures/examples/private.yaml', '--out', out]);
+    // Another cluster into the same directory destroys the first one's state: refused, then allowed.
+    const refused = haform(['generate', 'fixtures/examples/private.yaml', '--out', out]);
+    expect(refused.exitCode).toBe(1);
+    expect(refused.stderr).toContain('would destroy or replace cluster state');
+    const r = haform(['generate', 'fixtures/examples/private.yaml', '--out', out, '--allow-destroy']);
     expect(r.exitCode, r.stderr).toBe(0);
     expect(existsSync(join(out, 'modules/bastion/main.tf'))).toBe(false);
     expect(readFileSync(join(out, 'modules/bastion/notes.txt'), 'utf8')).toBe('keep me\n');

@@ -1,0 +1,62 @@
+import type { StatefulResource } from './inventory.js';
+
+export interface Destruction {
+  readonly address: string;
+  readonly reason: string;
+}
+
+export interface Move {
+  readonly from: string;
+  readonly to: string;
+}
+
+export interface GuardResult {
+  /** Changes that destroy or replace state; refused unless the user allows them. */
+  readonly destructions: readonly Destruction[];
+  /** Same resource, new address: terraform moves the state instead of destroying it. */
+  readonly moves: readonly Move[];
+}
+
+/** Compares the stateful resources of the previous generation with the next one. */
+export function guardStatefulChanges(before: readonly StatefulResource[], after: readonly StatefulResource[]): GuardResult {
+  const destructions: Destruction[] = [];
+  const moves: Move[] = [];
+  const byAddress = new Map(after.map((r) => [r.address, r]));
+  const byIdentity = new Map(after.map((r) => [r.identity, r]));
+  for (const old of before) {
+    const next = byAddress.get(old.address) ?? byIdentity.get(old.identity);
+    if (!next || next.identity !== old.identity) {
+      destructions.push({ address: old.address, reason: removalReason(old) });
+      continue;
+    }
+    if (next.address !== old.address) moves.push({ from: old.address, to: next.address });
+    destructions.push(...attributeChanges(old, next));
+  }
+  return { destructions, moves };
+}
+
+function removalReason(r: StatefulResource): string {
+  if (r.kind === 'etcd-volume') return `would be destroyed: the data of etcd member ${r.identity.split('/')[1]} is lost (remove a member from etcd first, then its volumes)`;
+  if (r.kind === 'subnet' && r.holdsMasters?.length) return `would be destroyed while masters ${r.holdsMasters.join(', ')} run in it`;
+  return 'would be destroyed';
+}
+
+function attributeChanges(old: StatefulResource, next: StatefulResource): Destruction[] {
+  const out: Destruction[] = [];
+  const at = next.address;
+  for (const key of Object.keys(old.attributes)) {
+    const a = old.attributes[key];
+    const b = next.attributes[key];
+    if (a === b) continue;
+    if (key === 'size') {
+      if (typeof a === 'number' && typeof b === 'number' && b < a) out.push({ address: at, reason: `size would shrink from ${a} to ${b} GiB: EBS volumes cannot shrink, terraform would replace it and lose its data` });
+    } else if (key === 'type') {
+      out.push({ address: at, reason: `type would change from ${a} to ${b}: a live modification of the volume under etcd; do it deliberately` });
+    } else if (key === 'role') {
+      if (old.holdsMasters?.length) out.push({ address: at, reason: `masters ${old.holdsMasters.join(', ')} would move from a ${a} to a ${b} subnet: their instances must be replaced, one at a time` });
+    } else {
+      out.push({ address: at, reason: `${key} would change from ${JSON.stringify(a)} to ${JSON.stringify(b)}, which forces replacement${old.kind === 'etcd-volume' ? ' and loses the etcd data' : ''}` });
+    }
+  }
+  return out;
+}

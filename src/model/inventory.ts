@@ -1,0 +1,57 @@
+import { moduleAddress, TF } from './names.js';
+import type { ClusterPlan } from './plan.js';
+
+/**
+ * The resources whose loss loses the cluster's state: etcd volumes, the VPC, the subnets. Recorded in
+ * the output's manifest so that the next generation can tell what it would destroy or replace.
+ */
+export interface StatefulResource {
+  readonly address: string;
+  /** What the resource is, independent of its address: a rename keeps it, a replacement does not. */
+  readonly identity: string;
+  readonly kind: 'etcd-volume' | 'vpc' | 'subnet';
+  /** Attributes that force replacement when they change (sizes: a decrease cannot be applied). */
+  readonly attributes: Readonly<Record<string, string | number | boolean | null>>;
+  /** etcd members whose instances run in this subnet. */
+  readonly holdsMasters?: readonly string[];
+}
+
+export function statefulInventory(plan: ClusterPlan): StatefulResource[] {
+  const net = TF.networkModule;
+  const out: StatefulResource[] = [{ address: moduleAddress(net, 'aws_vpc', TF.vpc), identity: `vpc/${plan.name}`, kind: 'vpc', attributes: { cidr_block: plan.network.cidr } }];
+  for (const z of plan.network.zones) {
+    const masters = plan.masters.filter((m) => m.zone === z.zone).map((m) => m.member);
+    out.push({
+      address: moduleAddress(net, 'aws_subnet', TF.subnet(z.zone)),
+      identity: `subnet/${z.zone}`,
+      kind: 'subnet',
+      attributes: { availability_zone: z.zone, cidr_block: z.subnet.cidr, role: plan.topology === 'private' ? 'private' : 'public' },
+      holdsMasters: masters,
+    });
+    if (z.utility) {
+      out.push({
+        address: moduleAddress(net, 'aws_subnet', TF.utilitySubnet(z.zone)),
+        identity: `utility-subnet/${z.zone}`,
+        kind: 'subnet',
+        attributes: { availability_zone: z.zone, cidr_block: z.utility.cidr, role: 'utility' },
+      });
+    }
+  }
+  for (const m of plan.masters) {
+    for (const kind of ['main', 'events'] as const) {
+      out.push({
+        address: moduleAddress(m.module, 'aws_ebs_volume', TF.etcdVolume(kind)),
+        identity: `etcd-${kind}/${m.member}`,
+        kind: 'etcd-volume',
+        attributes: {
+          availability_zone: m.zone,
+          size: plan.etcd.volumeSize,
+          type: plan.etcd.volumeType,
+          kms_key_id: plan.etcd.kmsKeyId ?? null,
+          encrypted: true,
+        },
+      });
+    }
+  }
+  return out;
+}
