@@ -102,6 +102,12 @@ export async function main(argv: string[]): Promise<void> {
         const { generate } = await import('./commands/generate.js');
         emit(await generate({ file: a.file, out: a.out, check: a.check, force: a.force, allowDestroy: a.allowDestroy }));
       })
+    .command('diff <old> <new>', 'what changing a cluster YAML does: members, quorum, resources; exit 1 if it destroys state', (y) =>
+      y.positional('old', { type: 'string', demandOption: true }).positional('new', { type: 'string', demandOption: true }),
+      async (a) => {
+        const { diff } = await import('./commands/diff.js');
+        emit(await diff(a.old, a.new));
+      })
     .command('explain <file>', 'show masters and etcd members per zone, and what losing each zone does', (y) => y.positional('file', { type: 'string', demandOption: true }), async (a) => {
       const { explain } = await import('./commands/explain.js');
       emit(explain(a.file));

@@ -1,0 +1,50 @@
+import { generateFiles } from '../generate.js';
+import { guardStatefulChanges } from '../model/guard.js';
+import { statefulInventory } from '../model/inventory.js';
+import { buildPlan, type ClusterPlan } from '../model/plan.js';
+import { resourceInstances } from '../render/resources.js';
+import { formatProblem } from '../spec/format.js';
+import { loadClusterFile } from '../spec/index.js';
+import { type CommandOutput, output } from './output.js';
+
+/** What changing the cluster from OLD to NEW does, in cluster terms; exit 1 when it would destroy state. */
+export async function diff(oldFile: string, newFile: string): Promise<CommandOutput> {
+  const before = loadClusterFile(oldFile);
+  const after = loadClusterFile(newFile);
+  const report = [...before.problems, ...after.problems].map((p) => `${formatProblem(p)}\n`).join('');
+  if (!before.spec || !after.spec) return output('', report, 1);
+  const [a, b] = [buildPlan(before.spec), buildPlan(after.spec)];
+  const [ra, rb] = [resourceInstances(await generateFiles(before.spec)), resourceInstances(await generateFiles(after.spec))];
+  const guard = guardStatefulChanges(statefulInventory(a), statefulInventory(b));
+
+  const lines = [`${a.name}: ${a.masters.length} -> ${b.masters.length} master(s), etcd members ${members(a)} -> ${members(b)}`];
+  for (const zone of unique([...a.network.zones.map((z) => z.zone), ...b.network.zones.map((z) => z.zone)])) {
+    const [x, y] = [inZone(a, zone), inZone(b, zone)];
+    const added = y.filter((m) => !x.includes(m));
+    const removed = x.filter((m) => !y.includes(m));
+    const note = [added.length ? `added ${added.join(', ')}` : '', removed.length ? `REMOVED ${removed.join(', ')}` : ''].filter(Boolean).join('; ');
+    lines.push(`  ${zone}: ${x.join(', ') || '-'} -> ${y.join(', ') || '-'}${note ? `  (${note})` : ''}`);
+  }
+  lines.push(`Quorum: ${a.quorum.quorum} of ${a.quorum.members} -> ${b.quorum.quorum} of ${b.quorum.members}; survives the loss of any one AZ: ${yesNo(a)} -> ${yesNo(b)}`);
+  if (b.masters.length > a.masters.length && a.masters.length > 0) {
+    lines.push(`Grow etcd one member at a time: apply, then check that each new member joined (etcdctl member list) before the next; see the runbook in the generated README.`);
+  }
+  const add = [...rb.keys()].filter((k) => !ra.has(k)).sort();
+  const destroy = [...ra.keys()].filter((k) => !rb.has(k)).sort();
+  const change = [...rb.keys()].filter((k) => ra.has(k) && ra.get(k) !== rb.get(k)).sort();
+  lines.push(`Resources: ${add.length} to add, ${change.length} to change, ${destroy.length} to destroy`);
+  lines.push(...add.map((r) => `  + ${r}`), ...change.map((r) => `  ~ ${r}`), ...destroy.map((r) => `  - ${r}`));
+  if (guard.moves.length) lines.push('State moves (moved blocks):', ...guard.moves.map((m) => `  ${m.from} -> ${m.to}`));
+  if (guard.destructions.length) {
+    lines.push('REFUSED: this change destroys or replaces cluster state; haform generate needs --allow-destroy for it:');
+    lines.push(...guard.destructions.map((d) => `  ! ${d.address}: ${d.reason}`));
+    return output(`${lines.join('\n')}\n`, report, 1);
+  }
+  lines.push('Safe: no etcd volume, VPC or subnet holding masters is destroyed or replaced.');
+  return output(`${lines.join('\n')}\n`, report, 0);
+}
+
+const members = (p: ClusterPlan) => p.masters.map((m) => m.member).join(',') || '-';
+const inZone = (p: ClusterPlan, zone: string) => p.masters.filter((m) => m.zone === zone).map((m) => m.member);
+const yesNo = (p: ClusterPlan) => (p.quorum.survivesAnyZoneLoss ? 'yes' : 'no');
+const unique = <T>(xs: T[]) => [...new Set(xs)];

@@ -1,0 +1,57 @@
+import { describe, expect, it } from 'vitest';
+import { guardStatefulChanges } from '../../src/model/guard.js';
+import { statefulInventory } from '../../src/model/inventory.js';
+import { buildPlan } from '../../src/model/plan.js';
+import { loadClusterFile } from '../../src/spec/index.js';
+
+const plan = (f: string) => buildPlan(loadClusterFile(`fixtures/day2/${f}.yaml`).spec!);
+const inv = (f: string) => statefulInventory(plan(f));
+
+describe('guardStatefulChanges', () => {
+  it.each([
+    ['one-master', 'three-masters'],
+    ['three-masters', 'five-masters'],
+    ['three-masters', 'four-zones'],
+  ])('%s -> %s only adds state', (a, b) => {
+    expect(guardStatefulChanges(inv(a), inv(b))).toEqual({ destructions: [], moves: [] });
+  });
+
+  it('removing masters names each etcd volume it would destroy', () => {
+    const g = guardStatefulChanges(inv('three-masters'), inv('one-master'));
+    expect(g.destructions.map((d) => d.address)).toEqual([
+      'module.master_b.aws_ebs_volume.etcd_main',
+      'module.master_b.aws_ebs_volume.etcd_events',
+      'module.master_c.aws_ebs_volume.etcd_main',
+      'module.master_c.aws_ebs_volume.etcd_events',
+    ]);
+    expect(g.destructions[0]!.reason).toContain('etcd member b');
+  });
+
+  it('public -> private: masters move subnets, reported per zone', () => {
+    const g = guardStatefulChanges(inv('three-masters'), inv('three-masters-private'));
+    expect(g.destructions.map((d) => d.address)).toEqual(['module.network.aws_subnet.us_east_1a', 'module.network.aws_subnet.us_east_1b', 'module.network.aws_subnet.us_east_1c']);
+    expect(g.destructions[0]!.reason).toContain('masters a would move from a public to a private subnet');
+  });
+
+  it('attributes that force replacement: zone, size decrease, type, KMS key, CIDR', () => {
+    const before = inv('three-masters');
+    const vol = before.find((r) => r.address === 'module.master_a.aws_ebs_volume.etcd_main')!;
+    const vpc = before.find((r) => r.kind === 'vpc')!;
+    const change = (attrs: Record<string, unknown>, r = vol) => guardStatefulChanges([r], [{ ...r, attributes: { ...r.attributes, ...attrs } } as typeof r]).destructions.map((d) => d.reason);
+    expect(change({ availability_zone: 'us-east-1b' })[0]).toMatch(/availability_zone would change .* forces replacement and loses the etcd data/);
+    expect(change({ size: 10 })[0]).toMatch(/cannot shrink/);
+    expect(change({ size: 40 })).toEqual([]);
+    expect(change({ type: 'io2' })[0]).toMatch(/type would change from gp3 to io2/);
+    expect(change({ kms_key_id: 'arn:aws:kms:us-east-1:1:key/x' })[0]).toMatch(/kms_key_id would change/);
+    expect(change({ cidr_block: '10.0.0.0/16' }, vpc)[0]).toMatch(/cidr_block would change/);
+  });
+
+  it('the same resource at a new address is moved, not destroyed', () => {
+    const after = inv('three-masters');
+    const before = after.map((r) => (r.address === 'module.master_a.aws_ebs_volume.etcd_main' ? { ...r, address: 'module.master_us_east_1a.aws_ebs_volume.etcd_main' } : r));
+    expect(guardStatefulChanges(before, after)).toEqual({
+      destructions: [],
+      moves: [{ from: 'module.master_us_east_1a.aws_ebs_volume.etcd_main', to: 'module.master_a.aws_ebs_volume.etcd_main' }],
+    });
+  });
+});

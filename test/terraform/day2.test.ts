@@ -1,0 +1,175 @@
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { haform } from '../cli/run.js';
+import { findTerraform, OFFLINE_PROVIDER_OVERRIDE, plan, type PlannedResource, REQUIRE_TERRAFORM } from './harness.js';
+
+const { tf, missing } = findTerraform();
+if (!tf && REQUIRE_TERRAFORM) throw new Error(`day-2 terraform tests cannot run: ${missing} (HAFORM_REQUIRE_TERRAFORM=1)`);
+if (!tf) console.warn(`\n!!! SKIPPING the day-2 terraform plan tests: ${missing}.\n`);
+
+const work = mkdtempSync(join(tmpdir(), 'haform-day2-'));
+afterAll(() => rmSync(work, { recursive: true, force: true }));
+const fixture = (name: string) => `fixtures/day2/${name}.yaml`;
+
+/** Attributes that force replacement of the stateful resources. */
+const STATEFUL: Record<string, readonly string[]> = {
+  aws_ebs_volume: ['availability_zone', 'size', 'type', 'kms_key_id', 'encrypted'],
+  aws_vpc: ['cidr_block'],
+  aws_subnet: ['availability_zone', 'cidr_block'],
+};
+const typeOf = (address: string) => address.split('.').at(-2)!;
+
+function prepare(dir: string): void {
+  // Not haform's file: it must survive every regeneration.
+  writeFileSync(join(dir, 'offline_override.tf'), OFFLINE_PROVIDER_OVERRIDE);
+  init(dir);
+}
+
+/** As ops do after a regeneration that adds module calls. */
+function init(dir: string): void {
+  const init = tf!.run(['init', '-input=false', '-backend=false'], dir);
+  if (init.code !== 0) throw new Error(init.output);
+}
+
+describe.skipIf(!tf).each([
+  ['one-master', 'three-masters'],
+  ['three-masters', 'five-masters'],
+  ['three-masters', 'four-zones'],
+])('day 2: %s -> %s, planned by real terraform', (from, to) => {
+  const dir = join(work, `${from}-${to}`);
+  let before: Map<string, PlannedResource>;
+  let after: Map<string, PlannedResource>;
+
+  it('regenerates in place without refusal, leaving files haform did not write alone', () => {
+    expect(haform(['generate', fixture(from), '--out', dir]).exitCode).toBe(0);
+    prepare(dir);
+    before = plan(tf!, dir);
+    const r = haform(['generate', fixture(to), '--out', dir]);
+    expect(r.exitCode, r.stderr).toBe(0);
+    expect(readFileSync(join(dir, 'offline_override.tf'), 'utf8')).toBe(OFFLINE_PROVIDER_OVERRIDE);
+    init(dir);
+    after = plan(tf!, dir);
+    expect(after.size).toBeGreaterThan(before.size);
+  });
+
+  it('every resource of the first plan exists in the second at the same address', () => {
+    const lost = [...before.keys()].filter((a) => !after.has(a));
+    expect(lost).toEqual([]);
+  });
+
+  it('no attribute that forces replacement differs on a stateful resource', () => {
+    const changed: string[] = [];
+    for (const [address, b] of before) {
+      for (const attr of STATEFUL[typeOf(address)] ?? []) {
+        if (JSON.stringify(b.after[attr]) !== JSON.stringify(after.get(address)!.after[attr])) changed.push(`${address}.${attr}`);
+      }
+    }
+    expect(changed).toEqual([]);
+    expect([...before.keys()].filter((a) => typeOf(a) === 'aws_ebs_volume').length).toBeGreaterThan(0);
+  });
+
+  it('haform diff calls it safe', () => {
+    const d = haform(['diff', fixture(from), fixture(to)]);
+    expect(d.exitCode, d.stdout).toBe(0);
+    expect(d.stdout).toContain('Safe:');
+    expect(d.stdout).toMatch(/Resources: \d+ to add, \d+ to change, 0 to destroy/);
+  });
+});
+
+describe.skipIf(!tf)('day 2: public -> private topology', () => {
+  const dir = join(work, 'public-private');
+
+  it('is reported and refused without --allow-destroy, by diff and by generate', () => {
+    expect(haform(['generate', fixture('three-masters'), '--out', dir]).exitCode).toBe(0);
+    const d = haform(['diff', fixture('three-masters'), fixture('three-masters-private')]);
+    expect(d.exitCode).toBe(1);
+    expect(d.stdout).toContain('masters a would move from a public to a private subnet');
+    const before = readFileSync(join(dir, 'main.tf'), 'utf8');
+    const g = haform(['generate', fixture('three-masters-private'), '--out', dir]);
+    expect(g.exitCode).toBe(1);
+    expect(g.stderr).toContain('module.network.aws_subnet.us_east_1a: masters a would move');
+    expect(readFileSync(join(dir, 'main.tf'), 'utf8')).toBe(before);
+  });
+
+  it('with --allow-destroy it generates, and terraform plans private subnets behind a NAT per zone', () => {
+    expect(haform(['generate', fixture('three-masters-private'), '--out', dir, '--allow-destroy']).exitCode).toBe(0);
+    prepare(dir);
+    const p = plan(tf!, dir);
+    const nats = [...p.keys()].filter((a) => typeOf(a) === 'aws_nat_gateway');
+    expect(nats).toHaveLength(3);
+    expect(p.get('module.network.aws_subnet.us_east_1a')!.after.availability_zone).toBe('us-east-1a');
+  });
+});
+
+describe.skipIf(!tf)('day 2: a renamed stateful resource', () => {
+  it('gets a moved block, and terraform moves its state instead of destroying it', () => {
+    const dir = join(work, 'moved');
+    expect(haform(['generate', fixture('three-masters'), '--out', dir]).exitCode).toBe(0);
+    // An earlier generation named master a's module differently (as an older haform might have).
+    const manifestFile = join(dir, '.haform-manifest.json');
+    const manifest = JSON.parse(readFileSync(manifestFile, 'utf8'));
+    const old = 'module.master_us_east_1a.aws_ebs_volume.etcd_main';
+    for (const r of manifest.stateful) if (r.address === 'module.master_a.aws_ebs_volume.etcd_main') r.address = old;
+    writeFileSync(manifestFile, JSON.stringify(manifest));
+    const g = haform(['generate', fixture('three-masters'), '--out', dir]);
+    expect(g.exitCode, g.stderr).toBe(0);
+    expect(g.stdout).toContain(`state moves: ${old} -> module.master_a.aws_ebs_volume.etcd_main`);
+    expect(readFileSync(join(dir, 'main.tf'), 'utf8')).toContain(`moved {\n  from = ${old}\n  to   = module.master_a.aws_ebs_volume.etcd_main\n}`);
+    // The moved block stays in later generations.
+    expect(haform(['generate', fixture('three-masters'), '--out', dir]).stdout).toMatch(/0 added, 0 updated, 0 removed/);
+
+    writeFileSync(join(dir, 'terraform.tfstate'), JSON.stringify(stateWithVolumeAt('module.master_us_east_1a')));
+    prepare(dir);
+    const p = plan(tf!, dir);
+    const vol = p.get('module.master_a.aws_ebs_volume.etcd_main')!;
+    expect(vol.previousAddress).toBe(old);
+    expect(vol.actions).not.toContain('delete');
+    expect(vol.actions).not.toContain('create');
+  });
+});
+
+/** A state holding one etcd volume at an old module address. */
+function stateWithVolumeAt(module: string) {
+  return {
+    version: 4,
+    terraform_version: '1.5.0',
+    serial: 1,
+    lineage: '00000000-0000-0000-0000-000000000001',
+    outputs: {},
+    resources: [
+      {
+        module,
+        mode: 'managed',
+        type: 'aws_ebs_volume',
+        name: 'etcd_main',
+        provider: 'provider["registry.terraform.io/hashicorp/aws"]',
+        instances: [
+          {
+            schema_version: 0,
+            attributes: {
+              id: 'vol-0123456789abcdef0',
+              arn: 'arn:aws:ec2:us-east-1:111122223333:volume/vol-0123456789abcdef0',
+              availability_zone: 'us-east-1a',
+              encrypted: true,
+              final_snapshot: false,
+              iops: 3000,
+              kms_key_id: '',
+              multi_attach_enabled: false,
+              outpost_arn: '',
+              size: 20,
+              snapshot_id: '',
+              tags: {},
+              tags_all: {},
+              throughput: 125,
+              timeouts: null,
+              type: 'gp3',
+            },
+            sensitive_attributes: [],
+          },
+        ],
+      },
+    ],
+  };
+}
