@@ -1,8 +1,9 @@
 import { haTestFile } from './generators/ha-tests.js';
 import type { Move } from './model/guard.js';
 import { buildPlan } from './model/plan.js';
-import { renderTerraform } from './render/cluster.js';
+import { generatedHeader, renderTerraform } from './render/cluster.js';
 import { renderReadme } from './render/readme.js';
+import { renderUserData } from './render/userdata.js';
 import type { OutputFile } from './render/write.js';
 import type { ClusterSpec } from './spec/types.js';
 
@@ -10,5 +11,5 @@ import type { ClusterSpec } from './spec/types.js';
 export async function generateFiles(spec: ClusterSpec, moves: readonly Move[] = []): Promise<OutputFile[]> {
   const plan = buildPlan(spec);
   const { files, modules } = await renderTerraform(plan, moves);
-  return [...files, haTestFile(plan), renderReadme(plan, modules)].sort((a, b) => a.path.localeCompare(b.path));
+  return [...files, ...renderUserData(plan, generatedHeader(plan)), haTestFile(plan), renderReadme(plan, modules)].sort((a, b) => a.path.localeCompare(b.path));
 }

@@ -1,4 +1,5 @@
 import { Fn } from 'cdktn';
+import { userDataPath } from '../model/names.js';
 import { callModule, type Generator, moduleNamed, moduleStack, output, variable } from './context.js';
 import { IAM_MODULE, IamOutputs } from './iam.js';
 import { instanceGroup } from './instances.js';
@@ -21,6 +22,7 @@ export const bastion: Generator = {
     const imageId = variable(stack, 'image_id', 'string', 'AMI of the bastion.');
     const profile = variable(stack, 'instance_profile', 'string', 'IAM instance profile of the bastion.');
     const sg = variable(stack, 'security_group_id', 'string', 'Security group of the bastion.');
+    const userData = variable(stack, 'user_data_file', 'string', 'Bootstrap script of the bastion (userdata/bastion.sh).');
     const tags = variable(stack, 'tags', 'map(string)', 'Tags for every resource of the cluster.');
     const { group } = instanceGroup(stack, {
       name: plan.bastion.groupName,
@@ -34,6 +36,7 @@ export const bastion: Generator = {
       tags: tags.value,
       roleTags: { 'k8s.io/role/bastion': '1' },
       keyName: plan.ssh.keyName,
+      userData: Fn.filebase64(userData.stringValue),
       metadataHopLimit: 1,
     });
     output(stack, 'autoscaling_group_name', group.name, 'Autoscaling group of the bastion.');
@@ -47,6 +50,7 @@ export const bastion: Generator = {
       image_id: ctx.shared.imageId,
       instance_profile: moduleNamed(ctx, IAM_MODULE).get(IamOutputs.bastionsProfile),
       security_group_id: moduleNamed(ctx, SECURITY_MODULE).get(SecurityOutputs.bastion),
+      user_data_file: `\${path.module}/${userDataPath.bastion}`,
       tags: ctx.shared.tags,
     });
   },

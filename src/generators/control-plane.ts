@@ -1,9 +1,10 @@
 import { Fn } from 'cdktn';
 import { EbsVolume } from '@cdktn/provider-aws/lib/ebs-volume/index.js';
-import { TF } from '../model/names.js';
+import { NetworkInterface } from '@cdktn/provider-aws/lib/network-interface/index.js';
+import { MEMBER_TAG, TF, userDataPath } from '../model/names.js';
 import type { MasterPlan } from '../model/plan.js';
 import { API_MODULE, ApiOutputs } from './api.js';
-import { callModule, describe, type Generator, moduleNamed, moduleStack, output, variable } from './context.js';
+import { callModule, describe, type Generator, moduleNamed, moduleStack, output, tfName, variable } from './context.js';
 import { IAM_MODULE, IamOutputs } from './iam.js';
 import { instanceGroup } from './instances.js';
 import { NETWORK_MODULE, NetworkOutputs } from './network.js';
@@ -12,7 +13,7 @@ import { SECURITY_MODULE, SecurityOutputs } from './security.js';
 const DIR = 'modules/master';
 
 /** The tag keys by which a master finds its own volumes (the names kops uses). */
-export const ETCD_TAGS = { main: 'k8s.io/etcd/main', events: 'k8s.io/etcd/events', role: 'k8s.io/role/master', member: 'haform.io/etcd-member' } as const;
+export const ETCD_TAGS = { main: 'k8s.io/etcd/main', events: 'k8s.io/etcd/events', role: 'k8s.io/role/master', member: MEMBER_TAG } as const;
 
 /**
  * One master, the seed's unit of failure: an autoscaling group of exactly one instance in one zone,
@@ -36,6 +37,7 @@ export const controlPlane: Generator = {
       profile: variable(stack, 'instance_profile', 'string', 'IAM instance profile of the masters.'),
       sgs: variable(stack, 'security_group_ids', 'list(string)', 'Security groups of the masters.'),
       targets: variable(stack, 'target_group_arns', 'list(string)', 'API load balancer target groups to register into.'),
+      userData: variable(stack, 'user_data_file', 'string', 'Bootstrap script of this master (userdata/master-<member>.sh).'),
       tags: variable(stack, 'tags', 'map(string)', 'Tags for every resource of the cluster.'),
     };
 
@@ -64,6 +66,15 @@ export const controlPlane: Generator = {
       );
     const main = volume('main');
     const events = volume('events');
+    const eni = describe(
+      tfName(new NetworkInterface(stack, 'member_interface', {
+        subnetId: v.subnetId.stringValue,
+        securityGroups: v.sgs.listValue,
+        description: 'etcd member interface: its IP survives instance replacement',
+        tags: Fn.merge([v.tags.value, { Name: Fn.lookup(v.volumeNames.value, 'main'), [ETCD_TAGS.member]: v.member.stringValue }]),
+      }), TF.memberInterface),
+      "This member's fixed IP: attached at boot, so etcd peer URLs survive the instance's replacement.",
+    );
 
     const { group } = instanceGroup(stack, {
       name: v.groupName.stringValue,
@@ -77,6 +88,7 @@ export const controlPlane: Generator = {
       tags: v.tags.value,
       roleTags: { [ETCD_TAGS.role]: '1', [ETCD_TAGS.member]: v.member.stringValue },
       keyName: plan.ssh.keyName,
+      userData: Fn.filebase64(v.userData.stringValue),
       targetGroupArns: v.targets.listValue,
       metadataHopLimit: 1,
     });
@@ -86,6 +98,7 @@ export const controlPlane: Generator = {
     output(stack, 'autoscaling_group_size', { min: group.minSize, max: group.maxSize, desired: group.desiredCapacity }, 'Sizes of the group: always exactly one.');
     output(stack, 'subnet_ids', Fn.tolist(group.vpcZoneIdentifier), 'Subnets the group launches into: this master\'s subnet only.');
     output(stack, 'etcd_volume_ids', { main: main.id, events: events.id }, 'IDs of the etcd volumes.');
+    output(stack, 'member_interface_subnet_id', eni.subnetId, 'Subnet of the member\'s network interface.');
     output(stack, 'etcd_volume_zones', [main.availabilityZone, events.availabilityZone], 'Availability zones of the etcd volumes.');
     output(stack, 'etcd_volume_member_tags', [Fn.lookup(main.tags, ETCD_TAGS.main), Fn.lookup(events.tags, ETCD_TAGS.events)], 'The etcd member tags of both volumes.');
     return [{ dir: DIR, stack, summary: 'One master: its autoscaling group of one and its two etcd volumes, all in one zone.' }];
@@ -117,6 +130,7 @@ function wireMaster(
     instance_profile: mods.iamMod.get(IamOutputs.mastersProfile),
     security_group_ids: [mods.security.get(SecurityOutputs.masters)],
     target_group_arns: [mods.lb.get(ApiOutputs.targetGroupArn)],
+    user_data_file: `\${path.module}/${userDataPath.master(m.member)}`,
     tags: ctx.shared.tags,
   });
 }

@@ -41,6 +41,7 @@ export function haTestFile(plan: ClusterPlan): { path: string; content: string }
     check(`length(${mod}.subnet_ids) == 1 && ${mod}.subnet_ids[0] == ${net}.subnet_ids["${m.zone}"]`, `master ${m.member}: its group must launch only into the ${m.zone} subnet`);
     check(`${net}.subnet_zones[${mod}.subnet_ids[0]] == "${m.zone}"`, `master ${m.member}: its subnet must be in ${m.zone}`);
     check(`alltrue([for z in ${mod}.etcd_volume_zones : z == ${net}.subnet_zones[${mod}.subnet_ids[0]]])`, `master ${m.member}: both etcd volumes must be in the zone of its subnet`);
+    check(`${mod}.member_interface_subnet_id == ${mod}.subnet_ids[0]`, `master ${m.member}: its member network interface must be in its own subnet`);
     check(`alltrue([for t in ${mod}.etcd_volume_member_tags : t == "${m.etcdMemberTag}"])`, `master ${m.member}: its volumes must be tagged ${m.etcdMemberTag}`);
     if (plan.topology === 'private') {
       check(`!contains(${net}.load_balancer_subnet_ids, ${mod}.subnet_ids[0])`, `master ${m.member}: in private topology it must not run in a public subnet`);

@@ -49,15 +49,16 @@ export const iam: Generator = {
     const masterStatements: DataAwsIamPolicyDocumentStatement[] = [
       {
         sid: 'DescribeForBootstrap',
-        actions: ['ec2:DescribeInstances', 'ec2:DescribeVolumes', 'ec2:DescribeRegions', 'ec2:DescribeAvailabilityZones', 'ec2:DescribeSubnets', 'ec2:DescribeSecurityGroups', 'ec2:DescribeRouteTables', 'ec2:DescribeVpcs', 'ec2:DescribeTags'],
+        actions: ['ec2:DescribeInstances', 'ec2:DescribeVolumes', 'ec2:DescribeRegions', 'ec2:DescribeAvailabilityZones', 'ec2:DescribeSubnets', 'ec2:DescribeSecurityGroups', 'ec2:DescribeRouteTables', 'ec2:DescribeVpcs', 'ec2:DescribeTags', 'ec2:DescribeNetworkInterfaces'],
         resources: ['*'],
       },
       {
-        sid: 'AttachOwnEtcdVolumes',
-        actions: ['ec2:AttachVolume', 'ec2:DetachVolume'],
-        resources: [arn('ec2', 'volume/*'), arn('ec2', 'instance/*')],
+        sid: 'AttachOwnEtcdVolumesAndInterface',
+        actions: ['ec2:AttachVolume', 'ec2:DetachVolume', 'ec2:AttachNetworkInterface'],
+        resources: [arn('ec2', 'volume/*'), arn('ec2', 'network-interface/*'), arn('ec2', 'instance/*')],
         condition: [clusterTag],
       },
+      { sid: 'FindApiLoadBalancer', actions: ['elasticloadbalancing:DescribeLoadBalancers'], resources: ['*'] },
       {
         sid: 'JoinMaterial',
         actions: ['ssm:GetParameter', 'ssm:GetParameters', 'ssm:PutParameter', 'ssm:DeleteParameter'],

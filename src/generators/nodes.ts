@@ -1,4 +1,5 @@
 import { Fn } from 'cdktn';
+import { userDataPath } from '../model/names.js';
 import { callModule, type Generator, moduleNamed, moduleStack, output, variable } from './context.js';
 import { IAM_MODULE, IamOutputs } from './iam.js';
 import { instanceGroup } from './instances.js';
@@ -21,6 +22,7 @@ export const nodes: Generator = {
       instanceType: variable(stack, 'instance_type', 'string', 'EC2 instance type of the nodes.'),
       profile: variable(stack, 'instance_profile', 'string', 'IAM instance profile of the nodes.'),
       sgs: variable(stack, 'security_group_ids', 'list(string)', 'Security groups of the nodes.'),
+      userData: variable(stack, 'user_data_file', 'string', 'Bootstrap script of the nodes (userdata/node.sh).'),
       tags: variable(stack, 'tags', 'map(string)', 'Tags for every resource of the cluster.'),
     };
     const { group } = instanceGroup(stack, {
@@ -35,6 +37,7 @@ export const nodes: Generator = {
       tags: v.tags.value,
       roleTags: { 'k8s.io/role/node': '1' },
       keyName: plan.ssh.keyName,
+      userData: Fn.filebase64(v.userData.stringValue),
       // Pods on nodes get no route to instance credentials.
       metadataHopLimit: 1,
     });
@@ -53,6 +56,7 @@ export const nodes: Generator = {
         instance_type: ctx.plan.nodeSize,
         instance_profile: moduleNamed(ctx, IAM_MODULE).get(IamOutputs.nodesProfile),
         security_group_ids: [moduleNamed(ctx, SECURITY_MODULE).get(SecurityOutputs.nodes)],
+        user_data_file: `\${path.module}/${userDataPath.node}`,
         tags: ctx.shared.tags,
       });
     }

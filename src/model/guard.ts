@@ -37,6 +37,7 @@ export function guardStatefulChanges(before: readonly StatefulResource[], after:
 
 function removalReason(r: StatefulResource): string {
   if (r.kind === 'etcd-volume') return `would be destroyed: the data of etcd member ${r.identity.split('/')[1]} is lost (remove a member from etcd first, then its volumes)`;
+  if (r.kind === 'member-interface') return `would be destroyed: etcd member ${r.identity.split('/')[1]} loses its peer address`;
   if (r.kind === 'subnet' && r.holdsMasters?.length) return `would be destroyed while masters ${r.holdsMasters.join(', ')} run in it`;
   return 'would be destroyed';
 }

@@ -9,7 +9,7 @@ export interface StatefulResource {
   readonly address: string;
   /** What the resource is, independent of its address: a rename keeps it, a replacement does not. */
   readonly identity: string;
-  readonly kind: 'etcd-volume' | 'vpc' | 'subnet';
+  readonly kind: 'etcd-volume' | 'vpc' | 'subnet' | 'member-interface';
   /** Attributes that force replacement when they change (sizes: a decrease cannot be applied). */
   readonly attributes: Readonly<Record<string, string | number | boolean | null>>;
   /** etcd members whose instances run in this subnet. */
@@ -38,6 +38,13 @@ export function statefulInventory(plan: ClusterPlan): StatefulResource[] {
     }
   }
   for (const m of plan.masters) {
+    // Its private IP is the member's etcd peer address: replacing it breaks the member.
+    out.push({
+      address: moduleAddress(m.module, 'aws_network_interface', TF.memberInterface),
+      identity: `member-interface/${m.member}`,
+      kind: 'member-interface',
+      attributes: { availability_zone: m.zone },
+    });
     for (const kind of ['main', 'events'] as const) {
       out.push({
         address: moduleAddress(m.module, 'aws_ebs_volume', TF.etcdVolume(kind)),

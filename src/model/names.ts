@@ -84,9 +84,20 @@ export const TF = {
   subnet: (zone: string) => tfId(zone),
   utilitySubnet: (zone: string) => `utility_${tfId(zone)}`,
   etcdVolume: (kind: 'main' | 'events') => `etcd_${kind}`,
+  memberInterface: 'member',
   networkModule: 'network',
 } as const;
 
 export function moduleAddress(module: string, type: string, name: string): string {
   return `module.${module}.${type}.${name}`;
 }
+
+/** The tag by which a master finds its own network interface and volumes at boot. */
+export const MEMBER_TAG = 'haform.io/etcd-member';
+
+/** Where the bootstrap scripts go in the output; the launch templates read them with filebase64. */
+export const userDataPath = {
+  master: (member: string) => `userdata/master-${member}.sh`,
+  node: 'userdata/node.sh',
+  bastion: 'userdata/bastion.sh',
+} as const;

@@ -19,12 +19,15 @@ describe('guardStatefulChanges', () => {
   it('removing masters names each etcd volume it would destroy', () => {
     const g = guardStatefulChanges(inv('three-masters'), inv('one-master'));
     expect(g.destructions.map((d) => d.address)).toEqual([
+      'module.master_b.aws_network_interface.member',
       'module.master_b.aws_ebs_volume.etcd_main',
       'module.master_b.aws_ebs_volume.etcd_events',
+      'module.master_c.aws_network_interface.member',
       'module.master_c.aws_ebs_volume.etcd_main',
       'module.master_c.aws_ebs_volume.etcd_events',
     ]);
-    expect(g.destructions[0]!.reason).toContain('etcd member b');
+    expect(g.destructions[0]!.reason).toContain('etcd member b loses its peer address');
+    expect(g.destructions[1]!.reason).toContain('the data of etcd member b is lost');
   });
 
   it('public -> private: masters move subnets, reported per zone', () => {

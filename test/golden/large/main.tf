@@ -83,7 +83,8 @@ module "master_a" {
   target_group_arns = [
     module.api.target_group_arn,
   ]
-  tags = local.tags
+  user_data_file = "${path.module}/userdata/master-a.sh"
+  tags           = local.tags
 }
 
 module "master_b" {
@@ -107,7 +108,8 @@ module "master_b" {
   target_group_arns = [
     module.api.target_group_arn,
   ]
-  tags = local.tags
+  user_data_file = "${path.module}/userdata/master-b.sh"
+  tags           = local.tags
 }
 
 module "master_c" {
@@ -131,7 +133,8 @@ module "master_c" {
   target_group_arns = [
     module.api.target_group_arn,
   ]
-  tags = local.tags
+  user_data_file = "${path.module}/userdata/master-c.sh"
+  tags           = local.tags
 }
 
 module "master_d" {
@@ -155,7 +158,8 @@ module "master_d" {
   target_group_arns = [
     module.api.target_group_arn,
   ]
-  tags = local.tags
+  user_data_file = "${path.module}/userdata/master-d.sh"
+  tags           = local.tags
 }
 
 module "master_e" {
@@ -179,7 +183,8 @@ module "master_e" {
   target_group_arns = [
     module.api.target_group_arn,
   ]
-  tags = local.tags
+  user_data_file = "${path.module}/userdata/master-e.sh"
+  tags           = local.tags
 }
 
 module "master_f" {
@@ -203,7 +208,8 @@ module "master_f" {
   target_group_arns = [
     module.api.target_group_arn,
   ]
-  tags = local.tags
+  user_data_file = "${path.module}/userdata/master-f.sh"
+  tags           = local.tags
 }
 
 module "master_a2" {
@@ -227,7 +233,8 @@ module "master_a2" {
   target_group_arns = [
     module.api.target_group_arn,
   ]
-  tags = local.tags
+  user_data_file = "${path.module}/userdata/master-a2.sh"
+  tags           = local.tags
 }
 
 module "nodes_a" {
@@ -242,7 +249,8 @@ module "nodes_a" {
   security_group_ids = [
     module.security.nodes_security_group_id,
   ]
-  tags = local.tags
+  user_data_file = "${path.module}/userdata/node.sh"
+  tags           = local.tags
 }
 
 module "nodes_b" {
@@ -257,7 +265,8 @@ module "nodes_b" {
   security_group_ids = [
     module.security.nodes_security_group_id,
   ]
-  tags = local.tags
+  user_data_file = "${path.module}/userdata/node.sh"
+  tags           = local.tags
 }
 
 module "nodes_c" {
@@ -272,7 +281,8 @@ module "nodes_c" {
   security_group_ids = [
     module.security.nodes_security_group_id,
   ]
-  tags = local.tags
+  user_data_file = "${path.module}/userdata/node.sh"
+  tags           = local.tags
 }
 
 module "nodes_d" {
@@ -287,7 +297,8 @@ module "nodes_d" {
   security_group_ids = [
     module.security.nodes_security_group_id,
   ]
-  tags = local.tags
+  user_data_file = "${path.module}/userdata/node.sh"
+  tags           = local.tags
 }
 
 module "nodes_e" {
@@ -302,7 +313,8 @@ module "nodes_e" {
   security_group_ids = [
     module.security.nodes_security_group_id,
   ]
-  tags = local.tags
+  user_data_file = "${path.module}/userdata/node.sh"
+  tags           = local.tags
 }
 
 module "nodes_f" {
@@ -317,7 +329,8 @@ module "nodes_f" {
   security_group_ids = [
     module.security.nodes_security_group_id,
   ]
-  tags = local.tags
+  user_data_file = "${path.module}/userdata/node.sh"
+  tags           = local.tags
 }
 
 module "bastion" {
@@ -327,5 +340,6 @@ module "bastion" {
   image_id          = "ami-0abcdef1234567890"
   instance_profile  = module.iam.bastions_instance_profile
   security_group_id = module.security.bastion_security_group_id
+  user_data_file    = "${path.module}/userdata/bastion.sh"
   tags              = local.tags
 }

@@ -85,7 +85,8 @@ module "master_a" {
   target_group_arns = [
     module.api.target_group_arn,
   ]
-  tags = local.tags
+  user_data_file = "${path.module}/userdata/master-a.sh"
+  tags           = local.tags
 }
 
 module "master_b" {
@@ -109,7 +110,8 @@ module "master_b" {
   target_group_arns = [
     module.api.target_group_arn,
   ]
-  tags = local.tags
+  user_data_file = "${path.module}/userdata/master-b.sh"
+  tags           = local.tags
 }
 
 module "master_c" {
@@ -133,7 +135,8 @@ module "master_c" {
   target_group_arns = [
     module.api.target_group_arn,
   ]
-  tags = local.tags
+  user_data_file = "${path.module}/userdata/master-c.sh"
+  tags           = local.tags
 }
 
 module "nodes_a" {
@@ -148,7 +151,8 @@ module "nodes_a" {
   security_group_ids = [
     module.security.nodes_security_group_id,
   ]
-  tags = local.tags
+  user_data_file = "${path.module}/userdata/node.sh"
+  tags           = local.tags
 }
 
 module "nodes_b" {
@@ -163,7 +167,8 @@ module "nodes_b" {
   security_group_ids = [
     module.security.nodes_security_group_id,
   ]
-  tags = local.tags
+  user_data_file = "${path.module}/userdata/node.sh"
+  tags           = local.tags
 }
 
 module "nodes_c" {
@@ -178,5 +183,6 @@ module "nodes_c" {
   security_group_ids = [
     module.security.nodes_security_group_id,
   ]
-  tags = local.tags
+  user_data_file = "${path.module}/userdata/node.sh"
+  tags           = local.tags
 }

@@ -77,7 +77,8 @@ module "master_a" {
   target_group_arns = [
     module.api.target_group_arn,
   ]
-  tags = local.tags
+  user_data_file = "${path.module}/userdata/master-a.sh"
+  tags           = local.tags
 }
 
 module "master_b" {
@@ -101,7 +102,8 @@ module "master_b" {
   target_group_arns = [
     module.api.target_group_arn,
   ]
-  tags = local.tags
+  user_data_file = "${path.module}/userdata/master-b.sh"
+  tags           = local.tags
 }
 
 module "master_a2" {
@@ -125,7 +127,8 @@ module "master_a2" {
   target_group_arns = [
     module.api.target_group_arn,
   ]
-  tags = local.tags
+  user_data_file = "${path.module}/userdata/master-a2.sh"
+  tags           = local.tags
 }
 
 module "nodes_a" {
@@ -140,7 +143,8 @@ module "nodes_a" {
   security_group_ids = [
     module.security.nodes_security_group_id,
   ]
-  tags = local.tags
+  user_data_file = "${path.module}/userdata/node.sh"
+  tags           = local.tags
 }
 
 module "nodes_b" {
@@ -155,5 +159,6 @@ module "nodes_b" {
   security_group_ids = [
     module.security.nodes_security_group_id,
   ]
-  tags = local.tags
+  user_data_file = "${path.module}/userdata/node.sh"
+  tags           = local.tags
 }

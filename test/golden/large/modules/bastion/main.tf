@@ -17,6 +17,7 @@ resource "aws_launch_template" "this" {
   key_name      = "ops"
   name          = "bastions.big.prod.example.org"
   tags          = merge(var.tags, { "Name" = "bastions.big.prod.example.org", "k8s.io/role/bastion" = "1" })
+  user_data     = filebase64(var.user_data_file)
   block_device_mappings {
     device_name = "/dev/sda1"
     ebs {

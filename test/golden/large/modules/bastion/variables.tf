@@ -20,6 +20,11 @@ variable "security_group_id" {
   type        = string
 }
 
+variable "user_data_file" {
+  description = "Bootstrap script of the bastion (userdata/bastion.sh)."
+  type        = string
+}
+
 variable "tags" {
   description = "Tags for every resource of the cluster."
   type        = map(string)

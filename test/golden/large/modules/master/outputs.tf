@@ -32,6 +32,11 @@ output "etcd_volume_ids" {
   description = "IDs of the etcd volumes."
 }
 
+output "member_interface_subnet_id" {
+  value       = aws_network_interface.member.subnet_id
+  description = "Subnet of the member's network interface."
+}
+
 output "etcd_volume_zones" {
   value = [
     aws_ebs_volume.etcd_main.availability_zone,

@@ -55,6 +55,11 @@ variable "target_group_arns" {
   type        = list(string)
 }
 
+variable "user_data_file" {
+  description = "Bootstrap script of this master (userdata/master-<member>.sh)."
+  type        = string
+}
+
 variable "tags" {
   description = "Tags for every resource of the cluster."
   type        = map(string)

@@ -17,6 +17,7 @@ resource "aws_launch_template" "this" {
   key_name      = "ops"
   name          = var.group_name
   tags          = merge(var.tags, { "Name" = var.group_name, "k8s.io/role/node" = "1" })
+  user_data     = filebase64(var.user_data_file)
   block_device_mappings {
     device_name = "/dev/sda1"
     ebs {

@@ -35,6 +35,11 @@ variable "security_group_ids" {
   type        = list(string)
 }
 
+variable "user_data_file" {
+  description = "Bootstrap script of the nodes (userdata/node.sh)."
+  type        = string
+}
+
 variable "tags" {
   description = "Tags for every resource of the cluster."
   type        = map(string)

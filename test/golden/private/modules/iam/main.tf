@@ -46,7 +46,8 @@ data "aws_iam_policy_document" "masters" {
       "ec2:DescribeSecurityGroups",
       "ec2:DescribeRouteTables",
       "ec2:DescribeVpcs",
-      "ec2:DescribeTags"
+      "ec2:DescribeTags",
+      "ec2:DescribeNetworkInterfaces"
     ]
     resources = [
       "*"
@@ -56,13 +57,15 @@ data "aws_iam_policy_document" "masters" {
   statement {
     actions = [
       "ec2:AttachVolume",
-      "ec2:DetachVolume"
+      "ec2:DetachVolume",
+      "ec2:AttachNetworkInterface"
     ]
     resources = [
       "arn:${data.aws_partition.current.partition}:ec2:us-west-2:*:volume/*",
+      "arn:${data.aws_partition.current.partition}:ec2:us-west-2:*:network-interface/*",
       "arn:${data.aws_partition.current.partition}:ec2:us-west-2:*:instance/*"
     ]
-    sid = "AttachOwnEtcdVolumes"
+    sid = "AttachOwnEtcdVolumesAndInterface"
     condition {
       test = "StringEquals"
       values = [
@@ -70,6 +73,15 @@ data "aws_iam_policy_document" "masters" {
       ]
       variable = "aws:ResourceTag/KubernetesCluster"
     }
+  }
+  statement {
+    actions = [
+      "elasticloadbalancing:DescribeLoadBalancers"
+    ]
+    resources = [
+      "*"
+    ]
+    sid = "FindApiLoadBalancer"
   }
   statement {
     actions = [

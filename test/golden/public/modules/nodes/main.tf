@@ -16,6 +16,7 @@ resource "aws_launch_template" "this" {
   instance_type = var.instance_type
   name          = var.group_name
   tags          = merge(var.tags, { "Name" = var.group_name, "k8s.io/role/node" = "1" })
+  user_data     = filebase64(var.user_data_file)
   block_device_mappings {
     device_name = "/dev/sda1"
     ebs {

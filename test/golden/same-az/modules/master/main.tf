@@ -38,12 +38,21 @@ resource "aws_ebs_volume" "etcd_events" {
   }
 }
 
+# This member's fixed IP: attached at boot, so etcd peer URLs survive the instance's replacement.
+resource "aws_network_interface" "member" {
+  description     = "etcd member interface: its IP survives instance replacement"
+  security_groups = var.security_group_ids
+  subnet_id       = var.subnet_id
+  tags            = merge(var.tags, { "Name" = var.etcd_volume_names.main, "haform.io/etcd-member" = var.etcd_member })
+}
+
 # IMDSv2 only, encrypted root volume.
 resource "aws_launch_template" "this" {
   image_id      = var.image_id
   instance_type = var.instance_type
   name          = var.group_name
   tags          = merge(var.tags, { "Name" = var.group_name, "k8s.io/role/master" = "1", "haform.io/etcd-member" = var.etcd_member })
+  user_data     = filebase64(var.user_data_file)
   block_device_mappings {
     device_name = "/dev/sda1"
     ebs {

@@ -1,0 +1,57 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import Handlebars from 'handlebars';
+import { cniPlan, SERVICE_SUBNET } from '../model/cni.js';
+import { MEMBER_TAG, userDataPath } from '../model/names.js';
+import type { ClusterPlan, MasterPlan } from '../model/plan.js';
+import { packageRoot } from '../paths.js';
+import type { OutputFile } from './write.js';
+
+const API_PORT = 443;
+
+function templates() {
+  const hb = Handlebars.create();
+  const read = (name: string) => readFileSync(join(packageRoot(), 'templates', 'userdata', `${name}.sh.hbs`), 'utf8');
+  hb.registerPartial('log', read('log'));
+  hb.registerPartial('kube', read('kube'));
+  const compile = (name: string) => hb.compile(read(name), { noEscape: true, strict: true });
+  return { master: compile('master'), node: compile('node'), bastion: compile('bastion') };
+}
+
+/**
+ * The boot scripts, as plain files in the output: reviewable in pull requests. Only static values
+ * are baked in; everything known after apply (IDs, IPs, the load balancer's name in DNS, join
+ * material) is found at boot through the AWS API, by tags.
+ */
+export function renderUserData(plan: ClusterPlan, header: string): OutputFile[] {
+  const t = templates();
+  const cni = cniPlan(plan.networking);
+  const common = {
+    header,
+    cluster: plan.name,
+    region: plan.region,
+    kubernetesVersion: plan.kubernetesVersion,
+    kubernetesMinor: `v${plan.kubernetesVersion.split('.').slice(0, 2).join('.')}`,
+    parameterPath: plan.parameterPath,
+    apiPort: API_PORT,
+  };
+  const master = (m: MasterPlan) =>
+    t.master({
+      ...common,
+      member: m.member,
+      zone: m.zone,
+      initMember: plan.masters[0]!.member,
+      networking: plan.networking,
+      cniManifest: cni.manifest,
+      podSubnet: cni.podSubnet,
+      serviceSubnet: SERVICE_SUBNET,
+      loadBalancerName: plan.api.loadBalancerName,
+      apiName: plan.api.dns?.recordName ?? '',
+      memberTagKey: MEMBER_TAG,
+    });
+  return [
+    ...plan.masters.map((m) => ({ path: userDataPath.master(m.member), content: master(m) })),
+    { path: userDataPath.node, content: t.node(common) },
+    ...(plan.bastion ? [{ path: userDataPath.bastion, content: t.bastion(common) }] : []),
+  ];
+}
