@@ -1,0 +1,174 @@
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { generateFiles } from '../../src/generate.js';
+import { loadClusterFile } from '../../src/spec/index.js';
+import { boot, line, type Scenario } from './simulator.js';
+
+const scripts: Record<string, string> = {};
+beforeAll(async () => {
+  for (const [name, fixture] of [['public', 'fixtures/examples/public.yaml'], ['large', 'fixtures/valid/large.yaml']] as const) {
+    for (const f of await generateFiles(loadClusterFile(fixture).spec!)) if (f.path.startsWith('userdata/')) scripts[`${name}/${f.path.slice(9)}`] = f.content;
+  }
+});
+
+const P = '/haform/hacluster.example.com';
+const material = {
+  [`${P}/node/token`]: 'abcdef.0123456789abcdef',
+  [`${P}/node/ca-cert-hash`]: 'sha256:0123abcd',
+  [`${P}/node/api-endpoint`]: 'api.hacluster.example.com',
+  [`${P}/control-plane/certificate-key`]: 'f00d',
+};
+const cluster = { ...material, [`${P}/control-plane/initialized`]: 'a' };
+const masterA = (over: Partial<Scenario> = {}): Scenario => ({
+  zone: 'us-west-2a',
+  region: 'us-west-2',
+  eni: { id: 'eni-0a', ip: '172.20.32.10', mac: '0a:00:00:00:00:0a' },
+  volumes: { main: { id: 'vol-0main' }, events: { id: 'vol-0events' } },
+  ...over,
+});
+const lines = (r: ReturnType<typeof boot>) => r.calls.map(line);
+/** Asserts that `wanted` appear in this order (other calls may come between). */
+function expectInOrder(actual: string[], wanted: string[]) {
+  let at = 0;
+  for (const w of wanted) {
+    const i = actual.findIndex((a, j) => j >= at && a.startsWith(w));
+    expect(i, `${w} after position ${at} in:\n${actual.join('\n')}`).toBeGreaterThanOrEqual(0);
+    at = i + 1;
+  }
+}
+
+describe('master boot', () => {
+  it('first boot of a: new volumes formatted, kubeadm init, join material published, CNI installed once', () => {
+    const r = boot(scripts['public/master-a.sh']!, masterA());
+    expect(r.code, r.stderr).toBe(0);
+    expectInOrder(lines(r), [
+      'aws ec2 describe-network-interfaces',
+      'aws ec2 attach-network-interface',
+      'netplan apply',
+      'aws ec2 attach-volume',
+      'aws ec2 attach-volume',
+      'mkfs.ext4 /',
+      'mount /',
+      'mkfs.ext4 /',
+      'mount /',
+      'apt-get install',
+      'kubeadm init',
+      'kubeadm certs certificate-key',
+      'aws ssm put-parameter',
+      'kubectl apply',
+    ]);
+    expect(lines(r).some((l) => l.startsWith('kubeadm join'))).toBe(false);
+    expect(Object.keys(r.state.params).sort()).toEqual([...Object.keys(material), `${P}/control-plane/initialized`].sort());
+    expect(r.kubeadmConfigs).toContain('controlPlaneEndpoint: api.hacluster.example.com:443');
+    expect(r.kubeadmConfigs).toContain('advertiseAddress: 172.20.32.10');
+    expect(r.kubeadmConfigs).toContain('dataDir: /var/lib/etcd');
+    expect(r.stderr).toContain('haform: first boot of the cluster: kubeadm init as etcd member a');
+    expect(readFileSync(join(r.root, 'etc/netplan/60-haform-member.yaml'), 'utf8')).toContain('via: 172.20.32.1');
+  });
+
+  it('first boot of b: waits for the material a publishes, then joins the control plane', () => {
+    const r = boot(scripts['public/master-b.sh']!, masterA({ zone: 'us-west-2b', pending: cluster, paramsAppearAfter: 3 }));
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toContain('waiting for join material under /haform/hacluster.example.com (published by the first master)');
+    expectInOrder(lines(r), ['aws ec2 attach-volume', 'mkfs.ext4 /', 'aws ssm get-parameter', 'sleep 10', 'aws ssm get-parameter', 'kubeadm join']);
+    expect(lines(r).some((l) => l.startsWith('kubeadm init'))).toBe(false);
+    expect(lines(r).some((l) => l.startsWith('kubectl apply'))).toBe(false);
+    expect(r.kubeadmConfigs).toMatch(/controlPlane:\n {2}certificateKey: f00d/);
+    expect(r.kubeadmConfigs).toContain('token: abcdef.0123456789abcdef');
+  });
+
+  it('replacement of a with data on its volume: same member, no mkfs, no init, no join', () => {
+    const r = boot(
+      scripts['public/master-a.sh']!,
+      masterA({ params: cluster, volumes: { main: { id: 'vol-0main', hasFilesystem: true, hasEtcdData: true }, events: { id: 'vol-0events', hasFilesystem: true } } }),
+    );
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toContain('etcd data found on the volume: member a rejoins as itself, no init, no join');
+    const l = lines(r);
+    expect(l.filter((x) => x.startsWith('mkfs'))).toEqual([]);
+    expect(l.filter((x) => x.startsWith('kubeadm'))).toEqual([]);
+    expectInOrder(l, ['aws ec2 attach-network-interface', 'aws ec2 attach-volume', 'mount /', 'systemctl restart kubelet']);
+  });
+
+  it('a volume still attached to the dying instance: waits, then attaches', () => {
+    const r = boot(scripts['public/master-a.sh']!, masterA({
+      params: cluster,
+      eni: { id: 'eni-0a', ip: '172.20.32.10', mac: '0a:00:00:00:00:0a', attachedTo: 'i-0old', releaseAfter: 2 },
+      volumes: { main: { id: 'vol-0main', attachedTo: 'i-0old', releaseAfter: 3, hasFilesystem: true, hasEtcdData: true }, events: { id: 'vol-0events', hasFilesystem: true } },
+    }));
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toContain('waiting for network interface eni-0a to be released by the previous instance');
+    expect(r.stderr).toContain('waiting for etcd main volume vol-0main to be released by the previous instance');
+    const l = lines(r);
+    const firstAttach = l.indexOf('aws ec2 attach-volume');
+    expect(firstAttach).toBeGreaterThan(0);
+    expect(l.slice(0, firstAttach).filter((x) => x === 'sleep 10').length).toBeGreaterThanOrEqual(3);
+  });
+
+  it('a new member d joins an existing cluster (growing the member count)', () => {
+    const p = '/haform/big.prod.example.org';
+    const params = Object.fromEntries(Object.entries(cluster).map(([k, v]) => [k.replace(P, p), v]));
+    const r = boot(scripts['large/master-d.sh']!, { zone: 'us-east-1d', region: 'us-east-1', subnetCidr: '10.40.128.0/19', eni: { id: 'eni-0d', ip: '10.40.128.10', mac: '0a:00:00:00:00:0d' }, volumes: { main: { id: 'vol-0dmain' }, events: { id: 'vol-0devents' } }, params });
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toContain('joining the control plane as new etcd member d');
+    expect(r.stderr).not.toContain('waiting for join material');
+    expect(lines(r).some((l) => l.startsWith('kubeadm join'))).toBe(true);
+    expect(lines(r).some((l) => l.startsWith('kubeadm init'))).toBe(false);
+  });
+
+  it('a member in the wrong zone refuses to boot', () => {
+    const r = boot(scripts['public/master-a.sh']!, masterA({ zone: 'us-west-2b' }));
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toContain('master a belongs in us-west-2a, but this instance runs in us-west-2b');
+  });
+
+  it('join material that never appears: times out with a line that says what it waited for', () => {
+    const r = boot(scripts['public/master-b.sh']!, masterA({ zone: 'us-west-2b' }));
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toContain('haform: FAILED: timed out after 900s waiting for join material under /haform/hacluster.example.com (published by the first master)');
+    expect(lines(r).some((l) => l.startsWith('kubeadm join'))).toBe(false);
+  });
+});
+
+describe('node boot', () => {
+  it('waits for the node join material, then kubeadm join as a worker', () => {
+    const r = boot(scripts['public/node.sh']!, { zone: 'us-west-2c', region: 'us-west-2', pending: material, paramsAppearAfter: 2 });
+    expect(r.code, r.stderr).toBe(0);
+    expectInOrder(lines(r), ['apt-get install', 'aws ssm get-parameter', 'sleep 10', 'kubeadm join']);
+    expect(r.kubeadmConfigs).toContain('apiServerEndpoint: api.hacluster.example.com:443');
+    expect(r.kubeadmConfigs).not.toContain('controlPlane');
+    const reads = r.calls.filter((c) => c.cmd === 'aws' && c.args.includes('get-parameter')).map((c) => c.args[c.args.indexOf('--name') + 1]!);
+    expect(reads.every((n) => n.startsWith(`${P}/node/`))).toBe(true);
+  });
+});
+
+describe('rendered scripts', () => {
+  it('pass shellcheck', () => {
+    const which = spawnSync('shellcheck', ['--version']);
+    if (which.status !== 0) {
+      if (process.env.HAFORM_REQUIRE_TERRAFORM === '1') throw new Error('shellcheck is not installed (.ci/run installs it)');
+      console.warn('!!! SKIPPING shellcheck: not installed (apt-get install shellcheck)');
+      return;
+    }
+    const dir = mkdtempSync(join(tmpdir(), 'haform-sc-'));
+    const files = Object.entries(scripts).map(([name, content]) => {
+      const f = join(dir, name.replace('/', '-'));
+      writeFileSync(f, content);
+      return f;
+    });
+    expect(files.length).toBeGreaterThanOrEqual(10);
+    const r = spawnSync('shellcheck', ['--severity=style', ...files], { encoding: 'utf8' });
+    expect(r.stdout + r.stderr).toBe('');
+    expect(r.status).toBe(0);
+  });
+
+  it('bake in no secret and nothing known only after apply', () => {
+    for (const [name, s] of Object.entries(scripts)) {
+      expect(s, name).not.toMatch(/vol-[0-9a-f]{8}|eni-[0-9a-f]{8}|i-[0-9a-f]{8}|subnet-[0-9a-f]{8}|sg-[0-9a-f]{8}|BEGIN .*PRIVATE KEY|--token [a-z0-9]{6}\./);
+      expect(s.split('\n')[1], name).toMatch(/^# Generated by haform /);
+    }
+  });
+});

@@ -1,0 +1,127 @@
+#!/usr/bin/env node
+// One stub for every command a boot script runs (aws, kubeadm, mount, ...): it records the call and
+// answers from the scenario in $SIM_DIR, keeping what changes (attachments, parameters) in a state
+// file, as AWS and the kernel would.
+import { appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
+
+const dir = process.env.SIM_DIR;
+const root = process.env.HAFORM_ROOT;
+const cmd = basename(process.argv[1]);
+const args = process.argv.slice(2);
+appendFileSync(join(dir, 'calls.jsonl'), `${JSON.stringify({ cmd, args })}\n`);
+
+const stateFile = join(dir, 'state.json');
+const state = JSON.parse(readFileSync(stateFile, 'utf8'));
+const save = () => writeFileSync(stateFile, JSON.stringify(state, null, 2));
+const out = (text) => process.stdout.write(`${text}\n`);
+const fail = (text, code = 1) => {
+  process.stderr.write(`${text}\n`);
+  save();
+  process.exit(code);
+};
+const opt = (name) => {
+  const i = args.indexOf(name);
+  return i >= 0 ? args[i + 1] : undefined;
+};
+const volumeByDevice = (device) => Object.values(state.volumes).find((v) => device.endsWith(v.id.replace('-', '')));
+
+switch (cmd) {
+  case 'aws': {
+    const [service, op] = args.filter((a, i) => !a.startsWith('--') && !(args[i - 1] ?? '').match(/^--(region|output)$/));
+    const query = opt('--query') ?? '';
+    if (service === 'ec2' && op === 'describe-network-interfaces') {
+      const eni = state.eni;
+      if (args.includes('--filters')) out(eni ? eni.id : 'None');
+      else if (query.includes('Status')) {
+        if (eni.attachedTo && eni.attachedTo !== state.instanceId && eni.releaseAfter-- <= 0) eni.attachedTo = null;
+        out(eni.attachedTo ? `in-use\t${eni.attachedTo}` : 'available\tNone');
+      } else if (query.includes('PrivateIpAddress')) out(eni.ip);
+      else if (query.includes('MacAddress')) out(eni.mac);
+    } else if (service === 'ec2' && op === 'attach-network-interface') {
+      if (state.eni.attachedTo && state.eni.attachedTo !== state.instanceId) fail('An error occurred (InvalidParameterValue): interface in use', 254);
+      state.eni.attachedTo = opt('--instance-id');
+      out('eni-attach-1');
+    } else if (service === 'ec2' && op === 'describe-volumes') {
+      if (args.includes('--filters')) {
+        const kind = args.find((a) => a.startsWith('Name=tag-key,Values=k8s.io/etcd/')).split('/').pop();
+        out(state.volumes[kind]?.id ?? 'None');
+      } else {
+        const v = Object.values(state.volumes).find((x) => x.id === opt('--volume-ids'));
+        if (query.includes('Attachments')) out(v.attachedTo ?? 'None');
+        else {
+          if (v.attachedTo && v.attachedTo !== state.instanceId && v.releaseAfter-- <= 0) v.attachedTo = null;
+          out(v.attachedTo ? 'in-use' : 'available');
+        }
+      }
+    } else if (service === 'ec2' && op === 'attach-volume') {
+      const v = Object.values(state.volumes).find((x) => x.id === opt('--volume-id'));
+      if (v.attachedTo && v.attachedTo !== state.instanceId) fail('An error occurred (VolumeInUse)', 254);
+      v.attachedTo = opt('--instance-id');
+      const dev = join(root, 'dev/disk/by-id', `nvme-Amazon_Elastic_Block_Store_${v.id.replace('-', '')}`);
+      mkdirSync(dirname(dev), { recursive: true });
+      writeFileSync(dev, '');
+      out('attaching');
+    } else if (service === 'ssm' && op === 'get-parameter') {
+      const name = opt('--name');
+      // Another master publishes all its material at once, after this many reads here.
+      state.reads = (state.reads ?? 0) + 1;
+      const late = state.paramsAppearAfter;
+      if (late !== undefined && late !== null && state.reads > late) Object.assign(state.params, state.pending);
+      if (!(name in state.params)) fail(`An error occurred (ParameterNotFound) when calling the GetParameter operation: ${name}`, 254);
+      out(state.params[name]);
+    } else if (service === 'ssm' && op === 'put-parameter') {
+      state.params[opt('--name')] = opt('--value');
+    } else if (service === 'elbv2' && op === 'describe-load-balancers') {
+      out(`${opt('--names')}-0123456789.elb.${state.region}.amazonaws.com`);
+    } else fail(`stub aws: unexpected call ${args.join(' ')}`, 2);
+    break;
+  }
+  case 'curl': {
+    const url = args.find((a) => a.startsWith('http'));
+    const meta = url.split('/latest/meta-data/')[1];
+    if (url.endsWith('/latest/api/token')) out('token');
+    else if (meta === 'instance-id') out(state.instanceId);
+    else if (meta === 'placement/availability-zone') out(state.zone);
+    else if (meta?.endsWith('/subnet-ipv4-cidr-block')) {
+      if (state.eni?.attachedTo !== state.instanceId) process.exit(22);
+      out(state.subnetCidr);
+    } else if (url.includes('pkgs.k8s.io')) out('-----BEGIN PGP PUBLIC KEY BLOCK-----');
+    else fail(`stub curl: unexpected ${url}`, 22);
+    break;
+  }
+  case 'blkid':
+    process.exit(volumeByDevice(args[0])?.hasFilesystem ? 0 : 2);
+    break;
+  case 'mkfs.ext4':
+    volumeByDevice(args.at(-1)).hasFilesystem = true;
+    break;
+  case 'mount': {
+    const [device, target] = args;
+    const v = volumeByDevice(device);
+    if (v?.hasEtcdData) mkdirSync(join(target, 'member'), { recursive: true });
+    break;
+  }
+  case 'mountpoint':
+    process.exit(1);
+    break;
+  case 'kubeadm':
+    if (args[0] === 'certs' && args[1] === 'certificate-key') out('0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef');
+    else if (args[0] === 'token' && args.includes('--print-join-command')) out('kubeadm join api:443 --token abcdef.0123456789abcdef --discovery-token-ca-cert-hash sha256:0123abcd');
+    else if (args[0] === 'join' || args[0] === 'init') {
+      const config = opt('--config');
+      if (config) appendFileSync(join(dir, 'kubeadm-configs.txt'), `--- ${args[0]}\n${readFileSync(config, 'utf8')}`);
+    }
+    break;
+  case 'containerd':
+    out('  SystemdCgroup = false');
+    break;
+  case 'gpg':
+    readFileSync(0);
+    break;
+  default:
+    // apt-get, apt-mark, systemctl, modprobe, sysctl, netplan, snap, logger, kubectl, sleep: recorded only.
+    break;
+}
+save();
+if (!existsSync(stateFile)) process.exit(3);
