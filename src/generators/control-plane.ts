@@ -37,7 +37,7 @@ export const controlPlane: Generator = {
       profile: variable(stack, 'instance_profile', 'string', 'IAM instance profile of the masters.'),
       sgs: variable(stack, 'security_group_ids', 'list(string)', 'Security groups of the masters.'),
       targets: variable(stack, 'target_group_arns', 'list(string)', 'API load balancer target groups to register into.'),
-      userData: variable(stack, 'user_data_file', 'string', 'Bootstrap script of this master (userdata/master-<member>.sh).'),
+      userData: variable(stack, 'user_data_file', 'string', 'Bootstrap script of the masters (userdata/master.sh).'),
       tags: variable(stack, 'tags', 'map(string)', 'Tags for every resource of the cluster.'),
     };
 
@@ -130,7 +130,7 @@ function wireMaster(
     instance_profile: mods.iamMod.get(IamOutputs.mastersProfile),
     security_group_ids: [mods.security.get(SecurityOutputs.masters)],
     target_group_arns: [mods.lb.get(ApiOutputs.targetGroupArn)],
-    user_data_file: `\${path.module}/${userDataPath.master(m.member)}`,
+    user_data_file: `\${path.module}/${userDataPath.master}`,
     tags: ctx.shared.tags,
   });
 }

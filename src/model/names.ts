@@ -97,7 +97,7 @@ export const MEMBER_TAG = 'haform.io/etcd-member';
 
 /** Where the bootstrap scripts go in the output; the launch templates read them with filebase64. */
 export const userDataPath = {
-  master: (member: string) => `userdata/master-${member}.sh`,
+  master: 'userdata/master.sh',
   node: 'userdata/node.sh',
   bastion: 'userdata/bastion.sh',
 } as const;

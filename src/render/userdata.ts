@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import Handlebars from 'handlebars';
 import { cniPlan, SERVICE_SUBNET } from '../model/cni.js';
 import { MEMBER_TAG, userDataPath } from '../model/names.js';
-import type { ClusterPlan, MasterPlan } from '../model/plan.js';
+import type { ClusterPlan } from '../model/plan.js';
 import { packageRoot } from '../paths.js';
 import type { OutputFile } from './write.js';
 
@@ -35,11 +35,9 @@ export function renderUserData(plan: ClusterPlan, header: string): OutputFile[] 
     parameterPath: plan.parameterPath,
     apiPort: API_PORT,
   };
-  const master = (m: MasterPlan) =>
+  const master = () =>
     t.master({
       ...common,
-      member: m.member,
-      zone: m.zone,
       initMember: plan.masters[0]!.member,
       networking: plan.networking,
       cniManifest: cni.manifest,
@@ -50,7 +48,7 @@ export function renderUserData(plan: ClusterPlan, header: string): OutputFile[] 
       memberTagKey: MEMBER_TAG,
     });
   return [
-    ...plan.masters.map((m) => ({ path: userDataPath.master(m.member), content: master(m) })),
+    { path: userDataPath.master, content: master() },
     { path: userDataPath.node, content: t.node(common) },
     ...(plan.bastion ? [{ path: userDataPath.bastion, content: t.bastion(common) }] : []),
   ];

@@ -34,7 +34,7 @@ describe.each(['fixtures/examples/public.yaml', 'fixtures/examples/private.yaml'
     const f = await files();
     const iamMain = f.find((x) => x.path === 'modules/iam/main.tf')!.content;
     const masters = policy(iamMain, 'masters');
-    const scripts = f.filter((x) => /^userdata\/master-/.test(x.path));
+    const scripts = f.filter((x) => x.path === 'userdata/master.sh');
     expect(scripts.length).toBeGreaterThan(0);
     const needed = [...new Set(scripts.flatMap((s) => awsActions(s.content)))];
     expect(needed).toEqual(expect.arrayContaining(['ec2:AttachVolume', 'ec2:AttachNetworkInterface', 'ssm:PutParameter', 'ssm:GetParameter']));

@@ -18,7 +18,12 @@ export interface VolumeScenario {
 
 export interface Scenario {
   instanceId?: string;
+  /** The instance's zone. */
   zone: string;
+  /** The zone of the member's interface and volumes (default: the instance's). */
+  homeZone?: string;
+  /** The instance's etcd member tag (masters). */
+  member?: string;
   region: string;
   subnetCidr?: string;
   volumes?: { main: VolumeScenario; events: VolumeScenario };
@@ -62,6 +67,7 @@ export function boot(script: string, scenario: Scenario): BootResult {
     params: {},
     pending: {},
     ...scenario,
+    homeZone: scenario.homeZone ?? scenario.zone,
     volumes: scenario.volumes ?? {},
   };
   writeFileSync(join(dir, 'state.json'), JSON.stringify(state));

@@ -30,9 +30,13 @@ switch (cmd) {
   case 'aws': {
     const [service, op] = args.filter((a, i) => !a.startsWith('--') && !(args[i - 1] ?? '').match(/^--(region|output)$/));
     const query = opt('--query') ?? '';
-    if (service === 'ec2' && op === 'describe-network-interfaces') {
+    const zoneFilter = args.find((a) => a.startsWith('Name=availability-zone,Values='))?.split('=').pop();
+    const inZone = (x) => x && (!zoneFilter || (x.zone ?? state.homeZone) === zoneFilter);
+    if (service === 'ec2' && op === 'describe-tags') {
+      out(state.member ?? 'None');
+    } else if (service === 'ec2' && op === 'describe-network-interfaces') {
       const eni = state.eni;
-      if (args.includes('--filters')) out(eni ? eni.id : 'None');
+      if (args.includes('--filters')) out(inZone(eni) ? eni.id : 'None');
       else if (query.includes('Status')) {
         if (eni.attachedTo && eni.attachedTo !== state.instanceId && eni.releaseAfter-- <= 0) eni.attachedTo = null;
         out(eni.attachedTo ? `in-use\t${eni.attachedTo}` : 'available\tNone');
@@ -45,7 +49,7 @@ switch (cmd) {
     } else if (service === 'ec2' && op === 'describe-volumes') {
       if (args.includes('--filters')) {
         const kind = args.find((a) => a.startsWith('Name=tag-key,Values=k8s.io/etcd/')).split('/').pop();
-        out(state.volumes[kind]?.id ?? 'None');
+        out(inZone(state.volumes[kind]) ? state.volumes[kind].id : 'None');
       } else {
         const v = Object.values(state.volumes).find((x) => x.id === opt('--volume-ids'));
         if (query.includes('Attachments')) out(v.attachedTo ?? 'None');

@@ -83,7 +83,7 @@ module "master_a" {
   target_group_arns = [
     module.api.target_group_arn,
   ]
-  user_data_file = "${path.module}/userdata/master-a.sh"
+  user_data_file = "${path.module}/userdata/master.sh"
   tags           = local.tags
 }
 
@@ -108,7 +108,7 @@ module "master_b" {
   target_group_arns = [
     module.api.target_group_arn,
   ]
-  user_data_file = "${path.module}/userdata/master-b.sh"
+  user_data_file = "${path.module}/userdata/master.sh"
   tags           = local.tags
 }
 
@@ -133,7 +133,7 @@ module "master_c" {
   target_group_arns = [
     module.api.target_group_arn,
   ]
-  user_data_file = "${path.module}/userdata/master-c.sh"
+  user_data_file = "${path.module}/userdata/master.sh"
   tags           = local.tags
 }
 
@@ -158,7 +158,7 @@ module "master_d" {
   target_group_arns = [
     module.api.target_group_arn,
   ]
-  user_data_file = "${path.module}/userdata/master-d.sh"
+  user_data_file = "${path.module}/userdata/master.sh"
   tags           = local.tags
 }
 
@@ -183,7 +183,7 @@ module "master_e" {
   target_group_arns = [
     module.api.target_group_arn,
   ]
-  user_data_file = "${path.module}/userdata/master-e.sh"
+  user_data_file = "${path.module}/userdata/master.sh"
   tags           = local.tags
 }
 
@@ -208,7 +208,7 @@ module "master_f" {
   target_group_arns = [
     module.api.target_group_arn,
   ]
-  user_data_file = "${path.module}/userdata/master-f.sh"
+  user_data_file = "${path.module}/userdata/master.sh"
   tags           = local.tags
 }
 
@@ -233,7 +233,7 @@ module "master_a2" {
   target_group_arns = [
     module.api.target_group_arn,
   ]
-  user_data_file = "${path.module}/userdata/master-a2.sh"
+  user_data_file = "${path.module}/userdata/master.sh"
   tags           = local.tags
 }
 

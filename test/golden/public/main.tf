@@ -85,7 +85,7 @@ module "master_a" {
   target_group_arns = [
     module.api.target_group_arn,
   ]
-  user_data_file = "${path.module}/userdata/master-a.sh"
+  user_data_file = "${path.module}/userdata/master.sh"
   tags           = local.tags
 }
 
@@ -110,7 +110,7 @@ module "master_b" {
   target_group_arns = [
     module.api.target_group_arn,
   ]
-  user_data_file = "${path.module}/userdata/master-b.sh"
+  user_data_file = "${path.module}/userdata/master.sh"
   tags           = local.tags
 }
 
@@ -135,7 +135,7 @@ module "master_c" {
   target_group_arns = [
     module.api.target_group_arn,
   ]
-  user_data_file = "${path.module}/userdata/master-c.sh"
+  user_data_file = "${path.module}/userdata/master.sh"
   tags           = local.tags
 }
 

@@ -77,7 +77,7 @@ module "master_a" {
   target_group_arns = [
     module.api.target_group_arn,
   ]
-  user_data_file = "${path.module}/userdata/master-a.sh"
+  user_data_file = "${path.module}/userdata/master.sh"
   tags           = local.tags
 }
 
@@ -102,7 +102,7 @@ module "master_b" {
   target_group_arns = [
     module.api.target_group_arn,
   ]
-  user_data_file = "${path.module}/userdata/master-b.sh"
+  user_data_file = "${path.module}/userdata/master.sh"
   tags           = local.tags
 }
 
@@ -127,7 +127,7 @@ module "master_a2" {
   target_group_arns = [
     module.api.target_group_arn,
   ]
-  user_data_file = "${path.module}/userdata/master-a2.sh"
+  user_data_file = "${path.module}/userdata/master.sh"
   tags           = local.tags
 }
 

@@ -56,7 +56,7 @@ variable "target_group_arns" {
 }
 
 variable "user_data_file" {
-  description = "Bootstrap script of this master (userdata/master-<member>.sh)."
+  description = "Bootstrap script of the masters (userdata/master.sh)."
   type        = string
 }
 
