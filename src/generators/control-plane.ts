@@ -6,7 +6,7 @@ import type { MasterPlan } from '../model/plan.js';
 import { API_MODULE, ApiOutputs } from './api.js';
 import { callModule, describe, type Generator, moduleNamed, moduleStack, output, tfName, variable } from './context.js';
 import { IAM_MODULE, IamOutputs } from './iam.js';
-import { instanceGroup } from './instances.js';
+import { groupVariables, instanceGroup } from './instances.js';
 import { NETWORK_MODULE, NetworkOutputs } from './network.js';
 import { SECURITY_MODULE, SecurityOutputs } from './security.js';
 
@@ -29,16 +29,9 @@ export const controlPlane: Generator = {
       member: variable(stack, 'etcd_member', 'string', 'Name of this master\'s etcd member: its zone letter, then a2, a3 for further masters in the zone.'),
       memberTag: variable(stack, 'etcd_member_tag', 'string', 'Volume tag value <member>/<all members>, e.g. a/a,b,c.'),
       zone: variable(stack, 'zone', 'string', 'Availability zone of this master and of its volumes.'),
-      subnetId: variable(stack, 'subnet_id', 'string', 'Subnet of this master, in its zone.'),
-      groupName: variable(stack, 'group_name', 'string', 'Name of the launch template and autoscaling group.'),
       volumeNames: variable(stack, 'etcd_volume_names', 'object({ main = string, events = string })', 'Name tags of the etcd volumes.'),
-      imageId: variable(stack, 'image_id', 'string', 'AMI of the masters.'),
-      instanceType: variable(stack, 'instance_type', 'string', 'EC2 instance type of the masters.'),
-      profile: variable(stack, 'instance_profile', 'string', 'IAM instance profile of the masters.'),
-      sgs: variable(stack, 'security_group_ids', 'list(string)', 'Security groups of the masters.'),
       targets: variable(stack, 'target_group_arns', 'list(string)', 'API load balancer target groups to register into.'),
-      userData: variable(stack, 'user_data_file', 'string', 'Bootstrap script of the masters (userdata/master.sh).'),
-      tags: variable(stack, 'tags', 'map(string)', 'Tags for every resource of the cluster.'),
+      ...groupVariables(stack, 'masters'),
     };
 
     const volume = (kind: 'main' | 'events') =>

@@ -1,12 +1,26 @@
 import { Fn, TerraformIterator, Token, type TerraformStack } from 'cdktn';
 import { AutoscalingGroup } from '@cdktn/provider-aws/lib/autoscaling-group/index.js';
 import { LaunchTemplate } from '@cdktn/provider-aws/lib/launch-template/index.js';
-import { describe, tfName } from './context.js';
+import { describe, tfName, variable } from './context.js';
 
 /** Root volume of every instance, in GiB: room for images and logs. */
 export const ROOT_VOLUME_SIZE = 64;
 /** Ubuntu's root device; the AMI maps it. */
 const ROOT_DEVICE = '/dev/sda1';
+
+/** The inputs every instance-group module (masters, nodes) takes from the root. */
+export function groupVariables(stack: TerraformStack, role: 'masters' | 'nodes') {
+  return {
+    groupName: variable(stack, 'group_name', 'string', 'Name of the launch template and autoscaling group.'),
+    subnetId: variable(stack, 'subnet_id', 'string', `Subnet of the ${role}, in their zone.`),
+    imageId: variable(stack, 'image_id', 'string', `AMI of the ${role}.`),
+    instanceType: variable(stack, 'instance_type', 'string', `EC2 instance type of the ${role}.`),
+    profile: variable(stack, 'instance_profile', 'string', `IAM instance profile of the ${role}.`),
+    sgs: variable(stack, 'security_group_ids', 'list(string)', `Security groups of the ${role}.`),
+    userData: variable(stack, 'user_data_file', 'string', `Bootstrap script of the ${role} (userdata/${role === 'masters' ? 'master' : 'node'}.sh).`),
+    tags: variable(stack, 'tags', 'map(string)', 'Tags for every resource of the cluster.'),
+  };
+}
 
 export interface InstanceGroupOptions {
   readonly name: string;

@@ -2,7 +2,7 @@ import { Fn } from 'cdktn';
 import { userDataPath } from '../model/names.js';
 import { callModule, type Generator, moduleNamed, moduleStack, output, variable } from './context.js';
 import { IAM_MODULE, IamOutputs } from './iam.js';
-import { instanceGroup } from './instances.js';
+import { groupVariables, instanceGroup } from './instances.js';
 import { NETWORK_MODULE, NetworkOutputs } from './network.js';
 import { SECURITY_MODULE, SecurityOutputs } from './security.js';
 
@@ -15,15 +15,8 @@ export const nodes: Generator = {
   modules(app, plan) {
     const stack = moduleStack(app, 'nodes');
     const v = {
-      groupName: variable(stack, 'group_name', 'string', 'Name of the launch template and autoscaling group.'),
       size: variable(stack, 'size', 'number', 'Number of nodes in this zone.'),
-      subnetId: variable(stack, 'subnet_id', 'string', 'Subnet of the nodes, in their zone.'),
-      imageId: variable(stack, 'image_id', 'string', 'AMI of the nodes.'),
-      instanceType: variable(stack, 'instance_type', 'string', 'EC2 instance type of the nodes.'),
-      profile: variable(stack, 'instance_profile', 'string', 'IAM instance profile of the nodes.'),
-      sgs: variable(stack, 'security_group_ids', 'list(string)', 'Security groups of the nodes.'),
-      userData: variable(stack, 'user_data_file', 'string', 'Bootstrap script of the nodes (userdata/node.sh).'),
-      tags: variable(stack, 'tags', 'map(string)', 'Tags for every resource of the cluster.'),
+      ...groupVariables(stack, 'nodes'),
     };
     const { group } = instanceGroup(stack, {
       name: v.groupName.stringValue,

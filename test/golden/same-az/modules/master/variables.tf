@@ -15,9 +15,14 @@ variable "zone" {
   type        = string
 }
 
-variable "subnet_id" {
-  description = "Subnet of this master, in its zone."
-  type        = string
+variable "etcd_volume_names" {
+  description = "Name tags of the etcd volumes."
+  type        = object({ main = string, events = string })
+}
+
+variable "target_group_arns" {
+  description = "API load balancer target groups to register into."
+  type        = list(string)
 }
 
 variable "group_name" {
@@ -25,9 +30,9 @@ variable "group_name" {
   type        = string
 }
 
-variable "etcd_volume_names" {
-  description = "Name tags of the etcd volumes."
-  type        = object({ main = string, events = string })
+variable "subnet_id" {
+  description = "Subnet of the masters, in their zone."
+  type        = string
 }
 
 variable "image_id" {
@@ -47,11 +52,6 @@ variable "instance_profile" {
 
 variable "security_group_ids" {
   description = "Security groups of the masters."
-  type        = list(string)
-}
-
-variable "target_group_arns" {
-  description = "API load balancer target groups to register into."
   type        = list(string)
 }
 
