@@ -48,25 +48,27 @@ export const iam: Generator = {
     const params = (sub: string) => arn('ssm', `parameter${plan.parameterPath}/${sub}/*`);
     const masterStatements: DataAwsIamPolicyDocumentStatement[] = [
       {
-        sid: 'DescribeForBootstrap',
-        actions: ['ec2:DescribeInstances', 'ec2:DescribeVolumes', 'ec2:DescribeRegions', 'ec2:DescribeAvailabilityZones', 'ec2:DescribeSubnets', 'ec2:DescribeSecurityGroups', 'ec2:DescribeRouteTables', 'ec2:DescribeVpcs', 'ec2:DescribeTags', 'ec2:DescribeNetworkInterfaces'],
+        // Describe calls take no resource-level conditions; these three find the member by its tags.
+        sid: 'FindOwnMember',
+        actions: ['ec2:DescribeTags', 'ec2:DescribeVolumes', 'ec2:DescribeNetworkInterfaces'],
         resources: ['*'],
       },
       {
         sid: 'AttachOwnEtcdVolumesAndInterface',
-        actions: ['ec2:AttachVolume', 'ec2:DetachVolume', 'ec2:AttachNetworkInterface'],
+        actions: ['ec2:AttachVolume', 'ec2:AttachNetworkInterface'],
         resources: [arn('ec2', 'volume/*'), arn('ec2', 'network-interface/*'), arn('ec2', 'instance/*')],
         condition: [clusterTag],
       },
       { sid: 'FindApiLoadBalancer', actions: ['elasticloadbalancing:DescribeLoadBalancers'], resources: ['*'] },
       {
         sid: 'JoinMaterial',
-        actions: ['ssm:GetParameter', 'ssm:GetParameters', 'ssm:PutParameter', 'ssm:DeleteParameter'],
+        actions: ['ssm:GetParameter', 'ssm:PutParameter'],
         resources: [params(PARAMETER_SUBPATHS.controlPlane), params(PARAMETER_SUBPATHS.node)],
       },
       ecrPull,
     ];
     if (zoneId) {
+      // For a DNS controller on the control plane (as kops runs dns-controller): its own zone only.
       masterStatements.push(
         { sid: 'OwnHostedZone', actions: ['route53:ChangeResourceRecordSets', 'route53:ListResourceRecordSets', 'route53:GetHostedZone'], resources: [`arn:${partition.partition}:route53:::hostedzone/${zoneId.stringValue}`] },
         { sid: 'Route53Changes', actions: ['route53:GetChange'], resources: [`arn:${partition.partition}:route53:::change/*`] },
@@ -80,12 +82,11 @@ export const iam: Generator = {
       });
     }
     const nodeStatements: DataAwsIamPolicyDocumentStatement[] = [
-      { sid: 'DescribeForBootstrap', actions: ['ec2:DescribeInstances', 'ec2:DescribeRegions'], resources: ['*'] },
-      { sid: 'NodeJoinMaterial', actions: ['ssm:GetParameter', 'ssm:GetParameters'], resources: [params(PARAMETER_SUBPATHS.node)] },
+      { sid: 'NodeJoinMaterial', actions: ['ssm:GetParameter'], resources: [params(PARAMETER_SUBPATHS.node)] },
       ecrPull,
     ];
 
-    const masters = role(stack, 'masters', plan.roles.masters, assume.json, tags.value, masterStatements, 'Masters: find and attach their own etcd volumes, publish and read join material.');
+    const masters = role(stack, 'masters', plan.roles.masters, assume.json, tags.value, masterStatements, 'Masters: find and attach their own interface and etcd volumes, publish and read join material.');
     const nodes = role(stack, 'nodes', plan.roles.nodes, assume.json, tags.value, nodeStatements, 'Nodes: read the node join material only; never the control plane secrets.');
     const bastions = plan.bastion ? role(stack, 'bastions', plan.roles.bastions, assume.json, tags.value, [], 'The bastion needs no AWS access.') : undefined;
 

@@ -28,7 +28,7 @@ data "aws_iam_policy_document" "ec2_assume_role" {
   }
 }
 
-# Masters: find and attach their own etcd volumes, publish and read join material.
+# Masters: find and attach their own interface and etcd volumes, publish and read join material.
 resource "aws_iam_role" "masters" {
   assume_role_policy = data.aws_iam_policy_document.ec2_assume_role.json
   name               = "masters.hacluster.k8s.local"
@@ -38,26 +38,18 @@ resource "aws_iam_role" "masters" {
 data "aws_iam_policy_document" "masters" {
   statement {
     actions = [
-      "ec2:DescribeInstances",
-      "ec2:DescribeVolumes",
-      "ec2:DescribeRegions",
-      "ec2:DescribeAvailabilityZones",
-      "ec2:DescribeSubnets",
-      "ec2:DescribeSecurityGroups",
-      "ec2:DescribeRouteTables",
-      "ec2:DescribeVpcs",
       "ec2:DescribeTags",
+      "ec2:DescribeVolumes",
       "ec2:DescribeNetworkInterfaces"
     ]
     resources = [
       "*"
     ]
-    sid = "DescribeForBootstrap"
+    sid = "FindOwnMember"
   }
   statement {
     actions = [
       "ec2:AttachVolume",
-      "ec2:DetachVolume",
       "ec2:AttachNetworkInterface"
     ]
     resources = [
@@ -86,9 +78,7 @@ data "aws_iam_policy_document" "masters" {
   statement {
     actions = [
       "ssm:GetParameter",
-      "ssm:GetParameters",
-      "ssm:PutParameter",
-      "ssm:DeleteParameter"
+      "ssm:PutParameter"
     ]
     resources = [
       "arn:${data.aws_partition.current.partition}:ssm:cn-north-1:*:parameter/haform/hacluster.k8s.local/control-plane/*",
@@ -132,18 +122,7 @@ resource "aws_iam_role" "nodes" {
 data "aws_iam_policy_document" "nodes" {
   statement {
     actions = [
-      "ec2:DescribeInstances",
-      "ec2:DescribeRegions"
-    ]
-    resources = [
-      "*"
-    ]
-    sid = "DescribeForBootstrap"
-  }
-  statement {
-    actions = [
-      "ssm:GetParameter",
-      "ssm:GetParameters"
+      "ssm:GetParameter"
     ]
     resources = [
       "arn:${data.aws_partition.current.partition}:ssm:cn-north-1:*:parameter/haform/hacluster.k8s.local/node/*"
