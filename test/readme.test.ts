@@ -26,6 +26,13 @@ describe('README', () => {
     expect(ci).toEqual(commands);
   });
 
+  it('lists every rule id the validator can report', () => {
+    const rules = readFileSync(new URL('../src/spec/rules.ts', import.meta.url), 'utf8');
+    const ids = [...new Set([...rules.matchAll(/'(?:error|warning)', '([a-z0-9-]+)'/g)].map((m) => m[1]!))];
+    expect(ids.length).toBeGreaterThan(20);
+    expect(ids.filter((id) => !readme().includes(`\`${id}\``))).toEqual([]);
+  });
+
   it('schema defaults agree with the code', () => {
     const p = schema.properties.spec.properties;
     expect(p.nodeCount.default).toBe(DEFAULTS.nodeCount);
