@@ -3,8 +3,8 @@
  * The entry point: parses arguments, runs one command, prints what it returned, sets the exit code.
  * Commands are imported lazily so that `validate` (the pre-commit path) never loads generation code.
  */
-import yargs, { type Argv } from 'yargs';
-import { hideBin } from 'yargs/helpers';
+import type { Argv } from 'yargs';
+import { fastValidateArgs } from './commands/validate-args.js';
 import { HaformError } from './errors.js';
 import { VERSION } from './version.js';
 import type { CommandOutput } from './commands/output.js';
@@ -50,6 +50,13 @@ function createClusterFlags(y: Argv) {
 }
 
 export async function main(argv: string[]): Promise<void> {
+  const fast = fastValidateArgs(argv);
+  if (fast) {
+    const { validate } = await import('./commands/validate.js');
+    emit(validate(fast));
+    return;
+  }
+  const { default: yargs } = await import('yargs');
   await yargs(argv)
     .scriptName('haform')
     .usage('$0 <command>\n\nTurns one cluster YAML into the Terraform of a highly available Kubernetes cluster on AWS.')
@@ -126,7 +133,7 @@ export async function main(argv: string[]): Promise<void> {
     .parseAsync();
 }
 
-main(hideBin(process.argv)).catch((err: unknown) => {
+main(process.argv.slice(2)).catch((err: unknown) => {
   if (err instanceof HaformError) {
     process.stderr.write(`haform: ${err.message}\n`);
     process.exitCode = err.exitCode;

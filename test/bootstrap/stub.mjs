@@ -2,7 +2,7 @@
 // One stub for every command a boot script runs (aws, kubeadm, mount, ...): it records the call and
 // answers from the scenario in $SIM_DIR, keeping what changes (attachments, parameters) in a state
 // file, as AWS and the kernel would.
-import { appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 
 const dir = process.env.SIM_DIR;
@@ -12,8 +12,15 @@ const args = process.argv.slice(2);
 appendFileSync(join(dir, 'calls.jsonl'), `${JSON.stringify({ cmd, args })}\n`);
 
 const stateFile = join(dir, 'state.json');
-const state = JSON.parse(readFileSync(stateFile, 'utf8'));
-const save = () => writeFileSync(stateFile, JSON.stringify(state, null, 2));
+const before = readFileSync(stateFile, 'utf8');
+const state = JSON.parse(before);
+// Pipelines run two stubs at once (curl | gpg): write only a changed state, and atomically.
+const save = () => {
+  const after = JSON.stringify(state, null, 2);
+  if (after === JSON.stringify(JSON.parse(before), null, 2)) return;
+  writeFileSync(`${stateFile}.${process.pid}`, after);
+  renameSync(`${stateFile}.${process.pid}`, stateFile);
+};
 const out = (text) => process.stdout.write(`${text}\n`);
 const fail = (text, code = 1) => {
   process.stderr.write(`${text}\n`);
@@ -128,4 +135,3 @@ switch (cmd) {
     break;
 }
 save();
-if (!existsSync(stateFile)) process.exit(3);

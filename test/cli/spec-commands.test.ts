@@ -174,3 +174,27 @@ function bomb(): string {
   for (let i = 0; i < 8; i++) lines.push(`${String.fromCharCode(98 + i)}: &${String.fromCharCode(98 + i)} [${Array(9).fill(`*${String.fromCharCode(97 + i)}`).join(',')}]`);
   return `${lines.join('\n')}\n`;
 }
+
+describe('the pre-commit fast path', () => {
+  it.each([
+    [['fixtures/examples/public.yaml']],
+    [['fixtures/examples/same-az.yaml', 'fixtures/invalid/several-errors.yaml']],
+    [['--format', 'json', 'fixtures/invalid/unknown-field.yaml']],
+    [['fixtures/invalid/even-masters.yaml', '--format=json']],
+    [['fixtures/nope.yaml']],
+  ])('validate %j answers exactly as through the full parser', (args) => {
+    const fast = haform(['validate', ...args]);
+    const full = haform(['validate', ...args], { env: { HAFORM_NO_FAST_PATH: '1' } });
+    expect(fast).toEqual(full);
+  });
+
+  it('takes only the exact hook form; anything else goes to the parser', async () => {
+    const { fastValidateArgs } = await import('../../src/commands/validate-args.js');
+    expect(fastValidateArgs(['validate', 'a.yaml', '--format', 'json'])).toEqual({ files: ['a.yaml'], format: 'json' });
+    expect(fastValidateArgs(['validate', 'a.yaml', 'b.yaml'])).toEqual({ files: ['a.yaml', 'b.yaml'], format: 'text' });
+    expect(fastValidateArgs(['validate', '--help'])).toBeUndefined();
+    expect(fastValidateArgs(['validate', 'a.yaml', '--format', 'xml'])).toBeUndefined();
+    expect(fastValidateArgs(['validate'])).toBeUndefined();
+    expect(fastValidateArgs(['explain', 'a.yaml'])).toBeUndefined();
+  });
+});
