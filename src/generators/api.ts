@@ -68,7 +68,8 @@ export const api: Generator = {
     const network = moduleNamed(ctx, NETWORK_MODULE);
     callModule(ctx, API_MODULE, DIR, {
       vpc_id: network.get(NetworkOutputs.vpcId),
-      subnet_ids: network.get(NetworkOutputs.loadBalancerSubnetIds),
+      // An internal load balancer sits with the instances (private subnets in private topology).
+      subnet_ids: ctx.plan.api.internal ? Fn.values(network.get(NetworkOutputs.subnetIds)) : network.get(NetworkOutputs.loadBalancerSubnetIds),
       security_group_id: moduleNamed(ctx, SECURITY_MODULE).get(SecurityOutputs.api),
       tags: ctx.shared.tags,
     });

@@ -82,6 +82,8 @@ const networking: Rule = (c, report) => {
   }
   if (s.bastion && s.topology !== 'private') {
     report(at('bastion'), 'error', 'bastion-requires-private', 'a bastion needs private topology: in public topology the instances are reachable directly', 'set topology: private, or remove bastion');
+  } else if (s.bastion && !s.sshAccess?.length) {
+    report(at('bastion'), 'warning', 'bastion-without-ssh-access', 'the bastion accepts no SSH: sshAccess lists no CIDRs, and haform opens none by default', 'list the CIDRs allowed to SSH in spec.sshAccess');
   }
 };
 

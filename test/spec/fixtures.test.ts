@@ -34,6 +34,16 @@ describe('seed examples', () => {
   });
 });
 
+describe('warnings', () => {
+  it('a bastion with no sshAccess is reachable by nobody: warned, still valid', async () => {
+    const { loadClusterText } = await import('../../src/spec/index.js');
+    const yaml = 'apiVersion: haform.io/v1alpha1\nkind: Cluster\nmetadata:\n  name: b.example.com\nspec:\n  zones: [eu-west-1a]\n  topology: private\n  networking: calico\n  bastion: true\n';
+    const { spec, problems } = loadClusterText('b.yaml', yaml);
+    expect(spec).toBeDefined();
+    expect(problems.find((p) => p.rule === 'bastion-without-ssh-access')).toMatchObject({ severity: 'warning', line: 9 });
+  });
+});
+
 describe('invalid fixtures', () => {
   const invalid = files('invalid');
   it('there are at least 20', () => expect(invalid.length).toBeGreaterThanOrEqual(20));

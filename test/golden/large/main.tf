@@ -43,7 +43,7 @@ module "api" {
   source = "./modules/api"
 
   vpc_id            = module.network.vpc_id
-  subnet_ids        = module.network.load_balancer_subnet_ids
+  subnet_ids        = values(module.network.subnet_ids)
   security_group_id = module.security.api_security_group_id
   tags              = local.tags
 }
