@@ -35,6 +35,7 @@ function viewModel(plan: ClusterPlan, modules: readonly ModuleSummary[]) {
     survives: q.survivesAnyZoneLoss ? 'yes' : 'no',
     lbKind: plan.api.internal ? 'internal' : 'public',
     preventDestroy: plan.etcd.preventDestroy,
+    bastion: plan.bastion !== undefined,
     zones: plan.network.zones.map((z) => {
       const loss = q.zones.find((l) => l.zone === z.zone)!;
       const nodes = plan.nodeGroups.find((g) => g.zone === z.zone)?.size ?? 0;
