@@ -6,7 +6,7 @@ import type { MasterPlan } from '../model/plan.js';
 import { API_MODULE, ApiOutputs } from './api.js';
 import { callModule, describe, type Generator, moduleNamed, moduleStack, output, tfName, variable } from './context.js';
 import { IAM_MODULE, IamOutputs } from './iam.js';
-import { groupVariables, instanceGroup } from './instances.js';
+import { groupOptions, groupVariables, instanceGroup } from './instances.js';
 import { NETWORK_MODULE, NetworkOutputs } from './network.js';
 import { SECURITY_MODULE, SecurityOutputs } from './security.js';
 
@@ -70,20 +70,10 @@ export const controlPlane: Generator = {
     );
 
     const { group } = instanceGroup(stack, {
-      name: v.groupName.stringValue,
-      imageId: v.imageId.stringValue,
-      instanceType: v.instanceType.stringValue,
-      instanceProfile: v.profile.stringValue,
-      securityGroupIds: v.sgs.listValue,
-      subnetIds: [v.subnetId.stringValue],
-      publicIp: plan.topology === 'public',
+      ...groupOptions(v, plan),
       size: { min: 1, max: 1 },
-      tags: v.tags.value,
       roleTags: { [ETCD_TAGS.role]: '1', [ETCD_TAGS.member]: v.member.stringValue },
-      keyName: plan.ssh.keyName,
-      userData: Fn.filebase64(v.userData.stringValue),
       targetGroupArns: v.targets.listValue,
-      metadataHopLimit: 1,
     });
 
     output(stack, 'etcd_member', v.member.stringValue, 'Name of the etcd member.');

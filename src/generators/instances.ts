@@ -1,6 +1,7 @@
 import { Fn, TerraformIterator, Token, type TerraformStack } from 'cdktn';
 import { AutoscalingGroup } from '@cdktn/provider-aws/lib/autoscaling-group/index.js';
 import { LaunchTemplate } from '@cdktn/provider-aws/lib/launch-template/index.js';
+import type { ClusterPlan } from '../model/plan.js';
 import { describe, tfName, variable } from './context.js';
 
 /** Root volume of every instance, in GiB: room for images and logs. */
@@ -19,6 +20,24 @@ export function groupVariables(stack: TerraformStack, role: 'masters' | 'nodes')
     sgs: variable(stack, 'security_group_ids', 'list(string)', `Security groups of the ${role}.`),
     userData: variable(stack, 'user_data_file', 'string', `Bootstrap script of the ${role} (userdata/${role === 'masters' ? 'master' : 'node'}.sh).`),
     tags: variable(stack, 'tags', 'map(string)', 'Tags for every resource of the cluster.'),
+  };
+}
+
+/** What every group module passes on from its groupVariables: the same for masters and nodes. */
+export function groupOptions(v: ReturnType<typeof groupVariables>, plan: ClusterPlan) {
+  return {
+    name: v.groupName.stringValue,
+    imageId: v.imageId.stringValue,
+    instanceType: v.instanceType.stringValue,
+    instanceProfile: v.profile.stringValue,
+    securityGroupIds: v.sgs.listValue,
+    subnetIds: [v.subnetId.stringValue],
+    publicIp: plan.topology === 'public',
+    tags: v.tags.value,
+    keyName: plan.ssh.keyName,
+    userData: Fn.filebase64(v.userData.stringValue),
+    // Hop limit 1: pods get no route to the instance's credentials.
+    metadataHopLimit: 1,
   };
 }
 

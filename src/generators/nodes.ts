@@ -2,7 +2,7 @@ import { Fn } from 'cdktn';
 import { userDataPath } from '../model/names.js';
 import { callModule, type Generator, moduleNamed, moduleStack, output, variable } from './context.js';
 import { IAM_MODULE, IamOutputs } from './iam.js';
-import { groupVariables, instanceGroup } from './instances.js';
+import { groupOptions, groupVariables, instanceGroup } from './instances.js';
 import { NETWORK_MODULE, NetworkOutputs } from './network.js';
 import { SECURITY_MODULE, SecurityOutputs } from './security.js';
 
@@ -19,20 +19,9 @@ export const nodes: Generator = {
       ...groupVariables(stack, 'nodes'),
     };
     const { group } = instanceGroup(stack, {
-      name: v.groupName.stringValue,
-      imageId: v.imageId.stringValue,
-      instanceType: v.instanceType.stringValue,
-      instanceProfile: v.profile.stringValue,
-      securityGroupIds: v.sgs.listValue,
-      subnetIds: [v.subnetId.stringValue],
-      publicIp: plan.topology === 'public',
+      ...groupOptions(v, plan),
       size: { min: v.size.numberValue, max: v.size.numberValue },
-      tags: v.tags.value,
       roleTags: { 'k8s.io/role/node': '1' },
-      keyName: plan.ssh.keyName,
-      userData: Fn.filebase64(v.userData.stringValue),
-      // Pods on nodes get no route to instance credentials.
-      metadataHopLimit: 1,
     });
     output(stack, 'autoscaling_group_name', group.name, 'Autoscaling group of the nodes of this zone.');
     return [{ dir: DIR, stack, summary: 'The worker nodes of one zone.' }];
