@@ -36,7 +36,7 @@ export const network: Generator = {
       new Vpc(stack, TF.vpc, { cidrBlock: plan.network.cidr, enableDnsSupport: true, enableDnsHostnames: true, tags: named(plan.name) }),
       'The cluster VPC; DNS hostnames are needed for the instances to register by name.',
     );
-    const igw = new InternetGateway(stack, 'main_igw', { vpcId: vpc.id, tags: named(plan.name) });
+    const igw = tfName(new InternetGateway(stack, 'internet_gateway', { vpcId: vpc.id, tags: named(plan.name) }), 'main');
     const publicRoutes = describe(
       new RouteTable(stack, 'public', { vpcId: vpc.id, tags: named(plan.name, { 'kubernetes.io/kops/role': 'public' }) }),
       'Public subnets reach the internet through the internet gateway.',

@@ -18,7 +18,7 @@ resource "aws_vpc" "main" {
   tags                 = merge(var.tags, { "Name" = "big.prod.example.org" })
 }
 
-resource "aws_internet_gateway" "main_igw" {
+resource "aws_internet_gateway" "main" {
   tags   = merge(var.tags, { "Name" = "big.prod.example.org" })
   vpc_id = aws_vpc.main.id
 }
@@ -31,7 +31,7 @@ resource "aws_route_table" "public" {
 
 resource "aws_route" "public_internet" {
   destination_cidr_block = "0.0.0.0/0"
-  gateway_id             = aws_internet_gateway.main_igw.id
+  gateway_id             = aws_internet_gateway.main.id
   route_table_id         = aws_route_table.public.id
 }
 
@@ -67,7 +67,7 @@ resource "aws_nat_gateway" "us_east_1a" {
   subnet_id     = aws_subnet.utility_us_east_1a.id
   tags          = merge(var.tags, { "Name" = "us-east-1a.big.prod.example.org" })
   depends_on = [
-    aws_internet_gateway.main_igw,
+    aws_internet_gateway.main,
   ]
 }
 
@@ -119,7 +119,7 @@ resource "aws_nat_gateway" "us_east_1b" {
   subnet_id     = aws_subnet.utility_us_east_1b.id
   tags          = merge(var.tags, { "Name" = "us-east-1b.big.prod.example.org" })
   depends_on = [
-    aws_internet_gateway.main_igw,
+    aws_internet_gateway.main,
   ]
 }
 
@@ -171,7 +171,7 @@ resource "aws_nat_gateway" "us_east_1c" {
   subnet_id     = aws_subnet.utility_us_east_1c.id
   tags          = merge(var.tags, { "Name" = "us-east-1c.big.prod.example.org" })
   depends_on = [
-    aws_internet_gateway.main_igw,
+    aws_internet_gateway.main,
   ]
 }
 
@@ -223,7 +223,7 @@ resource "aws_nat_gateway" "us_east_1d" {
   subnet_id     = aws_subnet.utility_us_east_1d.id
   tags          = merge(var.tags, { "Name" = "us-east-1d.big.prod.example.org" })
   depends_on = [
-    aws_internet_gateway.main_igw,
+    aws_internet_gateway.main,
   ]
 }
 
@@ -275,7 +275,7 @@ resource "aws_nat_gateway" "us_east_1e" {
   subnet_id     = aws_subnet.utility_us_east_1e.id
   tags          = merge(var.tags, { "Name" = "us-east-1e.big.prod.example.org" })
   depends_on = [
-    aws_internet_gateway.main_igw,
+    aws_internet_gateway.main,
   ]
 }
 
@@ -327,7 +327,7 @@ resource "aws_nat_gateway" "us_east_1f" {
   subnet_id     = aws_subnet.utility_us_east_1f.id
   tags          = merge(var.tags, { "Name" = "us-east-1f.big.prod.example.org" })
   depends_on = [
-    aws_internet_gateway.main_igw,
+    aws_internet_gateway.main,
   ]
 }
 

@@ -18,7 +18,7 @@ resource "aws_vpc" "main" {
   tags                 = merge(var.tags, { "Name" = "private.example.com" })
 }
 
-resource "aws_internet_gateway" "main_igw" {
+resource "aws_internet_gateway" "main" {
   tags   = merge(var.tags, { "Name" = "private.example.com" })
   vpc_id = aws_vpc.main.id
 }
@@ -31,7 +31,7 @@ resource "aws_route_table" "public" {
 
 resource "aws_route" "public_internet" {
   destination_cidr_block = "0.0.0.0/0"
-  gateway_id             = aws_internet_gateway.main_igw.id
+  gateway_id             = aws_internet_gateway.main.id
   route_table_id         = aws_route_table.public.id
 }
 
@@ -67,7 +67,7 @@ resource "aws_nat_gateway" "us_west_2a" {
   subnet_id     = aws_subnet.utility_us_west_2a.id
   tags          = merge(var.tags, { "Name" = "us-west-2a.private.example.com" })
   depends_on = [
-    aws_internet_gateway.main_igw,
+    aws_internet_gateway.main,
   ]
 }
 
@@ -119,7 +119,7 @@ resource "aws_nat_gateway" "us_west_2b" {
   subnet_id     = aws_subnet.utility_us_west_2b.id
   tags          = merge(var.tags, { "Name" = "us-west-2b.private.example.com" })
   depends_on = [
-    aws_internet_gateway.main_igw,
+    aws_internet_gateway.main,
   ]
 }
 
@@ -171,7 +171,7 @@ resource "aws_nat_gateway" "us_west_2c" {
   subnet_id     = aws_subnet.utility_us_west_2c.id
   tags          = merge(var.tags, { "Name" = "us-west-2c.private.example.com" })
   depends_on = [
-    aws_internet_gateway.main_igw,
+    aws_internet_gateway.main,
   ]
 }
 

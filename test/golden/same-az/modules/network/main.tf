@@ -18,7 +18,7 @@ resource "aws_vpc" "main" {
   tags                 = merge(var.tags, { "Name" = "hacluster.k8s.local" })
 }
 
-resource "aws_internet_gateway" "main_igw" {
+resource "aws_internet_gateway" "main" {
   tags   = merge(var.tags, { "Name" = "hacluster.k8s.local" })
   vpc_id = aws_vpc.main.id
 }
@@ -31,7 +31,7 @@ resource "aws_route_table" "public" {
 
 resource "aws_route" "public_internet" {
   destination_cidr_block = "0.0.0.0/0"
-  gateway_id             = aws_internet_gateway.main_igw.id
+  gateway_id             = aws_internet_gateway.main.id
   route_table_id         = aws_route_table.public.id
 }
 
