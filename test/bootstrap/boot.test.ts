@@ -63,6 +63,11 @@ describe('master boot', () => {
     ]);
     expect(lines(r).some((l) => l.startsWith('kubeadm join'))).toBe(false);
     expect(Object.keys(r.state.params).sort()).toEqual([...Object.keys(material), `${P}/control-plane/initialized`].sort());
+    expect(r.state.params[`${P}/node/token`]).toBe('abcdef.0123456789abcdef');
+    // Secrets never appear on a command line.
+    const puts = r.calls.filter((c) => c.args.includes('put-parameter')).map((c) => c.args[c.args.indexOf('--value') + 1]!);
+    expect(puts.length).toBe(5);
+    expect(puts.every((v) => v.startsWith('file://'))).toBe(true);
     expect(r.kubeadmConfigs).toContain('controlPlaneEndpoint: api.hacluster.example.com:443');
     expect(r.kubeadmConfigs).toContain('advertiseAddress: 172.20.32.10');
     expect(r.kubeadmConfigs).toContain('dataDir: /var/lib/etcd');

@@ -82,7 +82,8 @@ switch (cmd) {
       if (!(name in state.params)) fail(`An error occurred (ParameterNotFound) when calling the GetParameter operation: ${name}`, 254);
       out(state.params[name]);
     } else if (service === 'ssm' && op === 'put-parameter') {
-      state.params[opt('--name')] = opt('--value');
+      const value = opt('--value');
+      state.params[opt('--name')] = value.startsWith('file://') ? readFileSync(value.slice(7), 'utf8') : value;
     } else if (service === 'elbv2' && op === 'describe-load-balancers') {
       out(`${opt('--names')}-0123456789.elb.${state.region}.amazonaws.com`);
     } else fail(`stub aws: unexpected call ${args.join(' ')}`, 2);

@@ -103,8 +103,14 @@ install_kubernetes() {
   systemctl enable kubelet
 }
 
+# The value goes through a private file, not the command line, where any process could read it.
 param_put() {
-  awsq ssm put-parameter --type SecureString --overwrite --name "${PARAMS}/$1" --value "$2" >/dev/null
+  local file
+  file=$(mktemp)
+  chmod 600 "${file}"
+  printf '%s' "$2" >"${file}"
+  awsq ssm put-parameter --type SecureString --overwrite --name "${PARAMS}/$1" --value "file://${file}" >/dev/null
+  rm -f "${file}"
 }
 
 # --- This member's network interface: a fixed IP, so etcd peer URLs survive replacement -------
