@@ -104,10 +104,11 @@ export async function main(argv: string[]): Promise<void> {
         .option('out', { type: 'string', alias: 'o', demandOption: true, describe: 'output directory' })
         .option('check', { type: 'boolean', describe: 'write nothing; exit 1 if the directory is out of date (CI drift gate)' })
         .option('force', { type: 'boolean', describe: 'discard hand edits of generated files' })
-        .option('allow-destroy', { type: 'boolean', describe: 'generate even if etcd volumes, the VPC or subnets holding masters would be destroyed or replaced' }),
+        .option('allow-destroy', { type: 'boolean', describe: 'generate even if etcd volumes, the VPC or subnets holding masters would be destroyed or replaced' })
+        .option('dry-run', { type: 'boolean', describe: 'write nothing; list the files that would change and any state it would destroy' }),
       async (a) => {
         const { generate } = await import('./commands/generate.js');
-        emit(await generate({ file: a.file, out: a.out, check: a.check, force: a.force, allowDestroy: a.allowDestroy }));
+        emit(await generate({ file: a.file, out: a.out, check: a.check, force: a.force, allowDestroy: a.allowDestroy, dryRun: a.dryRun }));
       })
     .command('diff <old> <new>', 'what changing a cluster YAML does: members, quorum, resources; exit 1 if it destroys state', (y) =>
       y.positional('old', { type: 'string', demandOption: true }).positional('new', { type: 'string', demandOption: true }),

@@ -18,6 +18,8 @@ export interface GenerateOptions {
   readonly force?: boolean;
   /** Generate even when etcd volumes, the VPC or subnets holding masters would be destroyed or replaced. */
   readonly allowDestroy?: boolean;
+  /** Write nothing; list what would change, and exit 1 if it would destroy state. */
+  readonly dryRun?: boolean;
 }
 
 export async function generate(opts: GenerateOptions): Promise<CommandOutput> {
@@ -33,6 +35,7 @@ export async function generateSpec(spec: ClusterSpec, opts: Omit<GenerateOptions
   const previous = existsSync(opts.out) ? readManifest(opts.out) : undefined;
   const stateful = statefulInventory(buildPlan(spec));
   const guard = guardStatefulChanges(previous?.stateful ?? [], stateful);
+  if (opts.dryRun) return dryRun(opts.out, await generateFiles(spec, mergeMoves(previous?.moved ?? [], guard.moves)), guard);
   if (guard.destructions.length && !opts.allowDestroy && !opts.check) {
     const lines = guard.destructions.map((d) => `  ${d.address}: ${d.reason}`).join('\n');
     throw new HaformError(
@@ -59,6 +62,16 @@ export async function generateSpec(spec: ClusterSpec, opts: Omit<GenerateOptions
     if (e instanceof HaformError) throw e;
     throw new HaformError(`could not write ${opts.out}: ${(e as Error).message}. Nothing was half-written: the previous files are in place.`, 1);
   }
+}
+
+function dryRun(out: string, files: Awaited<ReturnType<typeof generateFiles>>, guard: ReturnType<typeof guardStatefulChanges>): CommandOutput {
+  const sign = { add: '+', update: '~', remove: '-', unchanged: '' } as const;
+  const changes = diffOutput(out, files).filter((c) => c.kind !== 'unchanged');
+  const lines = [`${out}: ${changes.length} file(s) would change (nothing written)`, ...changes.map((c) => `  ${sign[c.kind]} ${c.path}`)];
+  lines.push(...guard.moves.map((m) => `  state move: ${m.from} -> ${m.to}`));
+  if (!guard.destructions.length) return output(`${lines.join('\n')}\n`);
+  lines.push('would destroy or replace cluster state (generate refuses without --allow-destroy):', ...guard.destructions.map((d) => `  ! ${d.address}: ${d.reason}`));
+  return output(`${lines.join('\n')}\n`, '', 1);
 }
 
 function mergeMoves(kept: readonly Move[], added: readonly Move[]): Move[] {

@@ -115,6 +115,20 @@ describe('writing safely', () => {
     expect(listFiles(out).filter((f) => f.includes('.haform-tmp'))).toEqual([]);
   });
 
+  it('--dry-run lists what would change and writes nothing; it exits 1 when state would be destroyed', () => {
+    const out = join(fresh(), 'tf');
+    const first = haform(['generate', 'fixtures/day2/three-masters.yaml', '--out', out, '--dry-run']);
+    expect(first.exitCode, first.stderr).toBe(0);
+    expect(first.stdout).toContain('+ modules/master/main.tf');
+    expect(existsSync(out)).toBe(false);
+    expect(haform(['generate', 'fixtures/day2/three-masters.yaml', '--out', out]).exitCode).toBe(0);
+    const shrink = haform(['generate', 'fixtures/day2/one-master.yaml', '--out', out, '--dry-run']);
+    expect(shrink.exitCode).toBe(1);
+    expect(shrink.stdout).toContain('~ main.tf');
+    expect(shrink.stdout).toContain('! module.master_b.aws_ebs_volume.etcd_main: would be destroyed');
+    expect(readFileSync(join(out, 'main.tf'), 'utf8')).toContain('module "master_c"');
+  });
+
   it('a validation error writes nothing', () => {
     const out = join(fresh(), 'tf');
     const r = haform(['generate', 'fixtures/invalid/even-masters.yaml', '--out', out]);
