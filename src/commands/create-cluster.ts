@@ -1,7 +1,7 @@
 import { existsSync, writeFileSync } from 'node:fs';
 import { Document } from 'yaml';
 import { HaformError } from '../errors.js';
-import { isGossip, resolveMasters } from '../spec/defaults.js';
+import { isGossip, parentDomain, resolveMasters } from '../spec/defaults.js';
 import { loadClusterText, type ClusterSpec, type Problem } from '../spec/index.js';
 import { schema } from '../spec/schema-check.js';
 import type { RawCluster } from '../spec/types.js';
@@ -91,7 +91,7 @@ function toRaw(o: CreateClusterOptions): RawCluster {
   // Written out even when defaulted, so that an API open to the world is visible in review.
   spec.api = { loadBalancerType: o.apiLoadBalancerType ?? 'public', allowedCIDRs: o.adminAccess ? [...o.adminAccess] : ['0.0.0.0/0'] };
   if (o.dnsZone) spec.dns = /^Z[A-Z0-9]{1,31}$/.test(o.dnsZone) ? { zoneId: o.dnsZone } : { zoneName: o.dnsZone };
-  else if (!isGossip(o.name) && o.name.includes('.')) spec.dns = { zoneName: o.name.slice(o.name.indexOf('.') + 1) };
+  else if (!isGossip(o.name) && o.name.includes('.')) spec.dns = { zoneName: parentDomain(o.name) };
   if (o.sshAccess?.length) spec.sshAccess = [...o.sshAccess];
   if (o.sshKeyName) spec.sshKeyName = o.sshKeyName;
   if (o.bastion) spec.bastion = true;

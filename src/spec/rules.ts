@@ -1,7 +1,7 @@
 import { type Cidr, formatCidr, overlaps, contains, parseCidr } from '../net/cidr.js';
 import { analyzeQuorum, placeMasters, quorumSize } from '../model/placement.js';
 import { defaultSubnetCidrs, MIN_SUBNET_PREFIX } from '../model/subnets.js';
-import { isGossip, regionOfZone, resolveMasters } from './defaults.js';
+import { isGossip, parentDomain, regionOfZone, resolveMasters } from './defaults.js';
 import type { RawCluster, Severity, YamlPath } from './types.js';
 
 /** Records one finding; rules never stop at the first. */
@@ -93,7 +93,7 @@ const dns: Rule = (c, report) => {
   }
   const zoneName = c.spec.dns?.zoneName;
   if (zoneName && !`.${c.metadata.name}`.endsWith(`.${zoneName.replace(/\.$/, '')}`)) {
-    report(at('dns', 'zoneName'), 'error', 'dns-zone-mismatch', `api.${c.metadata.name} cannot live in the hosted zone ${zoneName}`, `use a hosted zone that is a suffix of the cluster name, e.g. ${c.metadata.name.slice(c.metadata.name.indexOf('.') + 1)}`);
+    report(at('dns', 'zoneName'), 'error', 'dns-zone-mismatch', `api.${c.metadata.name} cannot live in the hosted zone ${zoneName}`, `use a hosted zone that is a suffix of the cluster name, e.g. ${parentDomain(c.metadata.name)}`);
   }
 };
 
