@@ -1,3 +1,6 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { App } from 'cdktn';
 import { TERRAFORM_REQUIRED_VERSION, type ModuleSource } from '../generators/context.js';
 import { GENERATORS } from '../generators/registry.js';
@@ -14,15 +17,25 @@ export function generatedHeader(plan: ClusterPlan): string {
 
 /** Every Terraform file of the cluster, in memory, in a stable order. */
 export async function renderTerraform(plan: ClusterPlan, moves: readonly Move[] = []): Promise<{ files: RenderedFile[]; modules: { path: string; summary: string }[] }> {
-  const app = new App({ skipValidation: true });
-  const children = new Map<string, ModuleSource>();
-  for (const g of GENERATORS) for (const m of g.modules(app, plan)) children.set(m.dir, m);
-  const root = rootModule(app, plan, GENERATORS, moves);
-  const header = generatedHeader(plan);
+  // Stack traces of every construct and token serve cdktn's own error messages only, and cost a
+  // tenth of generation; our constructs are typed and synthesis never writes them anywhere.
+  process.env.CDKTN_DISABLE_CREATION_STACK ??= '1';
+  // An App creates its outdir (default ./cdktf.out/stacks, in the user's working directory) even when
+  // nothing is synthesized to disk: give it a private directory and remove it.
+  const outdir = mkdtempSync(join(tmpdir(), 'haform-'));
   const files: RenderedFile[] = [];
-  for (const m of [root, ...children.values()]) {
-    files.push(...(renderModule(m.stack, { dir: m.dir, header, summary: m.summary, requiredVersion: TERRAFORM_REQUIRED_VERSION })));
+  let modules: ModuleSource[];
+  try {
+    const app = new App({ skipValidation: true, stackTraces: false, outdir });
+    const children = new Map<string, ModuleSource>();
+    for (const g of GENERATORS) for (const m of g.modules(app, plan)) children.set(m.dir, m);
+    modules = [rootModule(app, plan, GENERATORS, moves), ...children.values()];
+    const header = generatedHeader(plan);
+    for (const m of modules) {
+      files.push(...renderModule(m.stack, { dir: m.dir, header, summary: m.summary, requiredVersion: TERRAFORM_REQUIRED_VERSION }));
+    }
+  } finally {
+    rmSync(outdir, { recursive: true, force: true });
   }
-  const modules = [root, ...children.values()].map((m) => ({ path: m.dir ? `${m.dir}/` : 'main.tf', summary: m.summary }));
-  return { files, modules };
+  return { files, modules: modules.map((m) => ({ path: m.dir ? `${m.dir}/` : 'main.tf', summary: m.summary })) };
 }

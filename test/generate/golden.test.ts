@@ -129,6 +129,15 @@ describe('writing safely', () => {
     expect(readFileSync(join(out, 'main.tf'), 'utf8')).toContain('module "master_c"');
   });
 
+  it('writes nothing outside --out: not in the working directory, not in TMPDIR', () => {
+    const cwd = fresh();
+    const tmp = fresh();
+    const r = haform(['generate', join(ROOT, 'fixtures/examples/public.yaml'), '--out', 'tf'], { cwd, env: { TMPDIR: tmp } });
+    expect(r.exitCode, r.stderr).toBe(0);
+    expect(readdirSync(cwd)).toEqual(['tf']);
+    expect(readdirSync(tmp)).toEqual([]);
+  });
+
   it('a validation error writes nothing', () => {
     const out = join(fresh(), 'tf');
     const r = haform(['generate', 'fixtures/invalid/even-masters.yaml', '--out', out]);
