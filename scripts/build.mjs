@@ -4,6 +4,7 @@ import { build } from 'esbuild';
 import { chmodSync, readFileSync, rmSync } from 'node:fs';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import standaloneCode from 'ajv/dist/standalone/index.js';
+import Handlebars from 'handlebars';
 
 const root = new URL('..', import.meta.url);
 const schema = JSON.parse(readFileSync(new URL('schemas/cluster.schema.json', root), 'utf8'));
@@ -25,6 +26,37 @@ const precompiledSchema = {
   },
 };
 
+/**
+ * Replaces src/render/templates.ts with templates/ precompiled now: generation then loads Handlebars'
+ * runtime only, and compiles nothing. Same index, same options, same output.
+ */
+const precompiledTemplates = {
+  name: 'precompiled-templates',
+  setup(b) {
+    b.onLoad({ filter: /src[\\/]render[\\/]templates\.ts$/ }, () => {
+      const read = (file) => readFileSync(new URL(`templates/${file}`, root), 'utf8');
+      const index = JSON.parse(read('index.json'));
+      const spec = (file) => Handlebars.precompile(read(file), index.options);
+      const partials = Object.entries(index.partials).map(([name, file]) => `hb.registerPartial(${JSON.stringify(name)}, hb.template(${spec(file)}));`);
+      const templates = Object.entries(index.templates).map(([name, file]) => `${JSON.stringify(name)}: hb.template(${spec(file)}),`);
+      return {
+        contents: [
+          "import Handlebars from 'handlebars/runtime';",
+          'let compiled;',
+          'export function templates() {',
+          '  if (compiled) return compiled;',
+          '  const hb = Handlebars.create();',
+          ...partials.map((l) => `  ${l}`),
+          `  return (compiled = {${templates.join(' ')}});`,
+          '}',
+        ].join('\n'),
+        loader: 'js',
+        resolveDir: new URL('node_modules', root).pathname,
+      };
+    });
+  },
+};
+
 rmSync(new URL('dist', root), { recursive: true, force: true });
 await build({
   entryPoints: ['src/cli.ts'],
@@ -39,7 +71,7 @@ await build({
   // CommonJS dependencies bundled into ESM still call require() for Node built-ins.
   banner: { js: "import { createRequire as __haformRequire } from 'node:module'; const require = __haformRequire(import.meta.url);" },
   external: ['performance'],
-  plugins: [precompiledSchema],
+  plugins: [precompiledSchema, precompiledTemplates],
   logLevel: 'warning',
   legalComments: 'none',
 });

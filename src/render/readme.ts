@@ -1,9 +1,6 @@
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import Handlebars from 'handlebars';
 import type { ClusterPlan } from '../model/plan.js';
-import { packageRoot } from '../paths.js';
 import { VERSION } from '../version.js';
+import { templates } from './templates.js';
 import type { OutputFile } from './write.js';
 
 export interface ModuleSummary {
@@ -13,8 +10,7 @@ export interface ModuleSummary {
 
 /** The generated README: the explain table and a Mermaid diagram, from a finished view model. */
 export function renderReadme(plan: ClusterPlan, modules: readonly ModuleSummary[]): OutputFile {
-  const template = Handlebars.compile(readFileSync(join(packageRoot(), 'templates', 'cluster-readme.md.hbs'), 'utf8'), { noEscape: true, strict: true });
-  return { path: 'README.md', content: template(viewModel(plan, modules)) };
+  return { path: 'README.md', content: templates().readme(viewModel(plan, modules)) };
 }
 
 function viewModel(plan: ClusterPlan, modules: readonly ModuleSummary[]) {

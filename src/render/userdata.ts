@@ -1,22 +1,10 @@
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import Handlebars from 'handlebars';
 import { cniPlan, SERVICE_SUBNET } from '../model/cni.js';
 import { MEMBER_TAG, userDataPath } from '../model/names.js';
 import type { ClusterPlan } from '../model/plan.js';
-import { packageRoot } from '../paths.js';
+import { templates } from './templates.js';
 import type { OutputFile } from './write.js';
 
 const API_PORT = 443;
-
-function templates() {
-  const hb = Handlebars.create();
-  const read = (name: string) => readFileSync(join(packageRoot(), 'templates', 'userdata', `${name}.sh.hbs`), 'utf8');
-  hb.registerPartial('log', read('log'));
-  hb.registerPartial('kube', read('kube'));
-  const compile = (name: string) => hb.compile(read(name), { noEscape: true, strict: true });
-  return { master: compile('master'), node: compile('node'), bastion: compile('bastion') };
-}
 
 /**
  * The boot scripts, as plain files in the output: reviewable in pull requests. Only static values
