@@ -1,10 +1,11 @@
 #!/usr/bin/env node
 /**
  * The entry point: parses arguments, runs one command, prints what it returned, sets the exit code.
- * Commands are imported lazily so that `validate` (the pre-commit path) never loads generation code.
+ * Commands are imported lazily so that `validate` (the pre-commit path) never loads generation code,
+ * and the two commonest forms skip yargs (commands/fast-args.ts).
  */
 import type { Argv } from 'yargs';
-import { fastValidateArgs } from './commands/validate-args.js';
+import { fastArgs } from './commands/fast-args.js';
 import { HaformError } from './errors.js';
 import { VERSION } from './version.js';
 import type { CommandOutput } from './commands/output.js';
@@ -50,10 +51,15 @@ function createClusterFlags(y: Argv) {
 }
 
 export async function main(argv: string[]): Promise<void> {
-  const fast = fastValidateArgs(argv);
-  if (fast) {
+  const fast = fastArgs(argv);
+  if (fast?.command === 'validate') {
     const { validate } = await import('./commands/validate.js');
     emit(validate(fast));
+    return;
+  }
+  if (fast?.command === 'generate') {
+    const { generate } = await import('./commands/generate.js');
+    emit(await generate(fast));
     return;
   }
   const { default: yargs } = await import('yargs');

@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -175,7 +175,10 @@ function bomb(): string {
   return `${lines.join('\n')}\n`;
 }
 
-describe('the pre-commit fast path', () => {
+describe('the fast path for validate and generate', () => {
+  const work = mkdtempSync(join(tmpdir(), 'haform-fast-'));
+  const bothWays = (args: string[]) => [haform(args), haform(args, { env: { HAFORM_NO_FAST_PATH: '1' } })];
+
   it.each([
     [['fixtures/examples/public.yaml']],
     [['fixtures/examples/same-az.yaml', 'fixtures/invalid/several-errors.yaml']],
@@ -183,18 +186,45 @@ describe('the pre-commit fast path', () => {
     [['fixtures/invalid/even-masters.yaml', '--format=json']],
     [['fixtures/nope.yaml']],
   ])('validate %j answers exactly as through the full parser', (args) => {
-    const fast = haform(['validate', ...args]);
-    const full = haform(['validate', ...args], { env: { HAFORM_NO_FAST_PATH: '1' } });
+    const [fast, full] = bothWays(['validate', ...args]);
     expect(fast).toEqual(full);
   });
 
-  it('takes only the exact hook form; anything else goes to the parser', async () => {
-    const { fastValidateArgs } = await import('../../src/commands/validate-args.js');
-    expect(fastValidateArgs(['validate', 'a.yaml', '--format', 'json'])).toEqual({ files: ['a.yaml'], format: 'json' });
-    expect(fastValidateArgs(['validate', 'a.yaml', 'b.yaml'])).toEqual({ files: ['a.yaml', 'b.yaml'], format: 'text' });
-    expect(fastValidateArgs(['validate', '--help'])).toBeUndefined();
-    expect(fastValidateArgs(['validate', 'a.yaml', '--format', 'xml'])).toBeUndefined();
-    expect(fastValidateArgs(['validate'])).toBeUndefined();
-    expect(fastValidateArgs(['explain', 'a.yaml'])).toBeUndefined();
+  it.each([
+    [['--out', 'OUT']],
+    [['-o', 'OUT', '--check']],
+    [['--out=OUT', '--dry-run', '--force']],
+    [['--allow-destroy', '--out', 'OUT']],
+  ])('generate %j writes and answers exactly as through the full parser', (opts) => {
+    const [fast, full] = ['fast', 'full'].map((way) => {
+      const dir = join(mkdtempSync(join(work, `${way}-`)), 'tf');
+      const r = haform(['generate', 'fixtures/examples/private.yaml', ...opts.map((o) => o.replace('OUT', dir))], { env: way === 'full' ? { HAFORM_NO_FAST_PATH: '1' } : {} });
+      const written = existsSync(dir) ? readdirSync(dir, { recursive: true, encoding: 'utf8' }).sort() : [];
+      return { exitCode: r.exitCode, stdout: r.stdout.split(dir).join('OUT'), stderr: r.stderr.split(dir).join('OUT'), written };
+    });
+    expect(fast).toEqual(full);
+  });
+
+  it('takes only the exact forms; anything else goes to the parser', async () => {
+    const { fastArgs } = await import('../../src/commands/fast-args.js');
+    expect(fastArgs(['validate', 'a.yaml', '--format', 'json'])).toEqual({ command: 'validate', files: ['a.yaml'], format: 'json' });
+    expect(fastArgs(['validate', 'a.yaml', 'b.yaml'])).toEqual({ command: 'validate', files: ['a.yaml', 'b.yaml'], format: 'text' });
+    expect(fastArgs(['generate', 'a.yaml', '-o', 'x', '--check'])).toEqual({ command: 'generate', file: 'a.yaml', out: 'x', check: true, force: false, allowDestroy: false, dryRun: false });
+    for (const argv of [
+      ['validate', '--help'],
+      ['validate', 'a.yaml', '--format', 'xml'],
+      ['validate'],
+      ['explain', 'a.yaml'],
+      ['generate', 'a.yaml'],
+      ['generate', 'a.yaml', 'b.yaml', '--out', 'x'],
+      ['generate', 'a.yaml', '--out', 'x', '--out', 'y'],
+      ['generate', 'a.yaml', '--out', '--check'],
+      ['generate', 'a.yaml', '--out', 'x', '--no-check'],
+      ['generate', 'a.yaml', '--out', 'x', '--check', '--check'],
+      ['generate', 'a.yaml', '--out', 'x', '--dryRun'],
+      ['generate', 'a.yaml', '-o=x'],
+    ]) {
+      expect(fastArgs(argv), argv.join(' ')).toBeUndefined();
+    }
   });
 });
