@@ -6,6 +6,7 @@
  */
 import type { Argv } from 'yargs';
 import { fastArgs } from './commands/fast-args.js';
+import { loadEngine } from './engine/load.js';
 import { HaformError } from './errors.js';
 import { VERSION } from './version.js';
 import type { CommandOutput } from './commands/output.js';
@@ -58,7 +59,7 @@ export async function main(argv: string[]): Promise<void> {
     return;
   }
   if (fast?.command === 'generate') {
-    const { generate } = await import('./commands/generate.js');
+    const { generate } = await loadEngine();
     emit(await generate(fast));
     return;
   }
@@ -95,7 +96,7 @@ export async function main(argv: string[]): Promise<void> {
       });
       emit(out);
       if (out.spec && a.target === 'terraform' && a.out) {
-        const { generateSpec } = await import('./commands/generate.js');
+        const { generateSpec } = await loadEngine();
         emit(await generateSpec(out.spec, { out: a.out, force: a.force }));
       }
     })
@@ -113,13 +114,13 @@ export async function main(argv: string[]): Promise<void> {
         .option('allow-destroy', { type: 'boolean', describe: 'generate even if etcd volumes, the VPC or subnets holding masters would be destroyed or replaced' })
         .option('dry-run', { type: 'boolean', describe: 'write nothing; list the files that would change and any state it would destroy' }),
       async (a) => {
-        const { generate } = await import('./commands/generate.js');
+        const { generate } = await loadEngine();
         emit(await generate({ file: a.file, out: a.out, check: a.check, force: a.force, allowDestroy: a.allowDestroy, dryRun: a.dryRun }));
       })
     .command('diff <old> <new>', 'what changing a cluster YAML does: members, quorum, resources; exit 1 if it destroys state', (y) =>
       y.positional('old', { type: 'string', demandOption: true }).positional('new', { type: 'string', demandOption: true }),
       async (a) => {
-        const { diff } = await import('./commands/diff.js');
+        const { diff } = await loadEngine();
         emit(await diff(a.old, a.new));
       })
     .command('explain <file>', 'show masters and etcd members per zone, and what losing each zone does', (y) => y.positional('file', { type: 'string', demandOption: true }), async (a) => {

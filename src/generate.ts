@@ -7,9 +7,17 @@ import { renderUserData } from './render/userdata.js';
 import type { OutputFile } from './render/write.js';
 import type { ClusterSpec } from './spec/types.js';
 
+/**
+ * Code-unit order: the same on every machine (localeCompare follows the locale, and its first call
+ * loads ICU collation data, a twentieth of generate's run time).
+ */
+function byPath(a: OutputFile, b: OutputFile): number {
+  return a.path < b.path ? -1 : a.path > b.path ? 1 : 0;
+}
+
 /** Everything `haform generate` writes for one cluster, in memory. */
 export async function generateFiles(spec: ClusterSpec, moves: readonly Move[] = []): Promise<OutputFile[]> {
   const plan = buildPlan(spec);
   const { files, modules } = await renderTerraform(plan, moves);
-  return [...files, ...renderUserData(plan, generatedHeader(plan)), haTestFile(plan), renderReadme(plan, modules)].sort((a, b) => a.path.localeCompare(b.path));
+  return [...files, ...renderUserData(plan, generatedHeader(plan)), haTestFile(plan), renderReadme(plan, modules)].sort(byPath);
 }

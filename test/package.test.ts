@@ -18,13 +18,17 @@ function duBytes(dir: string): number {
 }
 
 // The published package: the bundled CLI and its data files, no runtime dependencies, installable offline.
+// Its largest parts are the engine bundle (cdktn and the provider classes used, 1.3 MB) and the engine's
+// V8 code cache (1.9 MB), which V8 takes when the installing Node is the one that built the package.
+const MAX_BYTES = 4 * 1024 * 1024;
+
 it('npm pack yields a small package whose haform works offline after install', () => {
   const work = mkdtempSync(join(tmpdir(), 'haform-pack-'));
   // dist/ is already built by pretest; --ignore-scripts keeps pack from rebuilding it under running tests.
   const pack = run('npm', ['pack', '--ignore-scripts', '--json', '--pack-destination', work], ROOT);
   expect(pack.code, pack.out).toBe(0);
   const [info] = JSON.parse(pack.out.slice(pack.out.indexOf('['))) as { filename: string; unpackedSize: number }[];
-  expect(info!.unpackedSize).toBeLessThan(3 * 1024 * 1024);
+  expect(info!.unpackedSize).toBeLessThan(MAX_BYTES);
 
   const app = join(work, 'app');
   run('mkdir', ['-p', app], work);
@@ -32,12 +36,13 @@ it('npm pack yields a small package whose haform works offline after install', (
   const install = run('npm', ['install', '--offline', '--no-audit', '--no-fund', join(work, info!.filename)], app);
   expect(install.code, install.out).toBe(0);
   expect(readdirSync(join(app, 'node_modules')).filter((d) => !d.startsWith('.'))).toEqual(['haform']);
-  expect(duBytes(join(app, 'node_modules'))).toBeLessThan(3 * 1024 * 1024);
+  expect(duBytes(join(app, 'node_modules'))).toBeLessThan(MAX_BYTES);
 
   const fixture = join(ROOT, 'fixtures/examples/public.yaml');
   const out = join(app, 'tf');
-  const gen = run(join(app, 'node_modules/.bin/haform'), ['generate', fixture, '--out', out], app);
-  expect(gen.code, gen.out).toBe(0);
+  const gen = spawnSync(join(app, 'node_modules/.bin/haform'), ['generate', fixture, '--out', out], { cwd: app, encoding: 'utf8', env: { ...process.env, HAFORM_DEBUG: '1' } });
+  expect(gen.status, gen.stderr).toBe(0);
+  expect(gen.stderr).toMatch(/haform: engine dist\/engine\.cjs loaded in \d+ ms, code cache accepted/);
   for (const f of ['main.tf', 'modules/master/main.tf', 'README.md', 'tests/ha.tftest.json']) {
     expect(readFileSync(join(out, f), 'utf8'), f).toBe(readFileSync(join(ROOT, 'test/golden/public', f), 'utf8'));
   }

@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { App } from 'cdktn';
@@ -35,7 +35,9 @@ export async function renderTerraform(plan: ClusterPlan, moves: readonly Move[] 
       files.push(...renderModule(m.stack, { dir: m.dir, header, summary: m.summary, requiredVersion: TERRAFORM_REQUIRED_VERSION }));
     }
   } finally {
-    rmSync(outdir, { recursive: true, force: true });
+    // The two empty directories App made (rmdir, not rm -r: nothing else may be in there).
+    rmdirSync(join(outdir, 'stacks'));
+    rmdirSync(outdir);
   }
   return { files, modules: modules.map((m) => ({ path: m.dir ? `${m.dir}/` : 'main.tf', summary: m.summary })) };
 }
