@@ -1,8 +1,8 @@
-// Bundles the CLI with esbuild: one ESM entry plus lazily loaded chunks, so that `validate` loads only
-// the spec code; and the engine (cdktn, provider bindings) as its own CommonJS bundle with a V8 code
-// cache, read only when `generate` or `diff` runs (src/engine/load-cached.ts).
+// Bundles the CLI with esbuild: a small entry (dist/cli.js) and three CommonJS bundles, each with a
+// V8 code cache, loaded only by the commands that need them (src/bundles/): validate (the pre-commit
+// hook), engine (generate and diff: cdktn and the provider bindings) and program (the yargs CLI).
 import { build } from 'esbuild';
-import { execFileSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { chmodSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -61,14 +61,14 @@ const precompiledTemplates = {
   },
 };
 
-/** In the bundle, the engine is loaded from dist/engine.cjs with its code cache. */
-const cachedEngine = {
-  name: 'cached-engine',
+/** In the built CLI, bundles are loaded from dist/NAME.cjs with their code caches. */
+const cachedBundles = {
+  name: 'cached-bundles',
   setup(b) {
-    b.onLoad({ filter: /src[\\/]engine[\\/]load\.ts$/ }, () => ({
-      contents: "export { loadEngine } from './load-cached.ts';",
+    b.onLoad({ filter: /src[\\/]bundles[\\/]load\.ts$/ }, () => ({
+      contents: "export { load } from './load-cached.ts';",
       loader: 'ts',
-      resolveDir: new URL('src/engine', root).pathname,
+      resolveDir: new URL('src/bundles', root).pathname,
     }));
   },
 };
@@ -79,44 +79,45 @@ const common = {
   target: 'node20',
   minify: true,
   external: ['performance'],
-  plugins: [precompiledSchema, precompiledTemplates],
+  plugins: [precompiledSchema, precompiledTemplates, cachedBundles],
   logLevel: 'warning',
   legalComments: 'none',
 };
 
 rmSync(new URL('dist', root), { recursive: true, force: true });
-await build({
-  ...common,
-  entryPoints: ['src/cli.ts'],
-  outdir: 'dist',
-  splitting: true,
-  format: 'esm',
-  chunkNames: 'chunks/[name]-[hash]',
-  // CommonJS dependencies bundled into ESM still call require() for Node built-ins.
-  banner: { js: "import { createRequire as __haformRequire } from 'node:module'; const require = __haformRequire(import.meta.url);" },
-  plugins: [...common.plugins, cachedEngine],
-});
+// The entry: small, it parses the common forms itself and loads one bundle.
+await build({ ...common, entryPoints: ['src/cli.ts'], outfile: 'dist/cli.js', format: 'esm' });
 chmodSync(new URL('dist/cli.js', root), 0o755);
 
+// The bundles (src/bundles/load.ts): CommonJS, because only vm.Script takes a code cache on Node 20.
 await build({
   ...common,
-  entryPoints: ['src/engine/index.ts'],
-  outfile: 'dist/engine.cjs',
+  entryPoints: { validate: 'src/commands/validate.ts', engine: 'src/engine/index.ts', program: 'src/commands/program.ts' },
+  outdir: 'dist',
+  outExtension: { '.js': '.cjs' },
   format: 'cjs',
   // CommonJS has no import.meta: give packageRoot() the bundle's own URL.
   banner: { js: "const __haformModuleUrl = require('node:url').pathToFileURL(__filename).href;" },
   define: { 'import.meta.url': '__haformModuleUrl' },
 });
 
-// The code cache holds every function a real generation compiles: run one (the large fixture, which
-// takes the most branches) and let the loader write the cache at exit.
+// Each code cache holds every function a real run compiled: run each bundle on representative input
+// and let the loader write the caches at exit. generate takes the large fixture, for its branches.
 const scratch = mkdtempSync(join(tmpdir(), 'haform-build-'));
+const runs = [
+  ['explain', 'fixtures/examples/public.yaml'],
+  ['validate', 'fixtures/examples/public.yaml', 'fixtures/examples/private.yaml', 'fixtures/invalid/several-errors.yaml'],
+  ['generate', 'fixtures/valid/large.yaml', '--out', join(scratch, 'out')],
+];
 try {
-  execFileSync(process.execPath, ['dist/cli.js', 'generate', 'fixtures/valid/large.yaml', '--out', join(scratch, 'out')], {
-    cwd: new URL('.', root),
-    env: { ...process.env, HAFORM_WRITE_ENGINE_CACHE: new URL('dist/engine.cache', root).pathname },
-    stdio: ['ignore', 'ignore', 'inherit'],
-  });
+  for (const args of runs) {
+    const r = spawnSync(process.execPath, ['dist/cli.js', ...args], {
+      cwd: new URL('.', root),
+      env: { ...process.env, HAFORM_WRITE_CODE_CACHE: new URL('dist', root).pathname },
+      encoding: 'utf8',
+    });
+    if (r.status !== 0 && !(args[0] === 'validate' && r.status === 1)) throw new Error(`build: haform ${args.join(' ')} failed (${r.status}): ${r.stderr}`);
+  }
 } finally {
   rmSync(scratch, { recursive: true, force: true });
 }

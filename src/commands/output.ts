@@ -1,4 +1,4 @@
-/** What a command produced; only the entry point prints it and sets the exit code. */
+/** What a command produced; only emit() prints it and sets the exit code. */
 export interface CommandOutput {
   stdout: string;
   stderr: string;
@@ -7,4 +7,11 @@ export interface CommandOutput {
 
 export function output(stdout: string, stderr = '', exitCode: 0 | 1 | 2 = 0): CommandOutput {
   return { stdout, stderr, exitCode };
+}
+
+/** Prints a command's output and sets the exit code: the only place that does. */
+export function emit(out: CommandOutput): void {
+  if (out.stdout) process.stdout.write(out.stdout);
+  if (out.stderr) process.stderr.write(out.stderr);
+  process.exitCode = out.exitCode;
 }

@@ -1,16 +1,6 @@
 /**
- * The engine: the commands that need cdktn and the provider bindings (generate, diff), behind one
- * entry. The CLI reaches it only through loadEngine() (./load.ts), so that it ships as its own
- * bundle, loaded with V8's code cache. Only plain data and HaformError (branded, see errors.ts)
- * cross this boundary: the CLI and the engine do not share classes.
+ * The engine bundle: the commands that need cdktn and the provider bindings (generate, diff). Reached
+ * only through load('engine') (bundles/load.ts), so that nothing else ever reads that code.
  */
-import { diff } from '../commands/diff.js';
-import { generate, generateSpec } from '../commands/generate.js';
-
-export interface Engine {
-  readonly generate: typeof generate;
-  readonly generateSpec: typeof generateSpec;
-  readonly diff: typeof diff;
-}
-
-export { diff, generate, generateSpec };
+export { diff } from '../commands/diff.js';
+export { generate, generateSpec } from '../commands/generate.js';

@@ -19,8 +19,8 @@ export const ApiOutputs = {
 export const api: Generator = {
   name: API_MODULE,
 
-  modules(app, plan) {
-    const stack = moduleStack(app, 'api');
+  modules(scope, plan) {
+    const stack = moduleStack(scope, 'api');
     const vpcId = variable(stack, 'vpc_id', 'string', 'ID of the cluster VPC.');
     const subnetIds = variable(stack, 'subnet_ids', 'list(string)', 'Subnets of the load balancer, one per zone.');
     const sg = variable(stack, 'security_group_id', 'string', 'Security group of the load balancer.');

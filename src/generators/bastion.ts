@@ -15,9 +15,9 @@ const BASTION_SIZE = 't3.micro';
 export const bastion: Generator = {
   name: BASTION_MODULE,
 
-  modules(app, plan) {
+  modules(scope, plan) {
     if (!plan.bastion) return [];
-    const stack = moduleStack(app, 'bastion');
+    const stack = moduleStack(scope, 'bastion');
     const subnetIds = variable(stack, 'subnet_ids', 'list(string)', 'Utility subnets the bastion may run in.');
     const imageId = variable(stack, 'image_id', 'string', 'AMI of the bastion.');
     const profile = variable(stack, 'instance_profile', 'string', 'IAM instance profile of the bastion.');

@@ -1,4 +1,5 @@
-import { App, TerraformHclModule, TerraformOutput, TerraformStack, TerraformVariable } from 'cdktn';
+import type { Construct } from 'constructs';
+import { TerraformHclModule, TerraformOutput, TerraformStack, TerraformVariable } from 'cdktn';
 import type { IConstruct } from 'constructs';
 import type { ClusterPlan } from '../model/plan.js';
 import { hclLiteral } from '../render/hcl-fix.js';
@@ -29,13 +30,13 @@ export interface RootContext {
 /** One concern of the cluster, like a kops model builder: its child module and how the root calls it. */
 export interface Generator {
   readonly name: string;
-  modules(app: App, plan: ClusterPlan): ModuleSource[];
+  modules(scope: Construct, plan: ClusterPlan): ModuleSource[];
   wire(ctx: RootContext): void;
 }
 
 /** A child module: no provider block, only required_providers so that it validates on its own. */
-export function moduleStack(app: App, id: string): TerraformStack {
-  const stack = new TerraformStack(app, id);
+export function moduleStack(scope: Construct, id: string): TerraformStack {
+  const stack = new TerraformStack(scope, id);
   stack.addOverride('terraform.required_providers.aws', AWS_PROVIDER);
   return stack;
 }

@@ -23,8 +23,8 @@ export const ETCD_TAGS = { main: 'k8s.io/etcd/main', events: 'k8s.io/etcd/events
 export const controlPlane: Generator = {
   name: 'control-plane',
 
-  modules(app, plan) {
-    const stack = moduleStack(app, 'master');
+  modules(scope, plan) {
+    const stack = moduleStack(scope, 'master');
     const v = {
       member: variable(stack, 'etcd_member', 'string', 'Name of this master\'s etcd member: its zone letter, then a2, a3 for further masters in the zone.'),
       memberTag: variable(stack, 'etcd_member_tag', 'string', 'Volume tag value <member>/<all members>, e.g. a/a,b,c.'),

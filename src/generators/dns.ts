@@ -12,10 +12,10 @@ export const DnsOutputs = { zoneId: 'zone_id', fqdn: 'fqdn' } as const;
 export const dns: Generator = {
   name: DNS_MODULE,
 
-  modules(app, plan) {
+  modules(scope, plan) {
     const d = plan.api.dns;
     if (!d) return [];
-    const stack = moduleStack(app, 'dns');
+    const stack = moduleStack(scope, 'dns');
     const lbName = variable(stack, 'load_balancer_dns_name', 'string', 'DNS name of the API load balancer.');
     const lbZone = variable(stack, 'load_balancer_zone_id', 'string', 'Route53 zone ID of the API load balancer.');
     let zoneId: string;

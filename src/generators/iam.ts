@@ -28,8 +28,8 @@ export const PARAMETER_SUBPATHS = { controlPlane: 'control-plane', node: 'node' 
 export const iam: Generator = {
   name: IAM_MODULE,
 
-  modules(app, plan) {
-    const stack = moduleStack(app, 'iam');
+  modules(scope, plan) {
+    const stack = moduleStack(scope, 'iam');
     const tags = variable(stack, 'tags', 'map(string)', 'Tags for every resource of the cluster.');
     const zoneId = plan.api.dns ? variable(stack, 'hosted_zone_id', 'string', 'Route53 hosted zone that holds the API record.') : undefined;
     const partition = describe(new DataAwsPartition(stack, 'current', {}), 'ARNs differ per partition: aws, aws-cn (seed example 3), aws-us-gov.');

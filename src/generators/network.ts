@@ -26,8 +26,8 @@ export const NetworkOutputs = {
 export const network: Generator = {
   name: NETWORK_MODULE,
 
-  modules(app, plan) {
-    const stack = moduleStack(app, 'network');
+  modules(scope, plan) {
+    const stack = moduleStack(scope, 'network');
     const tags = variable(stack, 'tags', 'map(string)', 'Tags for every resource of the cluster.');
     const named = (name: string, extra: Record<string, string> = {}) => Fn.merge([tags.value, { Name: name, ...extra }]);
     const privateTopology = plan.topology === 'private';

@@ -12,8 +12,8 @@ const DIR = 'modules/nodes';
 export const nodes: Generator = {
   name: 'nodes',
 
-  modules(app, plan) {
-    const stack = moduleStack(app, 'nodes');
+  modules(scope, plan) {
+    const stack = moduleStack(scope, 'nodes');
     const v = {
       size: variable(stack, 'size', 'number', 'Number of nodes in this zone.'),
       ...groupVariables(stack, 'nodes'),

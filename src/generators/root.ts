@@ -1,4 +1,5 @@
-import { App, TerraformLocal, TerraformOutput, TerraformStack } from 'cdktn';
+import type { Construct } from 'constructs';
+import { TerraformLocal, TerraformOutput, TerraformStack } from 'cdktn';
 import { DataAwsSsmParameter } from '@cdktn/provider-aws/lib/data-aws-ssm-parameter/index.js';
 import { AwsProvider } from '@cdktn/provider-aws/lib/provider/index.js';
 import type { TerraformHclModule } from 'cdktn';
@@ -15,8 +16,8 @@ import { SECURITY_MODULE, SecurityOutputs } from './security.js';
  * The root module reads as the cluster's shape: the provider, shared locals, and one module block per
  * concern, per master and per node zone.
  */
-export function rootModule(app: App, plan: ClusterPlan, generators: readonly Generator[], moves: readonly Move[] = []): ModuleSource {
-  const stack = new TerraformStack(app, 'root');
+export function rootModule(scope: Construct, plan: ClusterPlan, generators: readonly Generator[], moves: readonly Move[] = []): ModuleSource {
+  const stack = new TerraformStack(scope, 'root');
   stack.addOverride('terraform.required_version', TERRAFORM_REQUIRED_VERSION);
   new AwsProvider(stack, 'aws', { region: plan.region });
   stack.addOverride('terraform.required_providers.aws', AWS_PROVIDER);

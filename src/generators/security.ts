@@ -35,8 +35,8 @@ interface PortRange {
 export const security: Generator = {
   name: SECURITY_MODULE,
 
-  modules(app, plan) {
-    const stack = moduleStack(app, 'security');
+  modules(scope, plan) {
+    const stack = moduleStack(scope, 'security');
     const vpcId = variable(stack, 'vpc_id', 'string', 'ID of the cluster VPC.');
     const tags = variable(stack, 'tags', 'map(string)', 'Tags for every resource of the cluster.');
     const group = (id: string, name: string, description: string) =>

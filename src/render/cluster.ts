@@ -1,7 +1,4 @@
-import { mkdtempSync, rmdirSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { App } from 'cdktn';
+import { RootConstruct } from 'constructs';
 import { TERRAFORM_REQUIRED_VERSION, type ModuleSource } from '../generators/context.js';
 import { GENERATORS } from '../generators/registry.js';
 import { rootModule } from '../generators/root.js';
@@ -20,24 +17,13 @@ export async function renderTerraform(plan: ClusterPlan, moves: readonly Move[] 
   // Stack traces of every construct and token serve cdktn's own error messages only, and cost a
   // tenth of generation; our constructs are typed and synthesis never writes them anywhere.
   process.env.CDKTN_DISABLE_CREATION_STACK ??= '1';
-  // An App creates its outdir (default ./cdktf.out/stacks, in the user's working directory) even when
-  // nothing is synthesized to disk: give it a private directory and remove it.
-  const outdir = mkdtempSync(join(tmpdir(), 'haform-'));
-  const files: RenderedFile[] = [];
-  let modules: ModuleSource[];
-  try {
-    const app = new App({ skipValidation: true, stackTraces: false, outdir });
-    const children = new Map<string, ModuleSource>();
-    for (const g of GENERATORS) for (const m of g.modules(app, plan)) children.set(m.dir, m);
-    modules = [rootModule(app, plan, GENERATORS, moves), ...children.values()];
-    const header = generatedHeader(plan);
-    for (const m of modules) {
-      files.push(...renderModule(m.stack, { dir: m.dir, header, summary: m.summary, requiredVersion: TERRAFORM_REQUIRED_VERSION }));
-    }
-  } finally {
-    // The two empty directories App made (rmdir, not rm -r: nothing else may be in there).
-    rmdirSync(join(outdir, 'stacks'));
-    rmdirSync(outdir);
-  }
+  // The stacks hang off a bare root, not an App: an App makes its output directory (./cdktf.out) on
+  // construction, and haform renders each stack itself (toHclTerraform) and never calls App.synth.
+  const root = new RootConstruct('haform');
+  const children = new Map<string, ModuleSource>();
+  for (const g of GENERATORS) for (const m of g.modules(root, plan)) children.set(m.dir, m);
+  const modules = [rootModule(root, plan, GENERATORS, moves), ...children.values()];
+  const header = generatedHeader(plan);
+  const files = modules.flatMap((m) => renderModule(m.stack, { dir: m.dir, header, summary: m.summary, requiredVersion: TERRAFORM_REQUIRED_VERSION }));
   return { files, modules: modules.map((m) => ({ path: m.dir ? `${m.dir}/` : 'main.tf', summary: m.summary })) };
 }

@@ -46,6 +46,9 @@ function unquoteReferenceLists(src: string): string {
   });
 }
 
+/** Where unwrapInterpolations may find a string or a comment; everything else is copied as is. */
+const SPECIAL = /["#/]/g;
+
 /**
  * `"${expr}"` -> `expr` wherever a string is a single interpolation and nothing else, except object
  * keys. terraform fmt does this for top-level attribute values; doing it everywhere also un-quotes
@@ -64,8 +67,11 @@ export function unwrapInterpolations(src: string): string {
       continue;
     }
     if (ch !== '"') {
-      out += ch;
-      i++;
+      // Copy up to the next character that may start a string or a comment, in one piece.
+      SPECIAL.lastIndex = i + 1;
+      const next = SPECIAL.exec(src)?.index ?? src.length;
+      out += src.slice(i, next);
+      i = next;
       continue;
     }
     const end = scanString(src, i);

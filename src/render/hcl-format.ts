@@ -41,7 +41,7 @@ export function formatHcl(src: string): string {
     for (const r of rendered.slice(i, j)) out.push(`${r.lead.padEnd(width)} ${r.assign}`);
     i = j;
   }
-  return `${out.join('\n').replace(/\s+$/, '')}\n`;
+  return `${out.join('\n').trimEnd()}\n`;
 }
 
 function closeIndents(indents: number[], closed: number): void {
@@ -84,18 +84,37 @@ function spaceBetween(subject: Token, after: Token): boolean {
   return true;
 }
 
-const PUNCT: [string, Kind][] = [
-  ['==', 'op'], ['!=', 'op'], ['<=', 'op'], ['>=', 'op'], ['&&', 'op'], ['||', 'op'], ['=>', 'op'], ['...', 'op'],
+const PUNCT3 = new Map<string, Kind>([['...', 'op']]);
+const PUNCT2 = new Map<string, Kind>([['==', 'op'], ['!=', 'op'], ['<=', 'op'], ['>=', 'op'], ['&&', 'op'], ['||', 'op'], ['=>', 'op']]);
+const PUNCT1 = new Map<string, Kind>([
   ['{', 'open'], ['[', 'open'], ['(', 'open'], ['}', 'close'], [']', 'close'], [')', 'close'],
   [',', 'comma'], ['.', 'dot'], ['=', 'equals'], ['!', 'bang'],
   ['?', 'op'], [':', 'op'], ['+', 'op'], ['-', 'op'], ['*', 'op'], ['/', 'op'], ['%', 'op'], ['<', 'op'], ['>', 'op'],
-];
+]);
+// Sticky: each matches at lastIndex only, so the lexer never copies the rest of the line.
+const IDENT = /[A-Za-z_][A-Za-z0-9_-]*/y;
+const NUMBER = /[0-9]+(\.[0-9]+)?([eE][+-]?[0-9]+)?/y;
+
+function matchAt(re: RegExp, line: string, i: number): string {
+  re.lastIndex = i;
+  return re.exec(line)![0];
+}
+
+function punctAt(line: string, i: number): [string, Kind] | undefined {
+  for (const [table, n] of [[PUNCT3, 3], [PUNCT2, 2], [PUNCT1, 1]] as const) {
+    const text = line.substr(i, n);
+    const kind = table.get(text);
+    if (kind) return [text, kind];
+  }
+  return undefined;
+}
 
 function tokenizeLine(line: string): Token[] {
   const tokens: Token[] = [];
   let i = 0;
   while (i < line.length) {
     const ch = line[i]!;
+    const c = line.charCodeAt(i);
     if (ch === ' ' || ch === '\t' || ch === '\r') {
       i++;
     } else if (ch === '#' || line.startsWith('//', i)) {
@@ -107,16 +126,16 @@ function tokenizeLine(line: string): Token[] {
       const end = stringEnd(line, i);
       tokens.push({ kind: 'string', text: line.slice(i, end) });
       i = end;
-    } else if (/[A-Za-z_]/.test(ch)) {
-      const m = /^[A-Za-z_][A-Za-z0-9_-]*/.exec(line.slice(i))!;
-      tokens.push({ kind: 'ident', text: m[0] });
-      i += m[0].length;
-    } else if (/[0-9]/.test(ch)) {
-      const m = /^[0-9]+(\.[0-9]+)?([eE][+-]?[0-9]+)?/.exec(line.slice(i))!;
-      tokens.push({ kind: 'number', text: m[0] });
-      i += m[0].length;
+    } else if ((c >= 65 && c <= 90) || (c >= 97 && c <= 122) || ch === '_') {
+      const text = matchAt(IDENT, line, i);
+      tokens.push({ kind: 'ident', text });
+      i += text.length;
+    } else if (c >= 48 && c <= 57) {
+      const text = matchAt(NUMBER, line, i);
+      tokens.push({ kind: 'number', text });
+      i += text.length;
     } else {
-      const p = PUNCT.find(([text]) => line.startsWith(text, i));
+      const p = punctAt(line, i);
       if (!p) throw new Error(`cannot format HCL: unexpected ${JSON.stringify(ch)} in: ${line}`);
       tokens.push({ kind: p[1], text: p[0] });
       i += p[0].length;
@@ -136,11 +155,12 @@ function stringEnd(line: string, start: number): number {
       continue;
     }
     if (depth === 0 && ch === '"') return i + 1;
-    if (depth === 0 && (line.startsWith('$${', i) || line.startsWith('%%{', i))) {
-      i += 3;
+    const marker = ch === '$' || ch === '%';
+    if (marker && depth === 0 && line[i + 1] === ch && line[i + 2] === '{') {
+      i += 3; // $${ and %%{ are escapes, not templates
       continue;
     }
-    if (line.startsWith('${', i) || line.startsWith('%{', i)) {
+    if (marker && line[i + 1] === '{') {
       depth++;
       i += 2;
       continue;

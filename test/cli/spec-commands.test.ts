@@ -205,6 +205,15 @@ describe('the fast path for validate and generate', () => {
     expect(fast).toEqual(full);
   });
 
+  it('each command loads only its bundle, and V8 takes the bundle\'s code cache', () => {
+    const debug = { env: { HAFORM_DEBUG: '1' } };
+    const loaded = (r: { stderr: string }) => [...r.stderr.matchAll(/^haform: dist\/(\w+)\.cjs loaded in \d+ ms, code cache (\w+)$/gm)].map((m) => `${m[1]} ${m[2]}`);
+    expect(loaded(haform(['validate', 'fixtures/examples/public.yaml'], debug))).toEqual(['validate accepted']);
+    expect(loaded(haform(['explain', 'fixtures/examples/public.yaml'], debug))).toEqual(['program accepted']);
+    expect(loaded(haform(['generate', 'fixtures/examples/public.yaml', '--out', join(work, 'debug'), '--dry-run'], debug))).toEqual(['engine accepted']);
+    expect(loaded(haform(['diff', 'fixtures/day2/one-master.yaml', 'fixtures/day2/three-masters.yaml'], debug))).toEqual(['program accepted', 'engine accepted']);
+  });
+
   it('takes only the exact forms; anything else goes to the parser', async () => {
     const { fastArgs } = await import('../../src/commands/fast-args.js');
     expect(fastArgs(['validate', 'a.yaml', '--format', 'json'])).toEqual({ command: 'validate', files: ['a.yaml'], format: 'json' });
