@@ -73,13 +73,29 @@ const cachedBundles = {
   },
 };
 
+/**
+ * cdktn zips module assets with fflate, which builds its tables when loaded (3 ms of every generate).
+ * haform makes no assets (local modules are referenced with skipAssetCreationFromLocalModules), so
+ * the bundle gets a stand-in that fails loudly if that ever changes, instead of the library.
+ */
+const noAssetArchives = {
+  name: 'no-asset-archives',
+  setup(b) {
+    b.onResolve({ filter: /^fflate$/ }, () => ({ path: 'fflate', namespace: 'haform-stub' }));
+    b.onLoad({ filter: /.*/, namespace: 'haform-stub' }, () => ({
+      contents: "const none = () => { throw new Error('internal: cdktn tried to archive an asset; haform bundles no archiver'); };\nmodule.exports = { zipSync: none, strToU8: none };",
+      loader: 'js',
+    }));
+  },
+};
+
 const common = {
   bundle: true,
   platform: 'node',
   target: 'node20',
   minify: true,
   external: ['performance'],
-  plugins: [precompiledSchema, precompiledTemplates, cachedBundles],
+  plugins: [precompiledSchema, precompiledTemplates, cachedBundles, noAssetArchives],
   logLevel: 'warning',
   legalComments: 'none',
 };
