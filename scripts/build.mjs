@@ -98,6 +98,8 @@ const common = {
   plugins: [precompiledSchema, precompiledTemplates, cachedBundles, noAssetArchives],
   logLevel: 'warning',
   legalComments: 'none',
+  // ASCII only (non-ASCII escaped): the loader reads bundles as latin1, with no UTF-8 decoding.
+  charset: 'ascii',
 };
 
 rmSync(new URL('dist', root), { recursive: true, force: true });

@@ -31,7 +31,9 @@ export async function load<K extends BundleName>(name: K): Promise<Bundles[K]> {
     cachedData = undefined;
   }
   const started = performance.now();
-  const script = new Script(`(function (exports, require, module, __filename, __dirname) {${readFileSync(file, 'utf8')}\n})`, { filename: file, cachedData });
+  // The build emits ASCII only (esbuild's charset: 'ascii'), so latin1 reads it with no UTF-8 decoding.
+  const source = readFileSync(file, 'latin1');
+  const script = new Script(`(function (exports, require, module, __filename, __dirname) {${source}\n})`, { filename: file, cachedData });
   const module = { exports: {} as Bundles[K] };
   (script.runInThisContext() as (...args: unknown[]) => void).call(module.exports, module.exports, createRequire(file), module, file, dirname(file));
   if (process.env[DEBUG] === '1') {
