@@ -1,12 +1,14 @@
 // npm run bench: the built CLI as whole processes, medians over several runs after a warm-up, with
-// `node -e 0` measured in the same run as the floor. Prints a table and writes bench-results.json.
+// `node -e 0` measured in the same run as the floor. Runs are interleaved (one of each command per
+// round), so that the floor and every command meet the same machine noise and their ratios hold.
+// Prints a table and writes bench-results.json.
 // A benchmark, not a test: nothing here fails on speed.
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 
-const RUNS = Number(process.env.BENCH_RUNS ?? 7);
+const RUNS = Number(process.env.BENCH_RUNS ?? 11);
 const cli = new URL('../dist/cli.js', import.meta.url).pathname;
 const root = new URL('..', import.meta.url).pathname;
 const timeBin = existsSync('/usr/bin/time') ? '/usr/bin/time' : undefined;
@@ -34,12 +36,14 @@ function runOnce(args) {
 }
 
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-const results = [];
-for (const [name, args] of cases) {
-  runOnce(args); // warm-up: file cache, and generate's first write
-  const runs = Array.from({ length: RUNS }, () => runOnce(args));
-  results.push({ name, wallSeconds: median(runs.map((r) => r.wall)), peakRssMb: Math.max(...runs.map((r) => r.rss)) });
-}
+for (const [, args] of cases) runOnce(args); // warm-up: file cache, and generate's first write
+const samples = cases.map(() => []);
+for (let round = 0; round < RUNS; round++) cases.forEach(([, args], i) => samples[i].push(runOnce(args)));
+const results = cases.map(([name], i) => ({
+  name,
+  wallSeconds: median(samples[i].map((r) => r.wall)),
+  peakRssMb: Math.max(...samples[i].map((r) => r.rss)),
+}));
 rmSync(work, { recursive: true, force: true });
 
 const floor = results[0];
@@ -58,7 +62,7 @@ const targets = [
 
 const machine = `${cpus().length} x ${cpus()[0]?.model ?? 'cpu'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}`;
 const rows = results.map((r) => `| ${r.name} | ${r.wallSeconds.toFixed(3)} | ${r.wallRatio.toFixed(1)}x | ${Number.isNaN(r.peakRssMb) ? 'n/a' : r.peakRssMb.toFixed(0)} |`);
-console.log(`Machine: ${machine}; median of ${RUNS} runs after a warm-up\n`);
+console.log(`Machine: ${machine}; median of ${RUNS} interleaved runs after a warm-up\n`);
 console.log('| command | wall (s) | vs floor | peak RSS (MB) |\n| --- | --- | --- | --- |');
 console.log(rows.join('\n'));
 console.log('\nTargets (reported, never enforced):');
