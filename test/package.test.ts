@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect, it } from 'vitest';
@@ -9,6 +9,13 @@ const run = (cmd: string, args: string[], cwd: string) => {
   const r = spawnSync(cmd, args, { cwd, encoding: 'utf8', env: { ...process.env, npm_config_update_notifier: 'false' } });
   return { code: r.status, out: `${r.stdout}${r.stderr}` };
 };
+
+function listFiles(dir: string): string[] {
+  return readdirSync(dir, { recursive: true, encoding: 'utf8' })
+    .filter((f) => statSync(join(dir, f)).isFile())
+    .map((f) => f.split('\\').join('/'))
+    .sort();
+}
 
 function duBytes(dir: string): number {
   return readdirSync(dir, { recursive: true, encoding: 'utf8' }).reduce((n, f) => {
@@ -40,11 +47,24 @@ it('npm pack yields a small package whose haform works offline after install', (
   expect(duBytes(join(app, 'node_modules'))).toBeLessThan(MAX_BYTES);
 
   const fixture = join(ROOT, 'fixtures/examples/public.yaml');
-  const out = join(app, 'tf');
-  const gen = spawnSync(join(app, 'node_modules/.bin/haform'), ['generate', fixture, '--out', out], { cwd: app, encoding: 'utf8', env: { ...process.env, HAFORM_DEBUG: '1' } });
+  const golden = join(ROOT, 'test/golden/public');
+  const generate = (out: string) => spawnSync(join(app, 'node_modules/.bin/haform'), ['generate', fixture, '--out', out], { cwd: app, encoding: 'utf8', env: { ...process.env, HAFORM_DEBUG: '1' } });
+  const expectGolden = (out: string) => {
+    const files = listFiles(out).filter((f) => f !== '.haform-manifest.json');
+    expect(files).toEqual(listFiles(golden));
+    for (const f of files) expect(readFileSync(join(out, f), 'utf8'), f).toBe(readFileSync(join(golden, f), 'utf8'));
+  };
+
+  const gen = generate(join(app, 'tf'));
   expect(gen.status, gen.stderr).toBe(0);
   expect(gen.stderr).toMatch(/haform: dist\/engine\.cjs loaded in \d+ ms, code cache accepted/);
-  for (const f of ['main.tf', 'modules/master/main.tf', 'README.md', 'tests/ha.tftest.json']) {
-    expect(readFileSync(join(out, f), 'utf8'), f).toBe(readFileSync(join(ROOT, 'test/golden/public', f), 'utf8'));
-  }
+  expectGolden(join(app, 'tf'));
+
+  // Installed under another Node, V8 rejects the cache: the output must not change. Stand-in: another
+  // bundle's cache (valid, but not for this source).
+  copyFileSync(join(app, 'node_modules/haform/dist/validate.cache'), join(app, 'node_modules/haform/dist/engine.cache'));
+  const foreign = generate(join(app, 'tf-foreign'));
+  expect(foreign.status, foreign.stderr).toBe(0);
+  expect(foreign.stderr).toMatch(/haform: dist\/engine\.cjs loaded in \d+ ms, code cache rejected/);
+  expectGolden(join(app, 'tf-foreign'));
 });
