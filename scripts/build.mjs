@@ -1,4 +1,4 @@
-// Bundles the CLI with esbuild: a small entry (dist/cli.js) and three CommonJS bundles, each with a
+// Bundles the CLI with esbuild: a small entry (dist/cli.cjs) and three CommonJS bundles, each with a
 // V8 code cache, loaded only by the commands that need them (src/bundles/): validate (the pre-commit
 // hook), engine (generate and diff: cdktn and the provider bindings) and program (the yargs CLI).
 import { build } from 'esbuild';
@@ -103,21 +103,22 @@ const common = {
 };
 
 rmSync(new URL('dist', root), { recursive: true, force: true });
-// The entry: small, it parses the common forms itself and loads one bundle.
-await build({ ...common, entryPoints: ['src/cli.ts'], outfile: 'dist/cli.js', format: 'esm' });
-chmodSync(new URL('dist/cli.js', root), 0o755);
-
-// The bundles (src/bundles/load.ts): CommonJS, because only vm.Script takes a code cache on Node 20.
-await build({
+// All CommonJS: only vm.Script takes a code cache on Node 20 (src/bundles/load-cached.ts), and a
+// CommonJS entry is read synchronously, where an ES module entry leaves an async file close that can
+// hold the process open at exit.
+const commonjs = {
   ...common,
-  entryPoints: { validate: 'src/commands/validate.ts', engine: 'src/engine/index.ts', program: 'src/commands/program.ts' },
-  outdir: 'dist',
-  outExtension: { '.js': '.cjs' },
   format: 'cjs',
+  outExtension: { '.js': '.cjs' },
   // CommonJS has no import.meta: give packageRoot() the bundle's own URL.
   banner: { js: "const __haformModuleUrl = require('node:url').pathToFileURL(__filename).href;" },
   define: { 'import.meta.url': '__haformModuleUrl' },
-});
+};
+// The entry: small, it parses the common forms itself and loads one bundle.
+await build({ ...commonjs, entryPoints: { cli: 'src/cli.ts' }, outdir: 'dist' });
+chmodSync(new URL('dist/cli.cjs', root), 0o755);
+// The bundles (src/bundles/load.ts), each loaded only by the commands that need it.
+await build({ ...commonjs, entryPoints: { validate: 'src/commands/validate.ts', engine: 'src/engine/index.ts', program: 'src/commands/program.ts' }, outdir: 'dist' });
 
 // Each code cache holds every function a real run compiled: run each bundle on representative input
 // and let the loader write the caches at exit. generate takes the large fixture, for its branches.
@@ -129,7 +130,7 @@ const runs = [
 ];
 try {
   for (const args of runs) {
-    const r = spawnSync(process.execPath, ['dist/cli.js', ...args], {
+    const r = spawnSync(process.execPath, ['dist/cli.cjs', ...args], {
       cwd: new URL('.', root),
       env: { ...process.env, HAFORM_WRITE_CODE_CACHE: new URL('dist', root).pathname },
       encoding: 'utf8',
