@@ -1,9 +1,9 @@
-// Bundles the CLI with esbuild: a small entry (dist/cli.cjs) and three CommonJS bundles, each with a
+// Bundles the CLI with esbuild: a small entry (dist/cli.js) and three CommonJS bundles, each with a
 // V8 code cache, loaded only by the commands that need them (src/bundles/): validate (the pre-commit
 // hook), engine (generate and diff: cdktn and the provider bindings) and program (the yargs CLI).
 import { build } from 'esbuild';
 import { spawnSync } from 'node:child_process';
-import { chmodSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Ajv2020 } from 'ajv/dist/2020.js';
@@ -114,9 +114,11 @@ const commonjs = {
   banner: { js: "const __haformModuleUrl = require('node:url').pathToFileURL(__filename).href;" },
   define: { 'import.meta.url': '__haformModuleUrl' },
 };
-// The entry: small, it parses the common forms itself and loads one bundle.
-await build({ ...commonjs, entryPoints: { cli: 'src/cli.ts' }, outdir: 'dist' });
-chmodSync(new URL('dist/cli.cjs', root), 0o755);
+// The entry: small, it parses the common forms itself and loads one bundle. It keeps the name the bin
+// has always had (npx caches bin links), so dist/ says that its .js files are CommonJS.
+await build({ ...commonjs, entryPoints: { cli: 'src/cli.ts' }, outdir: 'dist', outExtension: { '.js': '.js' } });
+writeFileSync(new URL('dist/package.json', root), '{ "type": "commonjs" }\n');
+chmodSync(new URL('dist/cli.js', root), 0o755);
 // The bundles (src/bundles/load.ts), each loaded only by the commands that need it.
 await build({ ...commonjs, entryPoints: { validate: 'src/commands/validate.ts', engine: 'src/engine/index.ts', program: 'src/commands/program.ts' }, outdir: 'dist' });
 
@@ -130,7 +132,7 @@ const runs = [
 ];
 try {
   for (const args of runs) {
-    const r = spawnSync(process.execPath, ['dist/cli.cjs', ...args], {
+    const r = spawnSync(process.execPath, ['dist/cli.js', ...args], {
       cwd: new URL('.', root),
       env: { ...process.env, HAFORM_WRITE_CODE_CACHE: new URL('dist', root).pathname },
       encoding: 'utf8',
