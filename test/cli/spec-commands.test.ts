@@ -2,7 +2,7 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFil
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { haform } from './run.js';
+import { haform, ROOT } from './run.js';
 
 const SEED = {
   public: ['--node-count', '3', '--zones', 'us-west-2a,us-west-2b,us-west-2c', '--master-zones', 'us-west-2a,us-west-2b,us-west-2c', 'hacluster.example.com'],
@@ -212,6 +212,13 @@ describe('the fast path for validate and generate', () => {
     expect(loaded(haform(['explain', 'fixtures/examples/public.yaml'], debug))).toEqual(['program accepted']);
     expect(loaded(haform(['generate', 'fixtures/examples/public.yaml', '--out', join(work, 'debug'), '--dry-run'], debug))).toEqual(['engine accepted']);
     expect(loaded(haform(['diff', 'fixtures/day2/one-master.yaml', 'fixtures/day2/three-masters.yaml'], debug))).toEqual(['program accepted', 'engine accepted']);
+  });
+
+  it('cdktn and the provider classes are in the engine bundle only', () => {
+    // jsii.rtti marks every cdktn and provider class; TerraformStack is cdktn's core.
+    const cdk = (bundle: string) => /jsii\.rtti|TerraformStack/.test(readFileSync(join(ROOT, 'dist', bundle), 'utf8'));
+    expect(['cli.js', 'validate.cjs', 'program.cjs'].filter(cdk)).toEqual([]);
+    expect(cdk('engine.cjs')).toBe(true);
   });
 
   it('takes only the exact forms; anything else goes to the parser', async () => {
