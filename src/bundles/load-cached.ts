@@ -6,7 +6,7 @@ import { packageRoot } from '../paths.js';
 import type { BundleName, Bundles } from './load.js';
 
 /** Where the build writes each bundle (NAME.cjs) and its V8 code cache (NAME.cache). */
-export const BUNDLE_DIR = 'dist';
+const BUNDLE_DIR = 'dist';
 /** Set by the build to a directory: write each loaded bundle's code cache there, at exit. */
 const WRITE_CACHE = 'HAFORM_WRITE_CODE_CACHE';
 /** HAFORM_DEBUG=1 says on stderr whether V8 took each code cache (haform's speed depends on it). */
