@@ -76,7 +76,9 @@ export function instanceGroup(stack: TerraformStack, o: InstanceGroupOptions): {
       userData: o.userData,
       iamInstanceProfile: { name: o.instanceProfile },
       networkInterfaces: [{ deviceIndex: 0, associatePublicIpAddress: String(o.publicIp), deleteOnTermination: 'true', securityGroups: o.securityGroupIds }],
-      metadataOptions: { httpEndpoint: 'enabled', httpTokens: 'required', httpPutResponseHopLimit: o.metadataHopLimit, instanceMetadataTags: 'enabled' },
+      // Tags stay out of instance metadata: EC2 refuses to launch when a tag key there has a '/', and
+      // every Kubernetes tag has one (kubernetes/cloud-provider-aws#436). Boot scripts read tags via the API.
+      metadataOptions: { httpEndpoint: 'enabled', httpTokens: 'required', httpPutResponseHopLimit: o.metadataHopLimit, instanceMetadataTags: 'disabled' },
       blockDeviceMappings: [{ deviceName: ROOT_DEVICE, ebs: { volumeSize: ROOT_VOLUME_SIZE, volumeType: 'gp3', encrypted: 'true', deleteOnTermination: 'true' } }],
       tagSpecifications: [{ resourceType: 'volume', tags }],
       tags,

@@ -1,4 +1,4 @@
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
 import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -9,6 +9,11 @@ import { join } from 'node:path';
  */
 export interface Terraform {
   run(args: string[], cwd: string): { code: number; output: string };
+  /**
+   * The same, asynchronous and on the host's network: for runs against the AWS API emulator on
+   * loopback (a network namespace would hide it), side by side with other runs.
+   */
+  runOnHost(args: string[], cwd: string): Promise<{ code: number; output: string }>;
 }
 
 const MIRROR_CANDIDATES = [process.env.HAFORM_TF_MIRROR, '/opt/tf-plugins', join(homedir(), '.terraform.d/plugins'), '/usr/share/terraform/plugins', '/usr/local/share/terraform/plugins'];
@@ -59,6 +64,16 @@ provider_installation {
         const [cmd, ...rest] = [...prefix, 'terraform', ...args];
         const r = spawnSync(cmd!, [...rest, ...(args[0] === 'fmt' ? [] : ['-no-color'])], { cwd, env, encoding: 'utf8' });
         return { code: r.status ?? -1, output: `${r.stdout}${r.stderr}` };
+      },
+      runOnHost(args, cwd) {
+        return new Promise((resolve) => {
+          const child = spawn('terraform', [...args, ...(args[0] === 'fmt' ? [] : ['-no-color'])], { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
+          let output = '';
+          child.stdout.on('data', (d) => (output += d));
+          child.stderr.on('data', (d) => (output += d));
+          child.on('error', (e) => resolve({ code: -1, output: `${output}${e.message}` }));
+          child.on('close', (code) => resolve({ code: code ?? -1, output }));
+        });
       },
     },
   };

@@ -33,7 +33,7 @@ resource "aws_launch_template" "this" {
     http_endpoint               = "enabled"
     http_put_response_hop_limit = 1
     http_tokens                 = "required"
-    instance_metadata_tags      = "enabled"
+    instance_metadata_tags      = "disabled"
   }
   network_interfaces {
     associate_public_ip_address = "false"

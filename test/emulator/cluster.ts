@@ -1,0 +1,141 @@
+import { readFileSync, writeFileSync } from 'node:fs';
+import { parseDocument } from 'yaml';
+import { MEMBER_TAG } from '../../src/model/names.js';
+import { buildPlan, type ClusterPlan } from '../../src/model/plan.js';
+import { isGossip, parentDomain } from '../../src/spec/defaults.js';
+import { loadClusterFile } from '../../src/spec/index.js';
+import type { Terraform } from '../terraform/harness.js';
+import { EMULATOR_IMAGE, type Emulator } from './emulator.js';
+
+/**
+ * A fixture made ready for the emulator, changed only where moto needs it: an image moto knows, and
+ * the hosted zone and KMS key the YAML names replaced by ones created in the emulator first (as they
+ * exist in a real account before haform runs).
+ */
+export async function emulatorYaml(emu: Emulator, fixture: string, dest: string): Promise<string> {
+  const doc = parseDocument(readFileSync(fixture, 'utf8'));
+  const name = String(doc.getIn(['metadata', 'name']));
+  const zones = doc.getIn(['spec', 'zones']) as { toJSON(): string[] };
+  const region = String(doc.getIn(['spec', 'region']) ?? zones.toJSON()[0]!.slice(0, -1));
+  doc.setIn(['spec', 'image'], EMULATOR_IMAGE);
+  if (!isGossip(name)) {
+    const zoneName = String(doc.getIn(['spec', 'dns', 'zoneName']) ?? parentDomain(name));
+    const zoneId = await hostedZone(emu, zoneName);
+    if (doc.hasIn(['spec', 'dns', 'zoneId'])) doc.setIn(['spec', 'dns', 'zoneId'], zoneId);
+  }
+  if (doc.hasIn(['spec', 'etcd', 'kmsKeyId'])) {
+    const key = await emu.aws(region, ['kms', 'create-key', '--description', `etcd volumes of ${name}`]);
+    doc.setIn(['spec', 'etcd', 'kmsKeyId'], key.KeyMetadata.Arn);
+  }
+  writeFileSync(dest, doc.toString());
+  return dest;
+}
+
+const zones = new WeakMap<Emulator, Map<string, Promise<string>>>();
+
+/** The public hosted zone of that name, created once per emulator (lookups by name need exactly one). */
+export function hostedZone(emu: Emulator, name: string): Promise<string> {
+  const mine = zones.get(emu) ?? new Map<string, Promise<string>>();
+  zones.set(emu, mine);
+  if (!mine.has(name)) {
+    mine.set(name, createZone(emu, name));
+  }
+  return mine.get(name)!;
+}
+
+/** moto's zone ids are random letters; AWS's (and haform's schema) start with Z. */
+async function createZone(emu: Emulator, name: string): Promise<string> {
+  for (let i = 0; ; i++) {
+    const r = await emu.aws('us-east-1', ['route53', 'create-hosted-zone', '--name', name, '--caller-reference', `haform-${name}-${i}`]);
+    const id = String(r.HostedZone.Id).replace('/hostedzone/', '');
+    if (/^Z[A-Z0-9]{1,31}$/.test(id)) return id;
+    await emu.aws('us-east-1', ['route53', 'delete-hosted-zone', '--id', id]);
+  }
+}
+
+export function planOf(yaml: string): ClusterPlan {
+  const { spec, problems } = loadClusterFile(yaml);
+  if (!spec) throw new Error(`${yaml} is invalid: ${JSON.stringify(problems)}`);
+  return buildPlan(spec);
+}
+
+async function must(tf: Terraform, args: string[], dir: string): Promise<string> {
+  const r = await tf.runOnHost(args, dir);
+  if (r.code !== 0) throw new Error(`terraform ${args.join(' ')} failed in ${dir}:\n${r.output.slice(-6000)}`);
+  return r.output;
+}
+
+export async function init(tf: Terraform, dir: string): Promise<void> {
+  await must(tf, ['init', '-input=false', '-backend=false'], dir);
+}
+
+export async function apply(tf: Terraform, dir: string): Promise<string> {
+  return must(tf, ['apply', '-input=false', '-auto-approve'], dir);
+}
+
+export interface Change {
+  readonly address: string;
+  readonly actions: readonly string[];
+  /** Attributes whose planned value differs from the state (for updates). */
+  readonly attributes: readonly string[];
+}
+
+/** The plan against the emulator's state: every resource that is not a no-op. */
+export async function planChanges(tf: Terraform, dir: string): Promise<Change[]> {
+  await must(tf, ['plan', '-input=false', '-out=emulator.plan'], dir);
+  const show = await must(tf, ['show', '-json', 'emulator.plan'], dir);
+  const json = JSON.parse(show.slice(show.indexOf('{'))) as {
+    resource_changes?: { address: string; change: { actions: string[]; before: Record<string, unknown> | null; after: Record<string, unknown> | null } }[];
+  };
+  return (json.resource_changes ?? [])
+    .filter((rc) => !(rc.change.actions.length === 1 && ['no-op', 'read'].includes(rc.change.actions[0]!)))
+    .map((rc) => ({
+      address: rc.address,
+      actions: rc.change.actions,
+      attributes: Object.keys({ ...rc.change.before, ...rc.change.after })
+        .filter((k) => JSON.stringify(rc.change.before?.[k]) !== JSON.stringify(rc.change.after?.[k]))
+        .sort(),
+    }));
+}
+
+/**
+ * What the AWS API says of each master, read the way its boot script reads it (the same tag
+ * filters), against what the YAML asks for: an autoscaling group of exactly one instance in one
+ * subnet of the master's zone, and the member's two volumes and interface in that zone. Returns
+ * every violation.
+ */
+export async function masterViolations(emu: Emulator, plan: ClusterPlan): Promise<string[]> {
+  const bad: string[] = [];
+  const aws = (args: string[]) => emu.aws(plan.region, args);
+  const owned = `Name=tag:KubernetesCluster,Values=${plan.name}`;
+  for (const m of plan.masters) {
+    const who = `master ${m.member} (${m.zone})`;
+    const member = `Name=tag:${MEMBER_TAG},Values=${m.member}`;
+    const inZone = `Name=availability-zone,Values=${m.zone}`;
+    const groups = (await aws(['autoscaling', 'describe-auto-scaling-groups', '--auto-scaling-group-names', m.groupName])).AutoScalingGroups;
+    if (groups.length !== 1) {
+      bad.push(`${who}: ${groups.length} autoscaling groups named ${m.groupName}`);
+      continue;
+    }
+    const g = groups[0];
+    if (g.MinSize !== 1 || g.MaxSize !== 1 || g.DesiredCapacity !== 1) bad.push(`${who}: group sizes ${g.MinSize}/${g.DesiredCapacity}/${g.MaxSize}, not 1/1/1`);
+    const subnets: string[] = String(g.VPCZoneIdentifier).split(',').filter(Boolean);
+    if (subnets.length !== 1) bad.push(`${who}: group spans ${subnets.length} subnets`);
+    const subnetZones = (await aws(['ec2', 'describe-subnets', '--subnet-ids', ...subnets])).Subnets.map((s: any) => s.AvailabilityZone);
+    if (subnetZones.some((z: string) => z !== m.zone)) bad.push(`${who}: group subnets in ${subnetZones.join(', ')}`);
+    if (g.Instances.length !== 1) bad.push(`${who}: ${g.Instances.length} instances`);
+    for (const i of g.Instances) {
+      if (i.AvailabilityZone !== m.zone) bad.push(`${who}: instance ${i.InstanceId} in ${i.AvailabilityZone}`);
+      const tags = (await aws(['ec2', 'describe-tags', '--filters', `Name=resource-id,Values=${i.InstanceId}`, `Name=key,Values=${MEMBER_TAG}`])).Tags;
+      if (tags[0]?.Value !== m.member) bad.push(`${who}: instance ${i.InstanceId} carries member tag ${tags[0]?.Value}`);
+    }
+    for (const kind of ['main', 'events']) {
+      const vols = (await aws(['ec2', 'describe-volumes', '--filters', owned, member, `Name=tag-key,Values=k8s.io/etcd/${kind}`, inZone])).Volumes;
+      if (vols.length !== 1) bad.push(`${who}: ${vols.length} etcd ${kind} volumes found by the boot script's filter`);
+      for (const v of vols) if (!v.Encrypted) bad.push(`${who}: etcd ${kind} volume ${v.VolumeId} not encrypted`);
+    }
+    const enis = (await aws(['ec2', 'describe-network-interfaces', '--filters', owned, member, inZone])).NetworkInterfaces;
+    if (enis.length !== 1) bad.push(`${who}: ${enis.length} member interfaces found by the boot script's filter`);
+  }
+  return bad;
+}

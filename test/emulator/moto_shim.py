@@ -1,0 +1,91 @@
+"""moto_server with the few gaps between moto 5.2 and EC2 that haform's output meets, shimmed.
+
+Each patch makes moto answer as EC2 does; none changes what haform generates. Run as
+`python3 moto_shim.py -H 127.0.0.1 -p PORT`, the arguments of moto_server.
+"""
+import re
+import sys
+
+from moto import server
+from moto.ec2.exceptions import InvalidParameterValue
+from moto.ec2.models import instances
+from moto.ec2.models import launch_templates
+from moto.ec2.models import security_groups as sg
+
+_rule_init = sg.SecurityGroupRule.__init__
+
+
+def _rule_init_portless(self, ec2_backend, ip_protocol, group_id, from_port, to_port, *args, **kwargs):
+    # Gap 1: a rule of a protocol without ports (IP-in-IP is protocol 4) makes moto call int(None);
+    # the exception becomes a 500 that the provider retries forever. EC2 stores such rules without ports.
+    if from_port is None and to_port is None and ip_protocol not in (None, "-1"):
+        _rule_init(self, ec2_backend, "-1", group_id, None, None, *args, **kwargs)
+        self.ip_protocol = str(ip_protocol)
+        return
+    _rule_init(self, ec2_backend, ip_protocol, group_id, from_port, to_port, *args, **kwargs)
+
+
+sg.SecurityGroupRule.__init__ = _rule_init_portless
+
+
+# Gap 2: a rule that references a group keeps its description under source_group, but moto reports
+# only the CIDR's; every plan would then want to set the description again.
+sg.SecurityGroupRule.description = property(
+    lambda self: self.ip_range.get("Description") or (self.source_group or {}).get("Description")
+)
+
+_modify = sg.SecurityGroupBackend.modify_security_group_rules
+
+
+def _modify_all_protocols(self, group_id, rules):
+    # Gap 3: ModifySecurityGroupRules demands ports even for protocol -1, which has none on EC2.
+    for rule in rules.values():
+        if str(rule.get("IpProtocol")) == "-1":
+            rule.setdefault("FromPort", -1)
+            rule.setdefault("ToPort", -1)
+    return _modify(self, group_id, rules)
+
+
+sg.SecurityGroupBackend.modify_security_group_rules = _modify_all_protocols
+
+_create_launch_template = launch_templates.LaunchTemplateBackend.create_launch_template
+
+
+def _create_launch_template_own_tags_apart(self, name, description, template_data, tag_spec):
+    # Gap 4: moto copies the tags of the launch template itself (resource type launch-template) into
+    # its first version's data, so the provider reads back a tag_specifications block that the
+    # configuration never had, and every plan wants to remove it. EC2 keeps them apart.
+    specs = template_data.get("TagSpecifications") or []
+    template_data["TagSpecifications"] = [s for s in specs if s.get("ResourceType") != "launch-template"]
+    return _create_launch_template(self, name, description, template_data, tag_spec)
+
+
+launch_templates.LaunchTemplateBackend.create_launch_template = _create_launch_template_own_tags_apart
+
+# Fidelity, not a gap: EC2 refuses to launch an instance whose tags are exposed in instance metadata
+# (InstanceMetadataTags=enabled) when a tag key is not allowed there: '/' and spaces among them.
+# moto launches it anyway, which is how a blocker once passed every test (kubernetes/cloud-provider-aws#436).
+_IMDS_TAG_KEY = re.compile(r"[A-Za-z0-9+\-=._:@]+")
+_run_instances = instances.InstanceBackend.run_instances
+
+
+def _run_instances_checked(self, image_id, count, user_data, security_group_names, **kwargs):
+    if kwargs.get("launch_template"):
+        data = self._get_template_from_args(kwargs["launch_template"]).data
+        if (data.get("MetadataOptions") or {}).get("InstanceMetadataTags") == "enabled":
+            keys = list((kwargs.get("tags") or {}).get("instance", {}))
+            for spec in data.get("TagSpecifications") or []:
+                if spec.get("ResourceType") == "instance":
+                    keys += [t.get("Key", "") for t in spec.get("Tags") or []]
+            bad = [k for k in keys if k in (".", "..") or not _IMDS_TAG_KEY.fullmatch(k)]
+            if bad:
+                raise InvalidParameterValue(
+                    f"Instance metadata tags are enabled, and tag keys {sorted(set(bad))} are not allowed in instance metadata."
+                )
+    return _run_instances(self, image_id, count, user_data, security_group_names, **kwargs)
+
+
+instances.InstanceBackend.run_instances = _run_instances_checked
+
+if __name__ == "__main__":
+    server.main(sys.argv[1:])
