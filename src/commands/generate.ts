@@ -53,7 +53,7 @@ export async function generateSpec(spec: ClusterSpec, opts: Omit<GenerateOptions
     return output('', `${opts.out}: out of date, ${drift.length} file(s) differ from what ${spec.source} generates:\n${lines}\nrun: haform generate ${spec.source} --out ${opts.out}\n`, 1);
   }
   try {
-    const changes = writeOutput(opts.out, files, { version: VERSION, source: spec.source, force: opts.force, stateful, moved });
+    const changes = writeOutput(opts.out, files, { version: VERSION, cluster: spec.name, force: opts.force, stateful, moved });
     const count = (k: string) => changes.filter((c) => c.kind === k).length;
     const movedNote = guard.moves.length ? `; state moves: ${guard.moves.map((m) => `${m.from} -> ${m.to}`).join(', ')}` : '';
     const destroyNote = guard.destructions.length ? `; allowed to destroy: ${guard.destructions.map((d) => d.address).join(', ')}` : '';

@@ -1,8 +1,7 @@
-import { Fn } from 'cdktn';
 import { userDataPath } from '../model/names.js';
 import { callModule, type Generator, moduleNamed, moduleStack, output, variable } from './context.js';
 import { IAM_MODULE, IamOutputs } from './iam.js';
-import { instanceGroup } from './instances.js';
+import { bootScript, instanceGroup } from './instances.js';
 import { NETWORK_MODULE, NetworkOutputs } from './network.js';
 import { SECURITY_MODULE, SecurityOutputs } from './security.js';
 
@@ -36,7 +35,7 @@ export const bastion: Generator = {
       tags: tags.value,
       roleTags: { 'k8s.io/role/bastion': '1' },
       keyName: plan.ssh.keyName,
-      userData: Fn.filebase64(userData.stringValue),
+      userData: bootScript(userData.stringValue),
       metadataHopLimit: 1,
     });
     output(stack, 'autoscaling_group_name', group.name, 'Autoscaling group of the bastion.');

@@ -5,8 +5,7 @@ import { IamInstanceProfile } from '@cdktn/provider-aws/lib/iam-instance-profile
 import { IamRole } from '@cdktn/provider-aws/lib/iam-role/index.js';
 import { IamRolePolicy } from '@cdktn/provider-aws/lib/iam-role-policy/index.js';
 import type { TerraformStack } from 'cdktn';
-import { callModule, describe, tfName, type Generator, moduleNamed, moduleStack, output, variable } from './context.js';
-import { DNS_MODULE, DnsOutputs } from './dns.js';
+import { callModule, describe, tfName, type Generator, moduleStack, output, variable } from './context.js';
 
 export const IAM_MODULE = 'iam';
 const DIR = 'modules/iam';
@@ -22,8 +21,7 @@ export const PARAMETER_SUBPATHS = { controlPlane: 'control-plane', node: 'node' 
 
 /**
  * Roles, policies and instance profiles. Every ARN is built from the partition (aws, aws-cn,
- * aws-us-gov), and every write is scoped: volumes by the cluster tag, Route53 by the cluster's zone,
- * parameters by the cluster's path.
+ * aws-us-gov), and every write is scoped: volumes by the cluster tag, parameters by the cluster's path.
  */
 export const iam: Generator = {
   name: IAM_MODULE,
@@ -31,7 +29,6 @@ export const iam: Generator = {
   modules(scope, plan) {
     const stack = moduleStack(scope, 'iam');
     const tags = variable(stack, 'tags', 'map(string)', 'Tags for every resource of the cluster.');
-    const zoneId = plan.api.dns ? variable(stack, 'hosted_zone_id', 'string', 'Route53 hosted zone that holds the API record.') : undefined;
     const partition = describe(new DataAwsPartition(stack, 'current', {}), 'ARNs differ per partition: aws, aws-cn (seed example 3), aws-us-gov.');
     const arn = (service: string, resource: string, region = plan.region) => `arn:${partition.partition}:${service}:${region}:*:${resource}`;
     const clusterTag = { test: 'StringEquals', variable: 'aws:ResourceTag/KubernetesCluster', values: [plan.name] };
@@ -62,18 +59,12 @@ export const iam: Generator = {
       { sid: 'FindApiLoadBalancer', actions: ['elasticloadbalancing:DescribeLoadBalancers'], resources: ['*'] },
       {
         sid: 'JoinMaterial',
-        actions: ['ssm:GetParameter', 'ssm:PutParameter'],
+        // DeleteParameter: the join lock (control-plane/join-lock), released after each join.
+        actions: ['ssm:GetParameter', 'ssm:PutParameter', 'ssm:DeleteParameter'],
         resources: [params(PARAMETER_SUBPATHS.controlPlane), params(PARAMETER_SUBPATHS.node)],
       },
       ecrPull,
     ];
-    if (zoneId) {
-      // For a DNS controller on the control plane (as kops runs dns-controller): its own zone only.
-      masterStatements.push(
-        { sid: 'OwnHostedZone', actions: ['route53:ChangeResourceRecordSets', 'route53:ListResourceRecordSets', 'route53:GetHostedZone'], resources: [`arn:${partition.partition}:route53:::hostedzone/${zoneId.stringValue}`] },
-        { sid: 'Route53Changes', actions: ['route53:GetChange'], resources: [`arn:${partition.partition}:route53:::change/*`] },
-      );
-    }
     if (plan.etcd.kmsKeyId) {
       masterStatements.push({
         sid: 'EtcdVolumeKey',
@@ -99,7 +90,6 @@ export const iam: Generator = {
   wire(ctx) {
     callModule(ctx, IAM_MODULE, DIR, {
       tags: ctx.shared.tags,
-      ...(ctx.plan.api.dns ? { hosted_zone_id: moduleNamed(ctx, DNS_MODULE).get(DnsOutputs.zoneId) } : {}),
     });
   },
 };

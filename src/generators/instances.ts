@@ -9,6 +9,14 @@ export const ROOT_VOLUME_SIZE = 64;
 /** Ubuntu's root device; the AMI maps it. */
 const ROOT_DEVICE = '/dev/sda1';
 
+/**
+ * User data from a boot script in the output: gzip-compressed at plan time (cloud-init unpacks it),
+ * so that the script stays readable in the repo and far below EC2's 16 KB user-data limit.
+ */
+export function bootScript(path: string): string {
+  return Fn.base64gzip(Fn.file(path));
+}
+
 /** The inputs every instance-group module (masters, nodes) takes from the root. */
 export function groupVariables(stack: TerraformStack, role: 'masters' | 'nodes') {
   return {
@@ -35,7 +43,7 @@ export function groupOptions(v: ReturnType<typeof groupVariables>, plan: Cluster
     publicIp: plan.topology === 'public',
     tags: v.tags.value,
     keyName: plan.ssh.keyName,
-    userData: Fn.filebase64(v.userData.stringValue),
+    userData: bootScript(v.userData.stringValue),
     // Hop limit 1: pods get no route to the instance's credentials.
     metadataHopLimit: 1,
   };

@@ -95,7 +95,7 @@ export function moduleAddress(module: string, type: string, name: string): strin
 /** The tag by which a master finds its own network interface and volumes at boot. */
 export const MEMBER_TAG = 'haform.io/etcd-member';
 
-/** Where the bootstrap scripts go in the output; the launch templates read them with filebase64. */
+/** Where the bootstrap scripts go in the output; the launch templates read them, gzip-compressed. */
 export const userDataPath = {
   master: 'userdata/master.sh',
   node: 'userdata/node.sh',

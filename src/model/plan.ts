@@ -5,8 +5,6 @@ import { analyzeQuorum, placeMasters, type QuorumAnalysis } from './placement.js
 /** Everything generation needs, decided once: generators read this and nothing else. */
 export interface ClusterPlan {
   readonly name: string;
-  /** File name of the YAML this came from (for headers; stable across machines). */
-  readonly sourceName: string;
   readonly region: string;
   readonly topology: 'public' | 'private';
   readonly networking: string;
@@ -87,7 +85,6 @@ export function buildPlan(spec: ClusterSpec): ClusterPlan {
   const privateTopology = spec.topology === 'private';
   return {
     name: cluster,
-    sourceName: spec.source.split(/[\\/]/).pop() ?? spec.source,
     region: spec.region,
     topology: spec.topology,
     networking: spec.networking,

@@ -19,7 +19,6 @@ function viewModel(plan: ClusterPlan, modules: readonly ModuleSummary[]) {
   return {
     name: plan.name,
     version: VERSION,
-    source: plan.sourceName,
     region: plan.region,
     masterCount: plan.masters.length,
     topology: plan.topology,

@@ -1,3 +1,5 @@
+import { gzipSync } from 'node:zlib';
+import { HaformError } from '../errors.js';
 import { cniPlan, SERVICE_SUBNET } from '../model/cni.js';
 import { MEMBER_TAG, userDataPath } from '../model/names.js';
 import type { ClusterPlan } from '../model/plan.js';
@@ -5,6 +7,13 @@ import { templates } from './templates.js';
 import type { OutputFile } from './write.js';
 
 const API_PORT = 443;
+/** EC2 refuses user data over 16 KB; the launch templates send each script gzip-compressed. */
+export const USER_DATA_LIMIT = 16 * 1024;
+
+/** The user data EC2 receives for a script: what Terraform's base64gzip compresses (best compression). */
+export function userDataBytes(script: string): number {
+  return gzipSync(script, { level: 9 }).length;
+}
 
 /**
  * The boot scripts, as plain files in the output: reviewable in pull requests. Only static values
@@ -35,9 +44,15 @@ export function renderUserData(plan: ClusterPlan, header: string): OutputFile[] 
       apiName: plan.api.dns?.recordName ?? '',
       memberTagKey: MEMBER_TAG,
     });
-  return [
+  const files = [
     { path: userDataPath.master, content: master() },
     { path: userDataPath.node, content: t.node(common) },
     ...(plan.bastion ? [{ path: userDataPath.bastion, content: t.bastion(common) }] : []),
   ];
+  for (const f of files) {
+    const bytes = userDataBytes(f.content);
+    // A margin of 1 KB: Terraform's gzip may differ from Node's by a few bytes.
+    if (bytes > USER_DATA_LIMIT - 1024) throw new HaformError(`${f.path} compresses to ${bytes} bytes, too close to EC2's user-data limit of ${USER_DATA_LIMIT}: this is a haform bug, please report it.`, 1);
+  }
+  return files;
 }

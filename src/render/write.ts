@@ -16,7 +16,8 @@ export interface OutputFile {
 export interface Manifest {
   readonly generator: 'haform';
   readonly version: string;
-  readonly source: string;
+  /** The cluster's name; never the YAML's path, which differs from clone to clone. */
+  readonly cluster: string;
   readonly files: Record<string, string>;
   /** The stateful resources of this generation, for the next one's guard. */
   readonly stateful?: readonly StatefulResource[];
@@ -26,7 +27,7 @@ export interface Manifest {
 
 export interface WriteOptions {
   readonly version: string;
-  readonly source: string;
+  readonly cluster: string;
   /** Overwrite or remove generated files that were edited by hand. Never files haform did not write. */
   readonly force?: boolean;
   readonly stateful?: readonly StatefulResource[];
@@ -103,7 +104,7 @@ export function writeOutput(dir: string, files: readonly OutputFile[], opts: Wri
   const manifest: Manifest = {
     generator: 'haform',
     version: opts.version,
-    source: opts.source,
+    cluster: opts.cluster,
     files: Object.fromEntries(files.map((f) => [f.path, sha256(f.content)])),
     ...(opts.stateful ? { stateful: opts.stateful } : {}),
     ...(opts.moved?.length ? { moved: opts.moved } : {}),

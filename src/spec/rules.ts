@@ -1,6 +1,7 @@
 import { type Cidr, formatCidr, overlaps, contains, parseCidr } from '../net/cidr.js';
 import { analyzeQuorum, placeMasters, quorumSize } from '../model/placement.js';
 import { defaultSubnetCidrs, MIN_SUBNET_PREFIX } from '../model/subnets.js';
+import { checkNameLengths, checkTags } from './aws-limits.js';
 import { isGossip, parentDomain, regionOfZone, resolveMasters } from './defaults.js';
 import type { RawCluster, Severity, YamlPath } from './types.js';
 
@@ -194,4 +195,4 @@ const etcdVolumes: Rule = (c, report) => {
 };
 
 /** Every semantic rule, in the order their findings are listed. */
-export const RULES: readonly Rule[] = [clusterName, zones, masters, networking, dns, subnets, accessLists, etcdVolumes];
+export const RULES: readonly Rule[] = [clusterName, checkNameLengths, zones, masters, networking, dns, subnets, accessLists, etcdVolumes, checkTags];

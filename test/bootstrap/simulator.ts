@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const STUB = fileURLToPath(new URL('./stub.mjs', import.meta.url));
-export const STUBBED = ['aws', 'kubeadm', 'kubectl', 'mount', 'mountpoint', 'mkfs.ext4', 'blkid', 'systemctl', 'apt-get', 'apt-mark', 'curl', 'gpg', 'modprobe', 'sysctl', 'netplan', 'snap', 'logger', 'containerd'];
+export const STUBBED = ['aws', 'kubeadm', 'kubectl', 'mount', 'mountpoint', 'mkfs.ext4', 'blkid', 'systemctl', 'apt-get', 'apt-mark', 'curl', 'gpg', 'modprobe', 'sysctl', 'netplan', 'snap', 'logger', 'containerd', 'ip', 'hostnamectl'];
 
 export interface VolumeScenario {
   id: string;

@@ -32,6 +32,12 @@ const opt = (name) => {
   return i >= 0 ? args[i + 1] : undefined;
 };
 const volumeByDevice = (device) => Object.values(state.volumes).find((v) => device.endsWith(v.id.replace('-', '')));
+const uuidOf = (v) => `uuid-${v.id}`;
+/** The volume an fstab line mounts at `target` (mount --fstab FILE TARGET), through its UUID. */
+const volumeAt = (fstab, target) => {
+  const line = readFileSync(fstab, 'utf8').split('\n').find((l) => l.split(' ')[1] === target);
+  return Object.values(state.volumes).find((v) => line?.startsWith(`UUID=${uuidOf(v)} `));
+};
 
 switch (cmd) {
   case 'aws': {
@@ -83,7 +89,10 @@ switch (cmd) {
       out(state.params[name]);
     } else if (service === 'ssm' && op === 'put-parameter') {
       const value = opt('--value');
+      if (opt('--name') in state.params && !args.includes('--overwrite')) fail('An error occurred (ParameterAlreadyExists)', 254);
       state.params[opt('--name')] = value.startsWith('file://') ? readFileSync(value.slice(7), 'utf8') : value;
+    } else if (service === 'ssm' && op === 'delete-parameter') {
+      delete state.params[opt('--name')];
     } else if (service === 'elbv2' && op === 'describe-load-balancers') {
       out(`${opt('--names')}-0123456789.elb.${state.region}.amazonaws.com`);
     } else fail(`stub aws: unexpected call ${args.join(' ')}`, 2);
@@ -98,27 +107,37 @@ switch (cmd) {
     else if (meta?.endsWith('/subnet-ipv4-cidr-block')) {
       if (state.eni?.attachedTo !== state.instanceId) process.exit(22);
       out(state.subnetCidr);
+    } else if (meta?.endsWith('/vpc-ipv4-cidr-block')) {
+      out(state.vpcCidr ?? '172.20.0.0/16');
     } else if (url.includes('pkgs.k8s.io')) out('-----BEGIN PGP PUBLIC KEY BLOCK-----');
     else fail(`stub curl: unexpected ${url}`, 22);
     break;
   }
-  case 'blkid':
-    process.exit(volumeByDevice(args[0])?.hasFilesystem ? 0 : 2);
+  case 'blkid': {
+    const v = volumeByDevice(args.at(-1));
+    if (!v?.hasFilesystem) process.exit(2);
+    if (args.includes('UUID')) out(uuidOf(v));
     break;
+  }
   case 'mkfs.ext4':
     volumeByDevice(args.at(-1)).hasFilesystem = true;
     break;
   case 'mount': {
-    const [device, target] = args;
-    const v = volumeByDevice(device);
-    if (v?.hasEtcdData) mkdirSync(join(target, 'member'), { recursive: true });
+    const target = args.at(-1);
+    const v = volumeAt(opt('--fstab'), target);
+    if (v?.hasEtcdData) mkdirSync(join(target, 'data/member'), { recursive: true });
     break;
   }
+  case 'ip':
+    // ip -o link: the member interface appears once attached.
+    if (args[0] === '-o' && args[1] === 'link' && state.eni?.attachedTo === state.instanceId) out(`3: ens6: <BROADCAST,MULTICAST,UP> mtu 9001 qdisc mq state UP\\    link/ether ${state.eni.mac} brd ff:ff:ff:ff:ff:ff`);
+    break;
   case 'mountpoint':
     process.exit(1);
     break;
   case 'kubeadm':
-    if (args[0] === 'certs' && args[1] === 'certificate-key') out('0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef');
+    if (args[0] === 'version') process.exit(1);
+    else if (args[0] === 'certs' && args[1] === 'certificate-key') out('0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef');
     else if (args[0] === 'token' && args.includes('--print-join-command')) out('kubeadm join api:443 --token abcdef.0123456789abcdef --discovery-token-ca-cert-hash sha256:0123abcd');
     else if (args[0] === 'join' || args[0] === 'init') {
       const config = opt('--config');
@@ -132,7 +151,7 @@ switch (cmd) {
     readFileSync(0);
     break;
   default:
-    // apt-get, apt-mark, systemctl, modprobe, sysctl, netplan, snap, logger, kubectl, sleep: recorded only.
+    // apt-get, apt-mark, systemctl, modprobe, sysctl, netplan, snap, logger, kubectl, hostnamectl, sleep: recorded only.
     break;
 }
 save();

@@ -1,0 +1,106 @@
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { loadClusterText } from '../../src/spec/index.js';
+import { USER_DATA_LIMIT, userDataBytes } from '../../src/render/userdata.js';
+import { haform } from '../cli/run.js';
+
+/**
+ * What AWS refuses but the emulator and `terraform validate` accept: checked on the generated
+ * output itself, for the longest cluster name validate lets through.
+ */
+const work = mkdtempSync(join(tmpdir(), 'haform-limits-'));
+afterAll(() => rmSync(work, { recursive: true, force: true }));
+
+const ZONES = ['ap-southeast-1a', 'ap-southeast-1b', 'ap-southeast-1c'];
+const yaml = (name: string) => `apiVersion: haform.io/v1alpha1
+kind: Cluster
+metadata:
+  name: ${name}
+spec:
+  zones: [${ZONES.join(', ')}]
+  masterZones: [${ZONES.join(', ')}]
+  masterCount: 5
+  topology: private
+  networking: calico
+  bastion: true
+  sshAccess: [198.51.100.0/24]
+  api:
+    allowedCIDRs: [203.0.113.0/24]
+`;
+/** A DNS name of exactly n characters: labels of 20, separated by dots. */
+const nameOf = (n: number) => {
+  const labels: string[] = [];
+  let left = n - '.example.com'.length;
+  while (left > 0) {
+    const len = Math.min(20, left - (labels.length ? 1 : 0));
+    labels.push('x'.repeat(Math.max(len, 1)));
+    left -= len + (labels.length > 1 ? 1 : 0);
+  }
+  return `${labels.join('.')}.example.com`;
+};
+const errorsOf = (name: string) => (loadClusterText('c.yaml', yaml(name)).problems ?? []).filter((p) => p.severity === 'error');
+
+describe('AWS name limits', () => {
+  const longest = (() => {
+    let n = 20;
+    while (errorsOf(nameOf(n + 1)).length === 0 && n < 300) n++;
+    return nameOf(n);
+  })();
+
+  it('validate refuses one character more than the longest name, with the fix', () => {
+    const over = nameOf(longest.length + 1);
+    expect(over.length).toBe(longest.length + 1);
+    const errors = errorsOf(over);
+    expect(errors.map((e) => e.rule)).toEqual(['name-too-long']);
+    expect(errors[0]!.hint).toContain(`at most ${longest.length} characters`);
+  });
+
+  it('the longest accepted name generates names within every AWS limit', () => {
+    const file = join(work, 'longest.yaml');
+    writeFileSync(file, yaml(longest));
+    const r = haform(['generate', file, '--out', join(work, 'longest')]);
+    expect(r.exitCode, r.stderr).toBe(0);
+    const main = readFileSync(join(work, 'longest/main.tf'), 'utf8');
+    const groups = [...main.matchAll(/group_name\s+= "([^"]+)"/g)].map((m) => m[1]!);
+    const tf = (f: string) => readFileSync(join(work, 'longest', f), 'utf8');
+    const quoted = (text: string, attr: string) => [...text.matchAll(new RegExp(`\\b${attr}\\s+= "([^"$]+)"`, 'g'))].map((m) => m[1]!);
+    groups.push(...quoted(tf('modules/bastion/main.tf'), 'name'));
+    expect(groups.length).toBe(5 + 3 + 2);
+    for (const g of groups) expect(g.length, g).toBeLessThanOrEqual(125);
+    for (const n of [...quoted(tf('modules/api/main.tf'), 'name')]) expect(n.length, n).toBeLessThanOrEqual(32);
+    for (const n of quoted(tf('modules/iam/main.tf'), 'name')) expect(n.length, n).toBeLessThanOrEqual(64);
+    for (const [k] of main.matchAll(/"kubernetes\.io\/cluster\/[^"]+"/g)) expect(k.length - 2).toBeLessThanOrEqual(128);
+  });
+});
+
+describe('tags', () => {
+  it('at most 44 user tags: with haform 6 an etcd volume carries 50, AWS\'s limit', () => {
+    const tags = (n: number) => Array.from({ length: n }, (_, i) => `    t${i}: v`).join('\n');
+    const rules = (n: number) => loadClusterText('c.yaml', `${yaml('t.example.com')}  tags:\n${tags(n)}\n`).problems.filter((p) => p.severity === 'error').map((p) => p.rule);
+    expect(rules(44)).toEqual([]);
+    expect(rules(45)).toEqual(['tags-too-many']);
+  });
+
+  it('the aws: prefix and haform\'s own keys are refused', () => {
+    const rules = loadClusterText('c.yaml', `${yaml('t.example.com')}  tags:\n    "aws:team": x\n    Name: y\n    haform.io/etcd-member: z\n`)
+      .problems.filter((p) => p.severity === 'error')
+      .map((p) => `${p.rule}:${p.line}`);
+    expect(rules).toEqual(['tag-key-reserved:16', 'tag-key-reserved:17', 'tag-key-reserved:18']);
+  });
+});
+
+describe('user data', () => {
+  it.each(['examples/public', 'examples/private', 'valid/large'])('%s: every boot script reaches EC2 gzip-compressed, far below 16 KB', (fixture) => {
+    const out = join(work, fixture.replace('/', '-'));
+    expect(haform(['generate', `fixtures/${fixture}.yaml`, '--out', out]).exitCode).toBe(0);
+    const templates = [...readFileSync(join(out, 'modules/master/main.tf'), 'utf8').matchAll(/user_data\s+= (.*)/g)].map((m) => m[1]);
+    expect(templates).toEqual(['base64gzip(file(var.user_data_file))']);
+    for (const script of ['master.sh', 'node.sh']) {
+      const text = readFileSync(join(out, 'userdata', script), 'utf8');
+      const bytes = userDataBytes(text);
+      expect(bytes, script).toBeLessThan(USER_DATA_LIMIT / 2);
+    }
+  });
+});
