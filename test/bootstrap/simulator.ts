@@ -1,4 +1,4 @@
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -26,6 +26,7 @@ export interface Scenario {
   member?: string;
   region: string;
   subnetCidr?: string;
+  vpcCidr?: string;
   volumes?: { main: VolumeScenario; events: VolumeScenario };
   eni?: { id: string; ip: string; mac: string; attachedTo?: string | null; releaseAfter?: number };
   /** Parameters present at boot, by full name. */
@@ -50,15 +51,29 @@ export interface BootResult {
   root: string;
 }
 
-/** Runs a rendered boot script under bash, every outside command stubbed, against a scratch root. */
-export function boot(script: string, scenario: Scenario): BootResult {
+export interface BootOptions {
+  /**
+   * The real AWS CLI against the AWS API emulator instead of the aws stub: the environment that
+   * points it there (AWS_ENDPOINT_URL, credentials). Every other command stays stubbed.
+   */
+  readonly awsEnv?: NodeJS.ProcessEnv;
+}
+
+interface Prepared {
+  dir: string;
+  root: string;
+  scriptFile: string;
+  env: NodeJS.ProcessEnv;
+}
+
+function prepare(script: string, scenario: Scenario, opts: BootOptions): Prepared {
   const dir = mkdtempSync(join(tmpdir(), 'haform-boot-'));
   const bin = join(dir, 'bin');
   const root = join(dir, 'root');
   mkdirSync(bin);
   mkdirSync(root);
   chmodSync(STUB, 0o755);
-  for (const c of STUBBED) symlinkSync(STUB, join(bin, c));
+  for (const c of STUBBED) if (!(opts.awsEnv && c === 'aws')) symlinkSync(STUB, join(bin, c));
   // sleep returns at once (recorded, but in shell: it runs hundreds of times in a timeout).
   writeFileSync(join(bin, 'sleep'), `#!/bin/sh\necho "{\\"cmd\\":\\"sleep\\",\\"args\\":[\\"$1\\"]}" >>"${join(dir, 'calls.jsonl')}"\n`, { mode: 0o755 });
   const state = {
@@ -70,25 +85,54 @@ export function boot(script: string, scenario: Scenario): BootResult {
     homeZone: scenario.homeZone ?? scenario.zone,
     volumes: scenario.volumes ?? {},
   };
+  if (opts.awsEnv) {
+    // The volumes appear as NVMe devices once attached; here they are there from the start.
+    for (const v of Object.values(state.volumes) as VolumeScenario[]) {
+      mkdirSync(join(root, 'dev/disk/by-id'), { recursive: true });
+      writeFileSync(join(root, 'dev/disk/by-id', `nvme-Amazon_Elastic_Block_Store_${v.id.replace('-', '')}`), '');
+    }
+  }
   writeFileSync(join(dir, 'state.json'), JSON.stringify(state));
   writeFileSync(join(dir, 'calls.jsonl'), '');
   const scriptFile = join(dir, 'boot.sh');
   writeFileSync(scriptFile, script, { mode: 0o755 });
-  const r = spawnSync('bash', [scriptFile], {
-    encoding: 'utf8',
-    env: { PATH: `${bin}:${process.env.PATH}`, SIM_DIR: dir, HAFORM_ROOT: root, HOME: dir },
-    timeout: 120_000,
-  });
-  const calls = readFileSync(join(dir, 'calls.jsonl'), 'utf8').trim().split('\n').filter(Boolean).map((l) => JSON.parse(l) as Call);
-  const configs = join(dir, 'kubeadm-configs.txt');
+  const aws = opts.awsEnv ? Object.fromEntries(Object.entries(opts.awsEnv).filter(([k]) => k.startsWith('AWS_'))) : {};
+  return { dir, root, scriptFile, env: { PATH: `${bin}:${process.env.PATH}`, SIM_DIR: dir, HAFORM_ROOT: root, HOME: dir, ...aws } };
+}
+
+function finish(p: Prepared, code: number, stderr: string): BootResult {
+  const calls = readFileSync(join(p.dir, 'calls.jsonl'), 'utf8').trim().split('\n').filter(Boolean).map((l) => JSON.parse(l) as Call);
+  const configs = join(p.dir, 'kubeadm-configs.txt');
   return {
-    code: r.status ?? -1,
-    stderr: r.stderr,
+    code,
+    stderr,
     calls,
-    state: JSON.parse(readFileSync(join(dir, 'state.json'), 'utf8')),
+    state: JSON.parse(readFileSync(join(p.dir, 'state.json'), 'utf8')),
     kubeadmConfigs: existsSync(configs) ? readFileSync(configs, 'utf8') : '',
-    root,
+    root: p.root,
   };
+}
+
+/** Runs a rendered boot script under bash, every outside command stubbed, against a scratch root. */
+export function boot(script: string, scenario: Scenario, opts: BootOptions = {}): BootResult {
+  const p = prepare(script, scenario, opts);
+  const r = spawnSync('bash', [p.scriptFile], { encoding: 'utf8', env: p.env, timeout: 120_000 });
+  return finish(p, r.status ?? -1, r.stderr);
+}
+
+/** The same without blocking: boots against the emulator run side by side. */
+export function bootAsync(script: string, scenario: Scenario, opts: BootOptions = {}): Promise<BootResult> {
+  const p = prepare(script, scenario, opts);
+  return new Promise((resolve) => {
+    const child = spawn('bash', [p.scriptFile], { env: p.env, stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (d) => (stderr += d));
+    const timer = setTimeout(() => child.kill('SIGKILL'), 600_000);
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolve(finish(p, code ?? -1, stderr));
+    });
+  });
 }
 
 /** A call rendered as one line, for ordered assertions: `aws ec2 attach-volume`, `kubeadm init`. */

@@ -4,7 +4,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { haform } from '../cli/run.js';
 import { findTerraform, REQUIRE_TERRAFORM } from '../terraform/harness.js';
-import { apply, type Change, emulatorYaml, init, masterViolations, planChanges, planOf } from './cluster.js';
+import { readFileSync } from 'node:fs';
+import { apply, bootCluster, type Change, emulatorYaml, init, masterViolations, planChanges, planOf } from './cluster.js';
 import { type Emulator, emulatorOrSkip, startEmulator, writeEmulatorOverride } from './emulator.js';
 
 /**
@@ -47,10 +48,27 @@ describe.skipIf(!ready).concurrent('terraform apply against the AWS API emulator
   it.each(['examples/public', 'examples/private', 'examples/same-az', 'valid/large'])(
     '%s: applies; every master is one instance in its zone with its volumes and interface; a second plan is empty',
     async (fixture) => {
+      const out = join(work, fixture.replace('/', '-'));
       const yaml = await generateAndApply(`fixtures/${fixture}.yaml`, fixture.replace('/', '-'));
-      expect(await masterViolations(emu, planOf(yaml))).toEqual([]);
-      const again = realChanges(await planChanges(tf!, join(work, fixture.replace('/', '-'))));
+      const plan = planOf(yaml);
+      expect(await masterViolations(emu, plan)).toEqual([]);
+      const again = realChanges(await planChanges(tf!, out));
       expect(again).toEqual([]);
+
+      // The boot scripts on this state: every master comes up, the first inits, the others join.
+      const scripts = { master: readFileSync(join(out, 'userdata/master.sh'), 'utf8'), node: readFileSync(join(out, 'userdata/node.sh'), 'utf8') };
+      const { masters, node } = await bootCluster(emu, plan, scripts);
+      for (const b of masters) expect(b.code, `master ${b.member}:\n${b.stderr}`).toBe(0);
+      expect(masters.map((b) => b.member)).toEqual(plan.masters.map((m) => m.member));
+      expect(masters[0]!.stderr).toContain('first boot of the cluster: kubeadm init');
+      for (const b of masters.slice(1)) expect(b.stderr).toContain(`joining the control plane as new etcd member ${b.member}`);
+      expect(node.code, node.stderr).toBe(0);
+      expect(node.stderr).toContain('node is up');
+      // What the boots left in AWS: interfaces and volumes attached to their instances, the
+      // material and the marker in SSM, the join lock released.
+      expect(await masterViolations(emu, plan, { booted: true })).toEqual([]);
+      const params = (await emu.aws(plan.region, ['ssm', 'get-parameters-by-path', '--path', plan.parameterPath, '--recursive'])).Parameters.map((p: { Name: string }) => p.Name.slice(plan.parameterPath.length + 1)).sort();
+      expect(params).toEqual(['control-plane/certificate-key', 'control-plane/initialized', 'node/api-endpoint', 'node/ca-cert-hash', 'node/token']);
     },
     APPLY_TIMEOUT,
   );

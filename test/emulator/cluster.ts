@@ -104,7 +104,7 @@ export async function planChanges(tf: Terraform, dir: string): Promise<Change[]>
  * subnet of the master's zone, and the member's two volumes and interface in that zone. Returns
  * every violation.
  */
-export async function masterViolations(emu: Emulator, plan: ClusterPlan): Promise<string[]> {
+export async function masterViolations(emu: Emulator, plan: ClusterPlan, opts: { booted?: boolean } = {}): Promise<string[]> {
   const bad: string[] = [];
   const aws = (args: string[]) => emu.aws(plan.region, args);
   const owned = `Name=tag:KubernetesCluster,Values=${plan.name}`;
@@ -133,9 +133,59 @@ export async function masterViolations(emu: Emulator, plan: ClusterPlan): Promis
       const vols = (await aws(['ec2', 'describe-volumes', '--filters', owned, member, `Name=tag-key,Values=k8s.io/etcd/${kind}`, inZone])).Volumes;
       if (vols.length !== 1) bad.push(`${who}: ${vols.length} etcd ${kind} volumes found by the boot script's filter`);
       for (const v of vols) if (!v.Encrypted) bad.push(`${who}: etcd ${kind} volume ${v.VolumeId} not encrypted`);
+      if (opts.booted) for (const v of vols) if (v.Attachments?.[0]?.InstanceId !== g.Instances[0]?.InstanceId) bad.push(`${who}: etcd ${kind} volume ${v.VolumeId} attached to ${v.Attachments?.[0]?.InstanceId}, not its instance`);
     }
     const enis = (await aws(['ec2', 'describe-network-interfaces', '--filters', owned, member, inZone])).NetworkInterfaces;
     if (enis.length !== 1) bad.push(`${who}: ${enis.length} member interfaces found by the boot script's filter`);
+    if (opts.booted) for (const e of enis) if (e.Attachment?.InstanceId !== g.Instances[0]?.InstanceId) bad.push(`${who}: member interface ${e.NetworkInterfaceId} attached to ${e.Attachment?.InstanceId}, not its instance`);
   }
   return bad;
+}
+
+export interface MasterBoot {
+  readonly member: string;
+  readonly code: number;
+  readonly stderr: string;
+}
+
+/**
+ * Each master's boot script run as on its instance, in placement order (the init member first):
+ * the real AWS CLI against the emulator's state, so volume and interface lookup by tag, attachment
+ * and the SSM join material meet real API behaviour; IMDS, kubeadm, kubelet, systemd and block
+ * devices are the simulator's stubs. Then one node boots with what the masters published.
+ */
+export async function bootCluster(emu: Emulator, plan: ClusterPlan, scripts: { master: string; node: string }): Promise<{ masters: MasterBoot[]; node: MasterBoot }> {
+  const { bootAsync } = await import('../bootstrap/simulator.js');
+  const aws = (args: string[]) => emu.aws(plan.region, args);
+  const owned = `Name=tag:KubernetesCluster,Values=${plan.name}`;
+  const bootMaster = async (m: ClusterPlan['masters'][number]): Promise<MasterBoot> => {
+    const member = `Name=tag:${MEMBER_TAG},Values=${m.member}`;
+    const g = (await aws(['autoscaling', 'describe-auto-scaling-groups', '--auto-scaling-group-names', m.groupName])).AutoScalingGroups[0];
+    const instanceId = g.Instances[0].InstanceId as string;
+    const eni = (await aws(['ec2', 'describe-network-interfaces', '--filters', owned, member])).NetworkInterfaces[0];
+    const subnet = (await aws(['ec2', 'describe-subnets', '--subnet-ids', eni.SubnetId])).Subnets[0];
+    const vpc = (await aws(['ec2', 'describe-vpcs', '--vpc-ids', eni.VpcId])).Vpcs[0];
+    const volume = async (kind: string) => (await aws(['ec2', 'describe-volumes', '--filters', owned, member, `Name=tag-key,Values=k8s.io/etcd/${kind}`])).Volumes[0].VolumeId as string;
+    const r = await bootAsync(
+      scripts.master,
+      {
+        instanceId,
+        zone: m.zone,
+        region: plan.region,
+        subnetCidr: subnet.CidrBlock,
+        vpcCidr: vpc.CidrBlock,
+        eni: { id: eni.NetworkInterfaceId, ip: eni.PrivateIpAddress, mac: eni.MacAddress, attachedTo: instanceId },
+        volumes: { main: { id: await volume('main') }, events: { id: await volume('events') } },
+      },
+      { awsEnv: emu.env },
+    );
+    return { member: m.member, code: r.code, stderr: r.stderr };
+  };
+  // The first member inits; then every other boots at once, as their groups launch them, and the
+  // join lock in SSM (put-parameter without --overwrite) lets one join at a time.
+  const [first, ...rest] = plan.masters;
+  const masters = [await bootMaster(first!)];
+  if (masters[0]!.code === 0) masters.push(...(await Promise.all(rest.map(bootMaster))));
+  const n = await bootAsync(scripts.node, { zone: plan.nodeGroups[0]!.zone, region: plan.region }, { awsEnv: emu.env });
+  return { masters, node: { member: 'node', code: n.code, stderr: n.stderr } };
 }
