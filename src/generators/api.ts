@@ -45,7 +45,8 @@ export const api: Generator = {
         protocol: 'TCP',
         vpcId: vpcId.stringValue,
         targetType: 'instance',
-        healthCheck: { protocol: 'TCP', healthyThreshold: 2, unhealthyThreshold: 2, interval: 10 },
+        // /readyz, not a TCP connect: a master whose apiserver listens but cannot reach etcd is out.
+        healthCheck: { protocol: 'HTTPS', path: '/readyz', port: 'traffic-port', matcher: '200', healthyThreshold: 2, unhealthyThreshold: 2, interval: 10 },
         tags: Fn.merge([tags.value, { Name: `tcp.${plan.name}` }]),
       }), 'api'),
       'The master autoscaling groups register their instances here.',

@@ -77,6 +77,7 @@ export const controlPlane: Generator = {
     });
 
     output(stack, 'etcd_member', v.member.stringValue, 'Name of the etcd member.');
+    output(stack, 'member_ip', eni.privateIp, 'The member\'s fixed IP: etcd peer URL and API address.');
     output(stack, 'autoscaling_group_name', group.name, 'Autoscaling group of this master.');
     output(stack, 'autoscaling_group_size', { min: group.minSize, max: group.maxSize, desired: group.desiredCapacity }, 'Sizes of the group: always exactly one.');
     output(stack, 'subnet_ids', Fn.tolist(group.vpcZoneIdentifier), 'Subnets the group launches into: this master\'s subnet only.');

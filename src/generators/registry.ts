@@ -4,9 +4,10 @@ import type { Generator } from './context.js';
 import { controlPlane } from './control-plane.js';
 import { dns } from './dns.js';
 import { iam } from './iam.js';
+import { internalApi } from './internal-api.js';
 import { network } from './network.js';
 import { nodes } from './nodes.js';
 import { security } from './security.js';
 
 /** Every concern, in wiring order: a concern comes after the modules whose outputs it reads. */
-export const GENERATORS: readonly Generator[] = [network, security, api, dns, iam, controlPlane, nodes, bastion];
+export const GENERATORS: readonly Generator[] = [network, security, api, dns, iam, controlPlane, internalApi, nodes, bastion];

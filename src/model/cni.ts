@@ -1,12 +1,16 @@
 /**
  * Pod networking per `networking` value: the manifest the first master applies once, and the pod
  * CIDR it expects. Versions are pinned so that a cluster boots the same way every time; bump them
- * deliberately. kubenet is gone from kubelet since Kubernetes 1.24; its closest match, kindnet (a
- * simple bridge with routes, as kubenet did), stands in for it.
+ * deliberately. kubenet is gone from kubelet since Kubernetes 1.24. It is served by flannel with
+ * VXLAN: kubenet's and kindnet's unencapsulated routes work across zones only with a route per node
+ * in the VPC (the cloud controller's route controller) and the source/destination check disabled,
+ * while VXLAN between node IPs needs neither.
  */
 export interface CniPlan {
   readonly manifest: string;
   readonly podSubnet: string;
+  /** The pod range written into the manifest, replaced by podSubnet before it is applied. */
+  readonly manifestPodSubnet?: string;
 }
 
 /** kops's defaults for the pod and service ranges, outside any VPC range people use. */
@@ -14,11 +18,12 @@ const KOPS_PODS = '100.96.0.0/11';
 export const SERVICE_SUBNET = '100.64.0.0/13';
 
 const CNI: Record<string, CniPlan> = {
-  kubenet: { manifest: 'https://raw.githubusercontent.com/aojea/kindnet/v1.8.5/install-kindnet.yaml', podSubnet: KOPS_PODS },
+  kubenet: { manifest: 'https://github.com/flannel-io/flannel/releases/download/v0.26.1/kube-flannel.yml', podSubnet: '10.244.0.0/16' },
   kindnet: { manifest: 'https://raw.githubusercontent.com/aojea/kindnet/v1.8.5/install-kindnet.yaml', podSubnet: KOPS_PODS },
   calico: { manifest: 'https://raw.githubusercontent.com/projectcalico/calico/v3.28.2/manifests/calico.yaml', podSubnet: KOPS_PODS },
   canal: { manifest: 'https://raw.githubusercontent.com/projectcalico/calico/v3.28.2/manifests/canal.yaml', podSubnet: '10.244.0.0/16' },
-  cilium: { manifest: 'https://raw.githubusercontent.com/cilium/cilium/v1.16.3/install/kubernetes/quick-install.yaml', podSubnet: KOPS_PODS },
+  // The quick install's cluster pool is 10.0.0.0/8, which overlaps most VPCs: kops's range instead.
+  cilium: { manifest: 'https://raw.githubusercontent.com/cilium/cilium/v1.16.3/install/kubernetes/quick-install.yaml', podSubnet: KOPS_PODS, manifestPodSubnet: '10.0.0.0/8' },
   flannel: { manifest: 'https://github.com/flannel-io/flannel/releases/download/v0.26.1/kube-flannel.yml', podSubnet: '10.244.0.0/16' },
   amazonvpc: { manifest: 'https://raw.githubusercontent.com/aws/amazon-vpc-cni-k8s/v1.18.5/config/master/aws-k8s-cni.yaml', podSubnet: KOPS_PODS },
   'kube-router': { manifest: 'https://raw.githubusercontent.com/cloudnativelabs/kube-router/v2.2.1/daemonset/kubeadm-kuberouter.yaml', podSubnet: KOPS_PODS },

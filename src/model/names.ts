@@ -73,6 +73,15 @@ export function limit(name: string, max: number, sep = ''): string {
   return `${name.slice(0, max - hash.length - sep.length).replace(/[-.]+$/, '')}${sep}${hash}`;
 }
 
+/** The private hosted zone of in-cluster names, and the API's name in it (kops: api.internal.<cluster>). */
+export function internalZoneName(cluster: string): string {
+  return `internal.${cluster}`;
+}
+
+export function internalApiName(cluster: string): string {
+  return `api.${internalZoneName(cluster)}`;
+}
+
 /** The SSM Parameter Store path under which a cluster keeps its join material. */
 export function parameterPath(cluster: string): string {
   return `/haform/${cluster}`;

@@ -76,6 +76,8 @@ export interface ApiPlan {
   readonly targetGroupName: string;
   /** api.<cluster> in Route53, or undefined for gossip clusters (the load balancer's own name serves). */
   readonly dns: { readonly recordName: string; readonly zone: { readonly zoneId: string } | { readonly zoneName: string } } | undefined;
+  /** api.internal.<cluster>: in-cluster clients' name for the API, the member IPs in a private zone. */
+  readonly internalName: string;
 }
 
 export function buildPlan(spec: ClusterSpec): ClusterPlan {
@@ -132,6 +134,7 @@ export function buildPlan(spec: ClusterSpec): ClusterPlan {
       loadBalancerName: names.loadBalancerName('api', cluster),
       targetGroupName: names.loadBalancerName('tcp', cluster),
       dns: spec.dns ? { recordName: `api.${cluster}`, zone: spec.dns } : undefined,
+      internalName: names.internalApiName(cluster),
     },
     ssh: { cidrs: spec.sshAccess, keyName: spec.sshKeyName },
     bastion: spec.bastion ? { groupName: names.bastionGroupName(cluster) } : undefined,

@@ -20,6 +20,8 @@ function viewModel(plan: ClusterPlan, modules: readonly ModuleSummary[]) {
     name: plan.name,
     version: VERSION,
     region: plan.region,
+    initMember: plan.masters[0]!.member,
+    internalApi: plan.api.internalName,
     masterCount: plan.masters.length,
     topology: plan.topology,
     networking: plan.networking,

@@ -38,10 +38,12 @@ export function renderUserData(plan: ClusterPlan, header: string): OutputFile[] 
       initMember: plan.masters[0]!.member,
       networking: plan.networking,
       cniManifest: cni.manifest,
+      cniManifestPodSubnet: cni.manifestPodSubnet ?? '',
       podSubnet: cni.podSubnet,
       serviceSubnet: SERVICE_SUBNET,
       loadBalancerName: plan.api.loadBalancerName,
       apiName: plan.api.dns?.recordName ?? '',
+      internalApiName: plan.api.internalName,
       memberTagKey: MEMBER_TAG,
     });
   const files = [

@@ -18,7 +18,8 @@ const P = '/haform/hacluster.example.com';
 const material = {
   [`${P}/node/token`]: 'abcdef.0123456789abcdef',
   [`${P}/node/ca-cert-hash`]: 'sha256:0123abcd',
-  [`${P}/node/api-endpoint`]: 'api.hacluster.example.com',
+  [`${P}/node/api-endpoint`]: 'api.internal.hacluster.example.com',
+  [`${P}/control-plane/join-endpoint`]: '172.20.64.10',
   [`${P}/control-plane/certificate-key`]: 'f00d',
 };
 const cluster = { ...material, [`${P}/control-plane/initialized`]: 'a' };
@@ -71,9 +72,15 @@ describe('master boot', () => {
     expect(r.state.params[`${P}/node/token`]).toBe('abcdef.0123456789abcdef');
     // Secrets never appear on a command line.
     const puts = r.calls.filter((c) => c.args.includes('put-parameter')).map((c) => c.args[c.args.indexOf('--value') + 1]!);
-    expect(puts.length).toBe(5);
+    expect(puts.length).toBe(6);
     expect(puts.every((v) => v.startsWith('file://'))).toBe(true);
-    expect(r.kubeadmConfigs).toContain('controlPlaneEndpoint: api.hacluster.example.com:443');
+    // In-cluster clients use api.internal (the member IPs), never the load balancer; this master
+    // reaches its own apiserver; the public name stays a certificate name.
+    expect(r.kubeadmConfigs).toContain('controlPlaneEndpoint: api.internal.hacluster.example.com:443');
+    expect(r.kubeadmConfigs).toMatch(/certSANs:\n {4}- api.internal.hacluster.example.com\n {4}- api.hacluster.example.com/);
+    expect(readFileSync(join(r.root, 'etc/hosts'), 'utf8')).toBe('172.20.32.10 api.internal.hacluster.example.com\n');
+    expect(r.state.params[`${P}/control-plane/join-endpoint`]).toBe('172.20.32.10');
+    expect(r.state.params[`${P}/node/api-endpoint`]).toBe('api.internal.hacluster.example.com');
     expect(r.kubeadmConfigs).toContain('advertiseAddress: 172.20.32.10');
     // Not the mount point: a fresh filesystem's lost+found fails kubeadm's DirAvailable preflight.
     expect(r.kubeadmConfigs).toContain('dataDir: /mnt/haform/etcd-main/data');
@@ -102,6 +109,10 @@ describe('master boot', () => {
     expect(lines(r).some((l) => l.startsWith('kubectl apply'))).toBe(false);
     expect(r.kubeadmConfigs).toMatch(/controlPlane:\n {2}certificateKey: f00d/);
     expect(r.kubeadmConfigs).toContain('token: abcdef.0123456789abcdef');
+    // Joins through the member that published the material; afterwards its own apiserver.
+    expect(r.kubeadmConfigs).toContain('apiServerEndpoint: api.internal.hacluster.example.com:443');
+    expect(r.kubeadmConfigs).toContain('# /etc/hosts during join: 172.20.64.10 api.internal.hacluster.example.com');
+    expect(readFileSync(join(r.root, 'etc/hosts'), 'utf8')).toBe('172.20.32.10 api.internal.hacluster.example.com\n');
   });
 
   it('replacement of a with data on its volume: same member, no mkfs, no init, no join', () => {
@@ -155,6 +166,13 @@ describe('master boot', () => {
     expect(l.slice(0, firstAttach).filter((x) => x === 'sleep 10').length).toBeGreaterThanOrEqual(3);
   });
 
+  it("cilium gets the cluster's pod range, not its quick install's 10.0.0.0/8 (which overlaps the VPC)", () => {
+    const r = boot(scripts['large/master.sh']!, { member: 'a', zone: 'us-east-1a', region: 'us-east-1', subnetCidr: '10.40.32.0/19', vpcCidr: '10.40.0.0/16', eni: { id: 'eni-0a', ip: '10.40.32.10', mac: '0a:00:00:00:00:0a' }, volumes: { main: { id: 'vol-0main' }, events: { id: 'vol-0events' } } });
+    expect(r.code, r.stderr).toBe(0);
+    expect(readFileSync(join(r.root, '../kubectl-stdin.txt'), 'utf8')).toBe('cluster-pool-ipv4-cidr: "100.96.0.0/11"\n');
+    expect(r.kubeadmConfigs).toContain('podSubnet: 100.96.0.0/11');
+  });
+
   it('a new member d joins an existing cluster (growing the member count)', () => {
     const p = '/haform/big.prod.example.org';
     const params = Object.fromEntries(Object.entries(cluster).map(([k, v]) => [k.replace(P, p), v]));
@@ -193,7 +211,7 @@ describe('node boot', () => {
     const r = boot(scripts['public/node.sh']!, { zone: 'us-west-2c', region: 'us-west-2', pending: material, paramsAppearAfter: 2 });
     expect(r.code, r.stderr).toBe(0);
     expectInOrder(lines(r), ['apt-get install', 'aws ssm get-parameter', 'sleep 10', 'kubeadm join']);
-    expect(r.kubeadmConfigs).toContain('apiServerEndpoint: api.hacluster.example.com:443');
+    expect(r.kubeadmConfigs).toContain('apiServerEndpoint: api.internal.hacluster.example.com:443');
     expect(r.kubeadmConfigs).not.toContain('controlPlane');
     const reads = r.calls.filter((c) => c.cmd === 'aws' && c.args.includes('get-parameter')).map((c) => c.args[c.args.indexOf('--name') + 1]!);
     expect(reads.every((n) => n.startsWith(`${P}/node/`))).toBe(true);

@@ -2,7 +2,7 @@
 // One stub for every command a boot script runs (aws, kubeadm, mount, ...): it records the call and
 // answers from the scenario in $SIM_DIR, keeping what changes (attachments, parameters) in a state
 // file, as AWS and the kernel would.
-import { appendFileSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 
 const dir = process.env.SIM_DIR;
@@ -110,6 +110,7 @@ switch (cmd) {
     } else if (meta?.endsWith('/vpc-ipv4-cidr-block')) {
       out(state.vpcCidr ?? '172.20.0.0/16');
     } else if (url.includes('pkgs.k8s.io')) out('-----BEGIN PGP PUBLIC KEY BLOCK-----');
+    else if (url.startsWith('https://')) out('cluster-pool-ipv4-cidr: "10.0.0.0/8"');
     else fail(`stub curl: unexpected ${url}`, 22);
     break;
   }
@@ -142,6 +143,9 @@ switch (cmd) {
     else if (args[0] === 'join' || args[0] === 'init') {
       const config = opt('--config');
       if (config) appendFileSync(join(dir, 'kubeadm-configs.txt'), `--- ${args[0]}\n${readFileSync(config, 'utf8')}`);
+      // Which apiserver this kubeadm would reach through api.internal.
+      const hosts = join(root, 'etc/hosts');
+      appendFileSync(join(dir, 'kubeadm-configs.txt'), `# /etc/hosts during ${args[0]}: ${existsSync(hosts) ? readFileSync(hosts, 'utf8').trim() : ''}\n`);
     }
     break;
   case 'containerd':
@@ -149,6 +153,10 @@ switch (cmd) {
     break;
   case 'gpg':
     readFileSync(0);
+    break;
+  case 'kubectl':
+    // kubectl apply -f -: what a pipeline hands it is kept for the test.
+    if (args.includes('-')) appendFileSync(join(dir, 'kubectl-stdin.txt'), readFileSync(0));
     break;
   default:
     // apt-get, apt-mark, systemctl, modprobe, sysctl, netplan, snap, logger, kubectl, hostnamectl, sleep: recorded only.

@@ -236,6 +236,22 @@ module "master_a2" {
   tags           = local.tags
 }
 
+module "internal_api" {
+  source = "./modules/internal-api"
+
+  vpc_id = module.network.vpc_id
+  member_ips = [
+    module.master_a.member_ip,
+    module.master_b.member_ip,
+    module.master_c.member_ip,
+    module.master_d.member_ip,
+    module.master_e.member_ip,
+    module.master_f.member_ip,
+    module.master_a2.member_ip,
+  ]
+  tags = local.tags
+}
+
 module "nodes_a" {
   source = "./modules/nodes"
 

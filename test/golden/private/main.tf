@@ -138,6 +138,18 @@ module "master_c" {
   tags           = local.tags
 }
 
+module "internal_api" {
+  source = "./modules/internal-api"
+
+  vpc_id = module.network.vpc_id
+  member_ips = [
+    module.master_a.member_ip,
+    module.master_b.member_ip,
+    module.master_c.member_ip,
+  ]
+  tags = local.tags
+}
+
 module "nodes_a" {
   source = "./modules/nodes"
 

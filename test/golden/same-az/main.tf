@@ -131,6 +131,18 @@ module "master_a2" {
   tags           = local.tags
 }
 
+module "internal_api" {
+  source = "./modules/internal-api"
+
+  vpc_id = module.network.vpc_id
+  member_ips = [
+    module.master_a.member_ip,
+    module.master_b.member_ip,
+    module.master_a2.member_ip,
+  ]
+  tags = local.tags
+}
+
 module "nodes_a" {
   source = "./modules/nodes"
 

@@ -13,6 +13,8 @@ readonly KUBERNETES_VERSION="1.31.4"
 readonly KUBERNETES_MINOR="v1.31"
 readonly NETWORKING="calico"
 readonly CNI_MANIFEST="https://raw.githubusercontent.com/projectcalico/calico/v3.28.2/manifests/calico.yaml"
+# The pod range the manifest carries, replaced by POD_SUBNET before applying; empty when it has none.
+readonly CNI_MANIFEST_POD_SUBNET=""
 readonly POD_SUBNET="100.96.0.0/11"
 readonly SERVICE_SUBNET="100.64.0.0/13"
 readonly PARAMS="/haform/private.example.com"
@@ -20,6 +22,9 @@ readonly LOAD_BALANCER="api-private-example-com"
 # api.<cluster> in Route53, or empty for a gossip cluster: then the load balancer's own name serves.
 readonly API_NAME="api.private.example.com"
 readonly API_PORT=443
+# The API as in-cluster clients reach it: the member IPs in a private hosted zone. On a master it
+# resolves to its own apiserver (/etc/hosts), once that runs.
+readonly INTERNAL_API="api.internal.private.example.com"
 readonly MEMBER_TAG="haform.io/etcd-member"
 readonly STATE_DIR="/var/lib/haform"
 # The member's volumes are mounted here, not at /var/lib/etcd: a fresh ext4 holds lost+found, and
@@ -340,10 +345,21 @@ api_endpoint() {
   fi
 }
 
+# INTERNAL_API in /etc/hosts: this master's own apiserver, or during a join a running member's.
+api_hosts_entry() {
+  local hosts="${ROOT}/etc/hosts"
+  mkdir -p "${ROOT}/etc"
+  touch "${hosts}"
+  awk -v name="${INTERNAL_API}" '$2 != name' "${hosts}" >"${hosts}.haform"
+  echo "$1 ${INTERNAL_API}" >>"${hosts}.haform"
+  cat "${hosts}.haform" >"${hosts}"
+  rm -f "${hosts}.haform"
+}
+
 # Join material for later masters and nodes; refreshed hourly, since tokens and uploaded
-# certificates expire.
+# certificates expire. The publisher's member IP tells a joining master which apiserver runs.
 publish_join_material() {
-  local join token hash key
+  local join token hash key self
   key=$(kubeadm certs certificate-key)
   kubeadm init phase upload-certs --upload-certs --certificate-key "${key}" >/dev/null
   join=$(kubeadm token create --ttl 25h --print-join-command)
@@ -351,7 +367,9 @@ publish_join_material() {
   hash=$(awk '{for (i = 1; i < NF; i++) if ($i == "--discovery-token-ca-cert-hash") print $(i + 1)}' <<<"${join}")
   param_put node/token "${token}"
   param_put node/ca-cert-hash "${hash}"
-  param_put node/api-endpoint "$(api_endpoint)"
+  self=$(cat "${ROOT}${STATE_DIR}/member-ip")
+  param_put node/api-endpoint "${INTERNAL_API}"
+  param_put control-plane/join-endpoint "${self}"
   param_put control-plane/certificate-key "${key}"
   log "published join material under ${PARAMS}"
 }
@@ -359,7 +377,8 @@ publish_join_material() {
 init_cluster() {
   local endpoint
   endpoint=$(api_endpoint)
-  log "first boot of the cluster: kubeadm init as etcd member ${MEMBER}, API at ${endpoint}:${API_PORT}"
+  api_hosts_entry "${MEMBER_IP}"
+  log "first boot of the cluster: kubeadm init as etcd member ${MEMBER}, API at ${INTERNAL_API}:${API_PORT} (in the cluster) and ${endpoint}:${API_PORT}"
   cat >"${ROOT}${STATE_DIR}/kubeadm-init.yaml" <<KUBEADM
 apiVersion: kubeadm.k8s.io/v1beta4
 kind: InitConfiguration
@@ -376,9 +395,10 @@ apiVersion: kubeadm.k8s.io/v1beta4
 kind: ClusterConfiguration
 kubernetesVersion: v${KUBERNETES_VERSION}
 clusterName: ${CLUSTER}
-controlPlaneEndpoint: ${endpoint}:${API_PORT}
+controlPlaneEndpoint: ${INTERNAL_API}:${API_PORT}
 apiServer:
   certSANs:
+    - ${INTERNAL_API}
     - ${endpoint}
 etcd:
   local:
@@ -399,7 +419,11 @@ KUBEADM
   param_put control-plane/initialized "${MEMBER}"
   publish_join_material
   log "installing ${NETWORKING} pod networking (once, by the first member)"
-  kubectl apply --kubeconfig /etc/kubernetes/admin.conf -f "${CNI_MANIFEST}"
+  if [[ -n ${CNI_MANIFEST_POD_SUBNET} ]]; then
+    curl -fsSL "${CNI_MANIFEST}" | sed "s#\"${CNI_MANIFEST_POD_SUBNET}\"#\"${POD_SUBNET}\"#g" | kubectl apply --kubeconfig /etc/kubernetes/admin.conf -f -
+  else
+    kubectl apply --kubeconfig /etc/kubernetes/admin.conf -f "${CNI_MANIFEST}"
+  fi
 }
 
 join_control_plane() {
@@ -411,6 +435,8 @@ join_control_plane() {
   token=$(param_get node/token)
   hash=$(param_get node/ca-cert-hash)
   key=$(param_get control-plane/certificate-key)
+  # Until this member's apiserver runs, the API is the member that published the material.
+  api_hosts_entry "$(param_get control-plane/join-endpoint)"
   (
     umask 077
     cat >"${ROOT}${STATE_DIR}/kubeadm-join.yaml" <<KUBEADM
@@ -438,6 +464,7 @@ KUBEADM
   run_quiet kubeadm-join kubeadm join --config "${ROOT}${STATE_DIR}/kubeadm-join.yaml"
   rm -f "${ROOT}${STATE_DIR}/kubeadm-join.yaml"
   release_join_lock
+  api_hosts_entry "${MEMBER_IP}"
 }
 
 # One member joins at a time: concurrent 'kubeadm join --control-plane' races on etcd membership
@@ -544,6 +571,7 @@ boot() {
   log "this instance is etcd member ${MEMBER} in ${ZONE}"
   attach_member_interface "${instance}"
   NODE_NAME=$(member_node_name "${MEMBER_IP}")
+  echo "${MEMBER_IP}" >"${ROOT}${STATE_DIR}/member-ip"
   hostnamectl set-hostname "${NODE_NAME}"
   main=$(attach_volume "${instance}" main /dev/sdf)
   events=$(attach_volume "${instance}" events /dev/sdg)
@@ -556,6 +584,7 @@ boot() {
   case ${action} in
     restart)
       log "etcd data found on the volume: member ${MEMBER} (${NODE_NAME}) comes back as itself, no init, no join"
+      api_hosts_entry "${MEMBER_IP}"
       # --no-block: at reboot this runs in haform-master.service, which kubelet is ordered after.
       systemctl restart --no-block kubelet
       ;;

@@ -34,7 +34,10 @@ resource "aws_lb_target_group" "api" {
   health_check {
     healthy_threshold   = 2
     interval            = 10
-    protocol            = "TCP"
+    matcher             = "200"
+    path                = "/readyz"
+    port                = "traffic-port"
+    protocol            = "HTTPS"
     unhealthy_threshold = 2
   }
 }

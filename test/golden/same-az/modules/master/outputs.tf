@@ -5,6 +5,11 @@ output "etcd_member" {
   description = "Name of the etcd member."
 }
 
+output "member_ip" {
+  value       = aws_network_interface.member.private_ip
+  description = "The member's fixed IP: etcd peer URL and API address."
+}
+
 output "autoscaling_group_name" {
   value       = aws_autoscaling_group.this.name
   description = "Autoscaling group of this master."
