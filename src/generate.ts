@@ -16,8 +16,8 @@ function byPath(a: OutputFile, b: OutputFile): number {
 }
 
 /** Everything `haform generate` writes for one cluster, in memory. */
-export async function generateFiles(spec: ClusterSpec, moves: readonly Move[] = []): Promise<OutputFile[]> {
+export async function generateFiles(spec: ClusterSpec, moves: readonly Move[] = [], forgotten: readonly string[] = []): Promise<OutputFile[]> {
   const plan = buildPlan(spec);
-  const { files, modules } = await renderTerraform(plan, moves);
+  const { files, modules } = await renderTerraform(plan, moves, forgotten);
   return [...files, ...renderUserData(plan, generatedHeader(plan)), haTestFile(plan), renderReadme(plan, modules)].sort(byPath);
 }

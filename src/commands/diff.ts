@@ -35,6 +35,7 @@ export async function diff(oldFile: string, newFile: string): Promise<CommandOut
   lines.push(`Resources: ${add.length} to add, ${change.length} to change, ${destroy.length} to destroy`);
   lines.push(...add.map((r) => `  + ${r}`), ...change.map((r) => `  ~ ${r}`), ...destroy.map((r) => `  - ${r}`));
   if (guard.moves.length) lines.push('State moves (moved blocks):', ...guard.moves.map((m) => `  ${m.from} -> ${m.to}`));
+  if (guard.forgets.length) lines.push('Kept in AWS, forgotten by terraform (removed blocks, destroy = false):', ...guard.forgets.map((a) => `  ${a}`));
   if (guard.destructions.length) {
     lines.push('REFUSED: this change destroys or replaces cluster state; haform generate needs --allow-destroy for it:');
     lines.push(...guard.destructions.map((d) => `  ! ${d.address}: ${d.reason}`));

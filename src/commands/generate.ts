@@ -35,7 +35,11 @@ export async function generateSpec(spec: ClusterSpec, opts: Omit<GenerateOptions
   const previous = existsSync(opts.out) ? readManifest(opts.out) : undefined;
   const stateful = statefulInventory(buildPlan(spec));
   const guard = guardStatefulChanges(previous?.stateful ?? [], stateful);
-  if (opts.dryRun) return dryRun(opts.out, await generateFiles(spec, mergeMoves(previous?.moved ?? [], guard.moves)), guard);
+  // Forgotten addresses stay until they are in the configuration again (a removed block for a
+  // resource that exists is an error).
+  const present = new Set(stateful.map((r) => r.address));
+  const forgotten = [...new Set([...(previous?.forgotten ?? []), ...guard.forgets])].filter((a) => !present.has(a)).sort();
+  if (opts.dryRun) return dryRun(opts.out, await generateFiles(spec, mergeMoves(previous?.moved ?? [], guard.moves), forgotten), guard);
   if (guard.destructions.length && !opts.allowDestroy && !opts.check) {
     const lines = guard.destructions.map((d) => `  ${d.address}: ${d.reason}`).join('\n');
     throw new HaformError(
@@ -44,7 +48,7 @@ export async function generateSpec(spec: ClusterSpec, opts: Omit<GenerateOptions
     );
   }
   const moved = mergeMoves(previous?.moved ?? [], guard.moves);
-  const files = await generateFiles(spec, moved);
+  const files = await generateFiles(spec, moved, forgotten);
   if (opts.check) {
     const drift = diffOutput(opts.out, files).filter((c) => c.kind !== 'unchanged');
     if (!drift.length) return output(`${opts.out}: up to date (${files.length} files)\n`);
@@ -53,10 +57,12 @@ export async function generateSpec(spec: ClusterSpec, opts: Omit<GenerateOptions
     return output('', `${opts.out}: out of date, ${drift.length} file(s) differ from what ${spec.source} generates:\n${lines}\nrun: haform generate ${spec.source} --out ${opts.out}\n`, 1);
   }
   try {
-    const changes = writeOutput(opts.out, files, { version: VERSION, cluster: spec.name, force: opts.force, stateful, moved });
+    const changes = writeOutput(opts.out, files, { version: VERSION, cluster: spec.name, force: opts.force, stateful, moved, forgotten });
     const count = (k: string) => changes.filter((c) => c.kind === k).length;
     const movedNote = guard.moves.length ? `; state moves: ${guard.moves.map((m) => `${m.from} -> ${m.to}`).join(', ')}` : '';
-    const destroyNote = guard.destructions.length ? `; allowed to destroy: ${guard.destructions.map((d) => d.address).join(', ')}` : '';
+    const forgottenNow = new Set(guard.forgets);
+    const destroyed = guard.destructions.filter((d) => !forgottenNow.has(d.address));
+    const destroyNote = `${destroyed.length ? `; allowed to destroy: ${destroyed.map((d) => d.address).join(', ')}` : ''}${forgottenNow.size ? `; kept in AWS, forgotten by terraform (removed blocks): ${guard.forgets.join(', ')}` : ''}`;
     return output(`${opts.out}: ${count('add')} added, ${count('update')} updated, ${count('remove')} removed, ${count('unchanged')} unchanged${movedNote}${destroyNote}\n`);
   } catch (e) {
     if (e instanceof HaformError) throw e;

@@ -6,10 +6,13 @@ import { hclLiteral } from '../render/hcl-fix.js';
 
 /** The provider range: satisfied by the offline mirror here (5.100) and by current 6.x. */
 export const AWS_PROVIDER = { source: 'hashicorp/aws', version: '>= 5.100.0, < 7.0.0' } as const;
-export const TERRAFORM_REQUIRED_VERSION = '>= 1.5.0';
+/** 1.7: removed blocks. (The emitted tests/ha.tftest.json needs 1.11 for override_during.) */
+export const TERRAFORM_REQUIRED_VERSION = '>= 1.7.0';
 
 /** One directory of generated Terraform: the root or a child module. */
 export interface ModuleSource {
+  /** HCL of blocks cdktn cannot express (removed blocks), appended to the module's own. */
+  readonly extraHcl?: string;
   /** Relative to the output directory: '' for the root, 'modules/network', ... */
   readonly dir: string;
   readonly stack: TerraformStack;

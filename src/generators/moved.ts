@@ -25,3 +25,14 @@ export class Moved extends TerraformElement {
     return { moved: [{ from: `\${${this.from}}`, to: `\${${this.to}}` }] };
   }
 }
+
+/**
+ * `removed` blocks with `destroy = false` (Terraform 1.7+): stateful resources that left the
+ * configuration (an etcd volume or member interface of a removed master) leave the state and stay
+ * in AWS until an operator deletes them on purpose; prevent_destroy cannot do this, it goes with
+ * the resource block it sits in. cdktn has no element for removed blocks (its stack renderer drops
+ * unknown block kinds), so they are HCL text that the render layer appends to the root module.
+ */
+export function removedBlocks(addresses: readonly string[]): string {
+  return addresses.map((a) => `\nremoved {\nfrom = ${a}\nlifecycle {\ndestroy = false\n}\n}\n`).join('');
+}

@@ -8,7 +8,7 @@ import type { ClusterPlan } from '../model/plan.js';
 import { API_MODULE, ApiOutputs } from './api.js';
 import { AWS_PROVIDER, describe, type Generator, literalTags, type ModuleSource, moduleNamed, type RootContext, TERRAFORM_REQUIRED_VERSION } from './context.js';
 import { DNS_MODULE, DnsOutputs } from './dns.js';
-import { Moved } from './moved.js';
+import { Moved, removedBlocks } from './moved.js';
 import { NETWORK_MODULE, NetworkOutputs } from './network.js';
 import { SECURITY_MODULE, SecurityOutputs } from './security.js';
 
@@ -16,7 +16,7 @@ import { SECURITY_MODULE, SecurityOutputs } from './security.js';
  * The root module reads as the cluster's shape: the provider, shared locals, and one module block per
  * concern, per master and per node zone.
  */
-export function rootModule(scope: Construct, plan: ClusterPlan, generators: readonly Generator[], moves: readonly Move[] = []): ModuleSource {
+export function rootModule(scope: Construct, plan: ClusterPlan, generators: readonly Generator[], moves: readonly Move[] = [], forgotten: readonly string[] = []): ModuleSource {
   const stack = new TerraformStack(scope, 'root');
   stack.addOverride('terraform.required_version', TERRAFORM_REQUIRED_VERSION);
   new AwsProvider(stack, 'aws', { region: plan.region });
@@ -33,7 +33,8 @@ export function rootModule(scope: Construct, plan: ClusterPlan, generators: read
   rootOutputs(ctx);
   // State moves recorded by earlier generations stay, as terraform advises, so that every copy of the state moves.
   moves.forEach((m, i) => new Moved(stack, `moved_${i}`, m.from, m.to));
-  return { dir: '', stack, summary: `The ${plan.name} cluster: ${plan.masters.length} masters in ${new Set(plan.masters.map((m) => m.zone)).size} zones.` };
+  // Stateful resources that left the configuration: terraform forgets them, AWS keeps them.
+  return { dir: '', stack, extraHcl: removedBlocks(forgotten), summary: `The ${plan.name} cluster: ${plan.masters.length} masters in ${new Set(plan.masters.map((m) => m.zone)).size} zones.` };
 }
 
 function rootOutputs(ctx: RootContext): void {

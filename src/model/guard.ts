@@ -15,29 +15,33 @@ export interface GuardResult {
   readonly destructions: readonly Destruction[];
   /** Same resource, new address: terraform moves the state instead of destroying it. */
   readonly moves: readonly Move[];
+  /** Etcd volumes and member interfaces that leave the configuration: forgotten, never destroyed. */
+  readonly forgets: readonly string[];
 }
 
 /** Compares the stateful resources of the previous generation with the next one. */
 export function guardStatefulChanges(before: readonly StatefulResource[], after: readonly StatefulResource[]): GuardResult {
   const destructions: Destruction[] = [];
   const moves: Move[] = [];
+  const forgets: string[] = [];
   const byAddress = new Map(after.map((r) => [r.address, r]));
   const byIdentity = new Map(after.map((r) => [r.identity, r]));
   for (const old of before) {
     const next = byAddress.get(old.address) ?? byIdentity.get(old.identity);
     if (!next || next.identity !== old.identity) {
       destructions.push({ address: old.address, reason: removalReason(old) });
+      if (!next && (old.kind === 'etcd-volume' || old.kind === 'member-interface')) forgets.push(old.address);
       continue;
     }
     if (next.address !== old.address) moves.push({ from: old.address, to: next.address });
     destructions.push(...attributeChanges(old, next));
   }
-  return { destructions, moves };
+  return { destructions, moves, forgets };
 }
 
 function removalReason(r: StatefulResource): string {
-  if (r.kind === 'etcd-volume') return `would be destroyed: the data of etcd member ${r.identity.split('/')[1]} is lost (remove a member from etcd first, then its volumes)`;
-  if (r.kind === 'member-interface') return `would be destroyed: etcd member ${r.identity.split('/')[1]} loses its peer address`;
+  if (r.kind === 'etcd-volume') return `leaves the configuration with etcd member ${r.identity.split('/')[1]} (remove the member from etcd first); a removed block keeps the volume in AWS, forgotten by terraform, for you to delete`;
+  if (r.kind === 'member-interface') return `leaves the configuration: etcd member ${r.identity.split('/')[1]} loses its peer address (a removed block keeps the interface in AWS)`;
   if (r.kind === 'subnet' && r.holdsMasters?.length) return `would be destroyed while masters ${r.holdsMasters.join(', ')} run in it`;
   return 'would be destroyed';
 }

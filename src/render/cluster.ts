@@ -14,7 +14,7 @@ export function generatedHeader(plan: Pick<ClusterPlan, 'name'>): string {
 }
 
 /** Every Terraform file of the cluster, in memory, in a stable order. */
-export async function renderTerraform(plan: ClusterPlan, moves: readonly Move[] = []): Promise<{ files: RenderedFile[]; modules: { path: string; summary: string }[] }> {
+export async function renderTerraform(plan: ClusterPlan, moves: readonly Move[] = [], forgotten: readonly string[] = []): Promise<{ files: RenderedFile[]; modules: { path: string; summary: string }[] }> {
   // Stack traces of every construct and token serve cdktn's own error messages only, and cost a
   // tenth of generation; our constructs are typed and synthesis never writes them anywhere.
   process.env.CDKTN_DISABLE_CREATION_STACK ??= '1';
@@ -23,8 +23,8 @@ export async function renderTerraform(plan: ClusterPlan, moves: readonly Move[] 
   const root = new RootConstruct('haform');
   const children = new Map<string, ModuleSource>();
   for (const g of GENERATORS) for (const m of g.modules(root, plan)) children.set(m.dir, m);
-  const modules = [rootModule(root, plan, GENERATORS, moves), ...children.values()];
+  const modules = [rootModule(root, plan, GENERATORS, moves, forgotten), ...children.values()];
   const header = generatedHeader(plan);
-  const files = modules.flatMap((m) => renderModule(m.stack, { dir: m.dir, header, summary: m.summary, requiredVersion: TERRAFORM_REQUIRED_VERSION }));
+  const files = modules.flatMap((m) => renderModule(m.stack, { dir: m.dir, header, summary: m.summary, requiredVersion: TERRAFORM_REQUIRED_VERSION, extraHcl: m.extraHcl }));
   return { files, modules: modules.map((m) => ({ path: m.dir ? `${m.dir}/` : 'main.tf', summary: m.summary })) };
 }

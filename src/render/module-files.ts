@@ -18,11 +18,12 @@ export interface ModuleRenderOptions {
   readonly header: string;
   readonly summary: string;
   readonly requiredVersion: string;
+  readonly extraHcl?: string;
 }
 
 /** One stack to its files: cdktn's HCL, fixed, split by block kind, commented, formatted. */
 export function renderModule(stack: TerraformStack, opts: ModuleRenderOptions): RenderedFile[] {
-  const hcl = fixHcl(stack.toHclTerraform().hcl, { requiredVersion: opts.requiredVersion });
+  const hcl = fixHcl(stack.toHclTerraform().hcl + (opts.extraHcl ?? ''), { requiredVersion: opts.requiredVersion });
   const comments = commentsByBlock(stack);
   const byFile = new Map<string, string[]>();
   for (const block of topLevelBlocks(hcl)) {

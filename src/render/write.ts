@@ -23,6 +23,8 @@ export interface Manifest {
   readonly stateful?: readonly StatefulResource[];
   /** State moves emitted so far; kept in every later generation. */
   readonly moved?: readonly Move[];
+  /** Addresses of stateful resources forgotten (removed blocks), until they return. */
+  readonly forgotten?: readonly string[];
 }
 
 export interface WriteOptions {
@@ -32,6 +34,7 @@ export interface WriteOptions {
   readonly force?: boolean;
   readonly stateful?: readonly StatefulResource[];
   readonly moved?: readonly Move[];
+  readonly forgotten?: readonly string[];
 }
 
 export interface Change {
@@ -108,6 +111,7 @@ export function writeOutput(dir: string, files: readonly OutputFile[], opts: Wri
     files: Object.fromEntries(files.map((f) => [f.path, sha256(f.content)])),
     ...(opts.stateful ? { stateful: opts.stateful } : {}),
     ...(opts.moved?.length ? { moved: opts.moved } : {}),
+    ...(opts.forgotten?.length ? { forgotten: opts.forgotten } : {}),
   };
   const manifestText = `${JSON.stringify(manifest, null, 2)}\n`;
   const fresh = !existsSync(dir);

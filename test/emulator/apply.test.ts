@@ -92,6 +92,25 @@ describe.skipIf(!ready).concurrent('terraform apply against the AWS API emulator
         expect(await masterViolations(emu, planOf(yaml)), next).toEqual([]);
       }
       expect(realChanges(await planChanges(tf!, out))).toEqual([]);
+
+      // 5 -> 3 masters (after removing members a2 and b2 from etcd): their groups go, their volumes
+      // and interfaces are forgotten by terraform and stay in AWS.
+      yaml = await emulatorYaml(emu, 'fixtures/day2/four-zones.yaml', join(work, 'day2.yaml'));
+      expect(haform(['generate', yaml, '--out', out]).exitCode).toBe(1);
+      const g = haform(['generate', yaml, '--out', out, '--allow-destroy']);
+      expect(g.exitCode, g.stderr).toBe(0);
+      const shrink = await planChanges(tf!, out);
+      const stateful = /aws_ebs_volume|aws_network_interface/;
+      expect(shrink.filter((c) => stateful.test(c.address) && c.actions.includes('delete')).map((c) => c.address)).toEqual([]);
+      expect(shrink.filter((c) => c.actions.includes('forget')).map((c) => c.address).sort()).toEqual(
+        ['a2', 'b2'].flatMap((m) => [`module.master_${m}.aws_ebs_volume.etcd_events`, `module.master_${m}.aws_ebs_volume.etcd_main`, `module.master_${m}.aws_network_interface.member`]),
+      );
+      await apply(tf!, out);
+      for (const m of ['a2', 'b2']) {
+        const vols = (await emu.aws('us-east-1', ['ec2', 'describe-volumes', '--filters', `Name=tag:haform.io/etcd-member,Values=${m}`, 'Name=tag:KubernetesCluster,Values=day2.k8s.local'])).Volumes;
+        expect(vols.length, `volumes of ${m} kept`).toBe(2);
+      }
+      expect(realChanges(await planChanges(tf!, out))).toEqual([]);
     },
     APPLY_TIMEOUT,
   );

@@ -11,6 +11,7 @@ from moto.ec2.exceptions import InvalidParameterValue
 from moto.ec2.models import instances
 from moto.ec2.models import launch_templates
 from moto.ec2.models import security_groups as sg
+from moto.route53 import responses as route53
 
 _rule_init = sg.SecurityGroupRule.__init__
 
@@ -61,6 +62,24 @@ def _create_launch_template_own_tags_apart(self, name, description, template_dat
 
 
 launch_templates.LaunchTemplateBackend.create_launch_template = _create_launch_template_own_tags_apart
+
+_create_hosted_zone = route53.Route53.create_hosted_zone
+
+
+def _create_hosted_zone_private_by_vpc(self):
+    # Gap 5: Route 53 makes a zone private when CreateHostedZone names a VPC (PrivateZone is
+    # optional, and the provider does not send it); moto reads the VPC only when PrivateZone is set,
+    # creates a public zone, and then refuses to associate the VPC with it.
+    vpc = self._get_param("VPC.VPCId")
+    get_bool = self._get_bool_param
+    self._get_bool_param = lambda name, default=None: True if (name == "HostedZoneConfig.PrivateZone" and vpc) else get_bool(name, default)
+    try:
+        return _create_hosted_zone(self)
+    finally:
+        del self._get_bool_param
+
+
+route53.Route53.create_hosted_zone = _create_hosted_zone_private_by_vpc
 
 # Fidelity, not a gap: EC2 refuses to launch an instance whose tags are exposed in instance metadata
 # (InstanceMetadataTags=enabled) when a tag key is not allowed there: '/' and spaces among them.

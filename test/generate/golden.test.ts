@@ -128,7 +128,7 @@ describe('writing safely', () => {
     const shrink = haform(['generate', 'fixtures/day2/one-master.yaml', '--out', out, '--dry-run']);
     expect(shrink.exitCode).toBe(1);
     expect(shrink.stdout).toContain('~ main.tf');
-    expect(shrink.stdout).toContain('! module.master_b.aws_ebs_volume.etcd_main: would be destroyed');
+    expect(shrink.stdout).toContain('! module.master_b.aws_ebs_volume.etcd_main: leaves the configuration with etcd member b');
     expect(readFileSync(join(out, 'main.tf'), 'utf8')).toContain('module "master_c"');
   });
 

@@ -13,7 +13,7 @@ describe('guardStatefulChanges', () => {
     ['three-masters', 'five-masters'],
     ['three-masters', 'four-zones'],
   ])('%s -> %s only adds state', (a, b) => {
-    expect(guardStatefulChanges(inv(a), inv(b))).toEqual({ destructions: [], moves: [] });
+    expect(guardStatefulChanges(inv(a), inv(b))).toEqual({ destructions: [], moves: [], forgets: [] });
   });
 
   it('removing masters names each etcd volume it would destroy', () => {
@@ -27,7 +27,9 @@ describe('guardStatefulChanges', () => {
       'module.master_c.aws_ebs_volume.etcd_events',
     ]);
     expect(g.destructions[0]!.reason).toContain('etcd member b loses its peer address');
-    expect(g.destructions[1]!.reason).toContain('the data of etcd member b is lost');
+    expect(g.destructions[1]!.reason).toContain('leaves the configuration with etcd member b (remove the member from etcd first); a removed block keeps the volume in AWS');
+    // Never destroyed: the same addresses become removed blocks with destroy = false.
+    expect([...g.forgets].sort()).toEqual(g.destructions.map((d) => d.address).sort());
   });
 
   it('public -> private: masters move subnets, reported per zone', () => {
@@ -55,6 +57,7 @@ describe('guardStatefulChanges', () => {
     expect(guardStatefulChanges(before, after)).toEqual({
       destructions: [],
       moves: [{ from: 'module.master_us_east_1a.aws_ebs_volume.etcd_main', to: 'module.master_a.aws_ebs_volume.etcd_main' }],
+      forgets: [],
     });
   });
 });

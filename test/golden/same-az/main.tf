@@ -8,7 +8,7 @@ terraform {
       source  = "hashicorp/aws"
     }
   }
-  required_version = ">= 1.5.0"
+  required_version = ">= 1.7.0"
 }
 
 # Tags on every resource; the cluster tags let masters find their own volumes.
