@@ -77,9 +77,68 @@ export const iam: Generator = {
       ecrPull,
     ];
 
-    const masters = role(stack, 'masters', plan.roles.masters, assume.json, tags.value, masterStatements, 'Masters: find and attach their own interface and etcd volumes, publish and read join material.');
-    const nodes = role(stack, 'nodes', plan.roles.nodes, assume.json, tags.value, nodeStatements, 'Nodes: read the node join material only; never the control plane secrets.');
-    const bastions = plan.bastion ? role(stack, 'bastions', plan.roles.bastions, assume.json, tags.value, [], 'The bastion needs no AWS access.') : undefined;
+    // The way in to every instance, even one that failed to boot: SSM Session Manager. Its agent's
+    // calls only (of AmazonSSMManagedInstanceCore: registration and the session channels); they
+    // take no resource scope. A policy of its own, apart from what the boot scripts need.
+    const sessionManager = describe(
+      new DataAwsIamPolicyDocument(stack, 'session_manager', {
+        statement: [
+          {
+            sid: 'SessionManager',
+            actions: [
+              'ssm:UpdateInstanceInformation',
+              'ssmmessages:CreateControlChannel',
+              'ssmmessages:CreateDataChannel',
+              'ssmmessages:OpenControlChannel',
+              'ssmmessages:OpenDataChannel',
+              'ec2messages:AcknowledgeMessage',
+              'ec2messages:DeleteMessage',
+              'ec2messages:FailMessage',
+              'ec2messages:GetEndpoint',
+              'ec2messages:GetMessages',
+              'ec2messages:SendReply',
+            ],
+            resources: ['*'],
+          },
+        ],
+      }),
+      'SSM Session Manager for every instance: aws ssm start-session, no SSH needed.',
+    );
+    // The Amazon VPC CNI's daemon (aws-node) runs on every instance and gives pods VPC addresses
+    // from secondary interfaces: the actions of AWS's AmazonEKS_CNI_Policy, tagging limited to
+    // network interfaces.
+    const vpcCni =
+      plan.networking === 'amazonvpc'
+        ? describe(
+            new DataAwsIamPolicyDocument(stack, 'vpc_cni', {
+              statement: [
+                {
+                  sid: 'VpcCniInterfaces',
+                  actions: [
+                    'ec2:AssignPrivateIpAddresses',
+                    'ec2:AttachNetworkInterface',
+                    'ec2:CreateNetworkInterface',
+                    'ec2:DeleteNetworkInterface',
+                    'ec2:DescribeInstances',
+                    'ec2:DescribeInstanceTypes',
+                    'ec2:DescribeNetworkInterfaces',
+                    'ec2:DescribeSubnets',
+                    'ec2:DescribeTags',
+                    'ec2:DetachNetworkInterface',
+                    'ec2:ModifyNetworkInterfaceAttribute',
+                    'ec2:UnassignPrivateIpAddresses',
+                  ],
+                  resources: ['*'],
+                },
+                { sid: 'VpcCniTags', actions: ['ec2:CreateTags'], resources: [`arn:${partition.partition}:ec2:*:*:network-interface/*`] },
+              ],
+            }),
+            'The Amazon VPC CNI (networking: amazonvpc) on every instance.',
+          )
+        : undefined;
+    const masters = role(stack, 'masters', plan.roles.masters, assume.json, tags.value, sessionManager.json, vpcCni?.json, masterStatements, 'Masters: find and attach their own interface and etcd volumes, publish and read join material.');
+    const nodes = role(stack, 'nodes', plan.roles.nodes, assume.json, tags.value, sessionManager.json, vpcCni?.json, nodeStatements, 'Nodes: read the node join material only; never the control plane secrets.');
+    const bastions = plan.bastion ? role(stack, 'bastions', plan.roles.bastions, assume.json, tags.value, sessionManager.json, undefined, [], 'The bastion needs no AWS access beyond Session Manager.') : undefined;
 
     output(stack, IamOutputs.mastersProfile, masters.name, 'Instance profile of the masters.');
     output(stack, IamOutputs.nodesProfile, nodes.name, 'Instance profile of the worker nodes.');
@@ -94,8 +153,10 @@ export const iam: Generator = {
   },
 };
 
-function role(stack: TerraformStack, id: string, name: string, assumeJson: string, tags: unknown, statements: DataAwsIamPolicyDocumentStatement[], why: string): IamInstanceProfile {
+function role(stack: TerraformStack, id: string, name: string, assumeJson: string, tags: unknown, sessionManagerJson: string, vpcCniJson: string | undefined, statements: DataAwsIamPolicyDocumentStatement[], why: string): IamInstanceProfile {
   const r = describe(new IamRole(stack, id, { name, assumeRolePolicy: assumeJson, tags: Fn.merge([tags, { Name: name }]) }), why);
+  tfName(new IamRolePolicy(stack, `${id}_session_manager`, { name: 'session-manager', role: r.name, policy: sessionManagerJson }), `${id}_session_manager`);
+  if (vpcCniJson) tfName(new IamRolePolicy(stack, `${id}_vpc_cni`, { name: 'vpc-cni', role: r.name, policy: vpcCniJson }), `${id}_vpc_cni`);
   if (statements.length) {
     const doc = tfName(new DataAwsIamPolicyDocument(stack, `${id}_policy_document`, { statement: statements }), id);
     tfName(new IamRolePolicy(stack, `${id}_policy`, { name, role: r.name, policy: doc.json }), id);

@@ -170,6 +170,10 @@ const accessLists: Rule = (c, report) => {
       else if (p.hostBits) report([...path, i], 'error', 'access-cidr-invalid', `${text} has host bits set`, `write ${formatCidr(p.cidr)}, or ${text.split('/')[0]}/32 for one address`);
     });
   }
+  const ssh = c.spec.sshAccess ?? [];
+  if (ssh.includes('0.0.0.0/0')) {
+    report(at('sshAccess', ssh.indexOf('0.0.0.0/0')), 'warning', 'ssh-open-world', `SSH to the ${c.spec.topology === 'private' ? 'bastion' : 'masters and nodes'} is open to the whole internet (0.0.0.0/0)`, 'list your office or VPN ranges, or drop sshAccess and use SSM Session Manager (aws ssm start-session), which needs no open port');
+  }
   const api = c.spec.api?.allowedCIDRs ?? ['0.0.0.0/0'];
   if (api.includes('0.0.0.0/0') && (c.spec.api?.loadBalancerType ?? 'public') === 'public') {
     report(c.spec.api?.allowedCIDRs ? at('api', 'allowedCIDRs') : ['spec'], 'warning', 'api-open-world', 'the Kubernetes API is reachable from the whole internet (0.0.0.0/0), as kops and EKS default to', 'list your office or VPN ranges in spec.api.allowedCIDRs');

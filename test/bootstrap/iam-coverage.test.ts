@@ -63,3 +63,23 @@ it('the extraction finds calls, so the coverage check can fail', () => {
   expect(allows(['ec2:Describe*'], 'ec2:DescribeVolumes')).toBe(true);
   expect(allows(['ec2:AttachVolume'], 'ec2:DetachVolume')).toBe(false);
 });
+
+it.each(['fixtures/examples/public.yaml', 'fixtures/valid/large.yaml'])('%s: every role can be reached through SSM Session Manager, by its own policy', async (fixture) => {
+  const f = await generateFiles(loadClusterFile(fixture).spec!);
+  const iamMain = f.find((x) => x.path === 'modules/iam/main.tf')!.content;
+  const roles = topLevelBlocks(iamMain.replace(/^\s*#.*$/gm, '')).filter((b) => b.kind === 'resource' && b.labels[0] === 'aws_iam_role').map((b) => b.labels[1]!);
+  expect(roles.length).toBeGreaterThanOrEqual(2);
+  for (const r of roles) expect(iamMain, r).toContain(`resource "aws_iam_role_policy" "${r}_session_manager"`);
+  const sm = policy(iamMain, 'session_manager');
+  expect(sm.actions).toEqual(expect.arrayContaining(['ssm:UpdateInstanceInformation', 'ssmmessages:CreateControlChannel', 'ssmmessages:OpenDataChannel']));
+});
+
+it('networking amazonvpc: masters and nodes get the VPC CNI\'s interface actions; other networking does not', async () => {
+  const { loadClusterText } = await import('../../src/spec/index.js');
+  const yaml = (net: string) => `apiVersion: haform.io/v1alpha1\nkind: Cluster\nmetadata:\n  name: v.example.com\nspec:\n  zones: [eu-west-1a, eu-west-1b, eu-west-1c]\n  masterZones: [eu-west-1a, eu-west-1b, eu-west-1c]\n  networking: ${net}\n`;
+  const iamOf = async (net: string) => (await generateFiles(loadClusterText('v.yaml', yaml(net)).spec!)).find((x) => x.path === 'modules/iam/main.tf')!.content;
+  const vpc = await iamOf('amazonvpc');
+  for (const r of ['masters', 'nodes']) expect(vpc).toContain(`resource "aws_iam_role_policy" "${r}_vpc_cni"`);
+  expect(policy(vpc, 'vpc_cni').actions).toEqual(expect.arrayContaining(['ec2:AssignPrivateIpAddresses', 'ec2:CreateNetworkInterface', 'ec2:CreateTags']));
+  expect(await iamOf('calico')).not.toContain('vpc_cni');
+});

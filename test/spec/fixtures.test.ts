@@ -35,6 +35,14 @@ describe('seed examples', () => {
 });
 
 describe('warnings', () => {
+  it('SSH open to the world warns like the open API, at the entry', async () => {
+    const { loadClusterText } = await import('../../src/spec/index.js');
+    const yaml = 'apiVersion: haform.io/v1alpha1\nkind: Cluster\nmetadata:\n  name: s.example.com\nspec:\n  zones: [eu-west-1a]\n  sshAccess: [10.0.0.0/8, 0.0.0.0/0]\n';
+    const { spec, problems } = loadClusterText('s.yaml', yaml);
+    expect(spec).toBeDefined();
+    expect(problems.find((p) => p.rule === 'ssh-open-world')).toMatchObject({ severity: 'warning', line: 7 });
+  });
+
   it('a bastion with no sshAccess is reachable by nobody: warned, still valid', async () => {
     const { loadClusterText } = await import('../../src/spec/index.js');
     const yaml = 'apiVersion: haform.io/v1alpha1\nkind: Cluster\nmetadata:\n  name: b.example.com\nspec:\n  zones: [eu-west-1a]\n  topology: private\n  networking: calico\n  bastion: true\n';

@@ -28,11 +28,40 @@ data "aws_iam_policy_document" "ec2_assume_role" {
   }
 }
 
+# SSM Session Manager for every instance: aws ssm start-session, no SSH needed.
+data "aws_iam_policy_document" "session_manager" {
+  statement {
+    actions = [
+      "ssm:UpdateInstanceInformation",
+      "ssmmessages:CreateControlChannel",
+      "ssmmessages:CreateDataChannel",
+      "ssmmessages:OpenControlChannel",
+      "ssmmessages:OpenDataChannel",
+      "ec2messages:AcknowledgeMessage",
+      "ec2messages:DeleteMessage",
+      "ec2messages:FailMessage",
+      "ec2messages:GetEndpoint",
+      "ec2messages:GetMessages",
+      "ec2messages:SendReply"
+    ]
+    resources = [
+      "*"
+    ]
+    sid = "SessionManager"
+  }
+}
+
 # Masters: find and attach their own interface and etcd volumes, publish and read join material.
 resource "aws_iam_role" "masters" {
   assume_role_policy = data.aws_iam_policy_document.ec2_assume_role.json
   name               = "masters.hacluster.k8s.local"
   tags               = merge(var.tags, { "Name" = "masters.hacluster.k8s.local" })
+}
+
+resource "aws_iam_role_policy" "masters_session_manager" {
+  name   = "session-manager"
+  policy = data.aws_iam_policy_document.session_manager.json
+  role   = aws_iam_role.masters.name
 }
 
 data "aws_iam_policy_document" "masters" {
@@ -118,6 +147,12 @@ resource "aws_iam_role" "nodes" {
   assume_role_policy = data.aws_iam_policy_document.ec2_assume_role.json
   name               = "nodes.hacluster.k8s.local"
   tags               = merge(var.tags, { "Name" = "nodes.hacluster.k8s.local" })
+}
+
+resource "aws_iam_role_policy" "nodes_session_manager" {
+  name   = "session-manager"
+  policy = data.aws_iam_policy_document.session_manager.json
+  role   = aws_iam_role.nodes.name
 }
 
 data "aws_iam_policy_document" "nodes" {
