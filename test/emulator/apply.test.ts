@@ -68,7 +68,7 @@ describe.skipIf(!ready).concurrent('terraform apply against the AWS API emulator
       // material and the marker in SSM, the join lock released.
       expect(await masterViolations(emu, plan, { booted: true })).toEqual([]);
       const params = (await emu.aws(plan.region, ['ssm', 'get-parameters-by-path', '--path', plan.parameterPath, '--recursive'])).Parameters.map((p: { Name: string }) => p.Name.slice(plan.parameterPath.length + 1)).sort();
-      expect(params).toEqual(['control-plane/certificate-key', 'control-plane/initialized', 'node/api-endpoint', 'node/ca-cert-hash', 'node/token']);
+      expect(params).toEqual(['control-plane/certificate-key', 'control-plane/initialized', 'control-plane/join-endpoint', 'node/api-endpoint', 'node/ca-cert-hash', 'node/token']);
     },
     APPLY_TIMEOUT,
   );

@@ -36,7 +36,14 @@ describe.skipIf(!ready).sequential('etcd drill: a cluster grows, loses an instan
   let d: Drill;
   const members: Member[] = [];
   const host = (name: string) => d.hosts.get(name)!;
-  const put = (h: Host, k: string, v: string) => d.etcdctl(h, ['put', k, v]);
+  /** A write, retried over an election: the member just stopped may have been the leader. */
+  const put = (h: Host, k: string, v: string) => {
+    const deadline = Date.now() + 10_000;
+    for (;;) {
+      const r = d.etcdctl(h, ['put', k, v]);
+      if (r.code === 0 || Date.now() > deadline) return r;
+    }
+  };
   const get = (h: Host, k: string) => d.etcdctl(h, ['get', k, '--print-value-only']).out.trim();
 
   beforeAll(() => {
