@@ -1,8 +1,8 @@
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { expect, it } from 'vitest';
+import { afterAll, expect, it } from 'vitest';
 import { ROOT } from './cli/run.js';
 
 const run = (cmd: string, args: string[], cwd: string) => {
@@ -30,8 +30,12 @@ function duBytes(dir: string): number {
 // Node is the one that built the package; about 4.5 MB unpacked, 1.5 MB packed.
 const MAX_BYTES = 5 * 1024 * 1024;
 
+const works: string[] = [];
+afterAll(() => works.forEach((w) => rmSync(w, { recursive: true, force: true })));
+
 it('npm pack yields a small package whose haform works offline after install', () => {
   const work = mkdtempSync(join(tmpdir(), 'haform-pack-'));
+  works.push(work);
   // dist/ is already built by pretest; --ignore-scripts keeps pack from rebuilding it under running tests.
   const pack = run('npm', ['pack', '--ignore-scripts', '--json', '--pack-destination', work], ROOT);
   expect(pack.code, pack.out).toBe(0);

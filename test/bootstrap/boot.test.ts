@@ -1,11 +1,13 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateFiles } from '../../src/generate.js';
 import { loadClusterFile } from '../../src/spec/index.js';
-import { boot, line, type Scenario } from './simulator.js';
+import { boot, line, removeBootDirs, type Scenario } from './simulator.js';
+
+afterAll(removeBootDirs);
 
 const scripts: Record<string, string> = {};
 beforeAll(async () => {
@@ -234,6 +236,7 @@ describe('rendered scripts', () => {
     });
     expect(files.length).toBe(5);
     const r = spawnSync('shellcheck', ['--severity=style', ...files], { encoding: 'utf8' });
+    rmSync(dir, { recursive: true, force: true });
     expect(r.stdout + r.stderr).toBe('');
     expect(r.status).toBe(0);
   });

@@ -1,5 +1,5 @@
 import { spawn, spawnSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -66,8 +66,16 @@ interface Prepared {
   env: NodeJS.ProcessEnv;
 }
 
+const scratch: string[] = [];
+
+/** Removes every scratch directory the boots of this test file made (call it in afterAll). */
+export function removeBootDirs(): void {
+  for (const d of scratch.splice(0)) rmSync(d, { recursive: true, force: true });
+}
+
 function prepare(script: string, scenario: Scenario, opts: BootOptions): Prepared {
   const dir = mkdtempSync(join(tmpdir(), 'haform-boot-'));
+  scratch.push(dir);
   const bin = join(dir, 'bin');
   const root = join(dir, 'root');
   mkdirSync(bin);

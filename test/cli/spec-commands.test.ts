@@ -1,7 +1,7 @@
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { haform, ROOT } from './run.js';
 
 const SEED = {
@@ -14,6 +14,7 @@ let tmp: string;
 beforeAll(() => {
   tmp = mkdtempSync(join(tmpdir(), 'haform-cli-'));
 });
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
 describe('create cluster: the seed commands with haform for kops', () => {
   it.each(Object.entries(SEED))('%s writes the bundled example, which validate accepts', (name, args) => {
@@ -177,6 +178,7 @@ function bomb(): string {
 
 describe('the fast path for validate and generate', () => {
   const work = mkdtempSync(join(tmpdir(), 'haform-fast-'));
+  afterAll(() => rmSync(work, { recursive: true, force: true }));
   const bothWays = (args: string[]) => [haform(args), haform(args, { env: { HAFORM_NO_FAST_PATH: '1' } })];
 
   it.each([

@@ -2,6 +2,7 @@ import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { removeBootDirs } from '../bootstrap/simulator.js';
 import { haform } from '../cli/run.js';
 import { findTerraform, REQUIRE_TERRAFORM } from '../terraform/harness.js';
 import { readFileSync } from 'node:fs';
@@ -25,6 +26,7 @@ beforeAll(async () => {
   if (ready) emu = await startEmulator();
 });
 afterAll(async () => {
+  removeBootDirs();
   await emu?.stop();
   rmSync(work, { recursive: true, force: true });
 });

@@ -156,6 +156,7 @@ export interface MasterBoot {
  */
 export async function bootCluster(emu: Emulator, plan: ClusterPlan, scripts: { master: string; node: string }): Promise<{ masters: MasterBoot[]; node: MasterBoot }> {
   const { bootAsync } = await import('../bootstrap/simulator.js');
+  // The simulator's scratch directories go with the emulator test's afterAll (removeBootDirs).
   const aws = (args: string[]) => emu.aws(plan.region, args);
   const owned = `Name=tag:KubernetesCluster,Values=${plan.name}`;
   const bootMaster = async (m: ClusterPlan['masters'][number]): Promise<MasterBoot> => {

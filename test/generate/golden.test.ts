@@ -1,7 +1,7 @@
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { VERSION } from '../../src/version.js';
 import { haform, ROOT } from '../cli/run.js';
 
@@ -9,6 +9,7 @@ import { haform, ROOT } from '../cli/run.js';
 const CASES = { public: 'examples/public', private: 'examples/private', 'same-az': 'examples/same-az', large: 'valid/large' };
 const UPDATE = process.env.UPDATE_GOLDEN === '1';
 const work = mkdtempSync(join(tmpdir(), 'haform-golden-'));
+afterAll(() => rmSync(work, { recursive: true, force: true }));
 
 function listFiles(dir: string): string[] {
   return readdirSync(dir, { recursive: true, encoding: 'utf8' })

@@ -1,5 +1,5 @@
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -41,6 +41,7 @@ export function findTerraform(): { tf?: Terraform; missing?: string } {
   const mirror = findMirror();
   if (!mirror) return { missing: `no filesystem mirror of hashicorp/aws (looked in ${MIRROR_CANDIDATES.filter(Boolean).join(', ')}; set HAFORM_TF_MIRROR)` };
   const dir = mkdtempSync(join(tmpdir(), 'haform-tfrc-'));
+  process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
   const rc = join(dir, 'terraformrc');
   writeFileSync(
     rc,
