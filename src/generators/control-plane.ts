@@ -13,6 +13,9 @@ import { SECURITY_MODULE, SecurityOutputs } from './security.js';
 const DIR = 'modules/master';
 
 /** The tag keys by which a master finds its own volumes (the names kops uses). */
+/** Outputs of the master module that other concerns read. */
+export const MasterOutputs = { memberIp: 'member_ip' } as const;
+
 export const ETCD_TAGS = { main: 'k8s.io/etcd/main', events: 'k8s.io/etcd/events', role: 'k8s.io/role/master', member: MEMBER_TAG } as const;
 
 /**
@@ -77,7 +80,7 @@ export const controlPlane: Generator = {
     });
 
     output(stack, 'etcd_member', v.member.stringValue, 'Name of the etcd member.');
-    output(stack, 'member_ip', eni.privateIp, 'The member\'s fixed IP: etcd peer URL and API address.');
+    output(stack, MasterOutputs.memberIp, eni.privateIp, 'The member\'s fixed IP: etcd peer URL and API address.');
     output(stack, 'autoscaling_group_name', group.name, 'Autoscaling group of this master.');
     output(stack, 'autoscaling_group_size', { min: group.minSize, max: group.maxSize, desired: group.desiredCapacity }, 'Sizes of the group: always exactly one.');
     output(stack, 'subnet_ids', Fn.tolist(group.vpcZoneIdentifier), 'Subnets the group launches into: this master\'s subnet only.');

@@ -3,6 +3,7 @@ import { Route53Record } from '@cdktn/provider-aws/lib/route53-record/index.js';
 import { Route53Zone } from '@cdktn/provider-aws/lib/route53-zone/index.js';
 import { internalZoneName } from '../model/names.js';
 import { callModule, describe, type Generator, moduleNamed, moduleStack, variable } from './context.js';
+import { MasterOutputs } from './control-plane.js';
 import { NETWORK_MODULE, NetworkOutputs } from './network.js';
 
 export const INTERNAL_API_MODULE = 'internal_api';
@@ -43,7 +44,7 @@ export const internalApi: Generator = {
   wire(ctx) {
     callModule(ctx, INTERNAL_API_MODULE, DIR, {
       vpc_id: moduleNamed(ctx, NETWORK_MODULE).get(NetworkOutputs.vpcId),
-      member_ips: ctx.plan.masters.map((m) => moduleNamed(ctx, m.module).get('member_ip')),
+      member_ips: ctx.plan.masters.map((m) => moduleNamed(ctx, m.module).get(MasterOutputs.memberIp)),
       tags: ctx.shared.tags,
     });
   },

@@ -37,7 +37,7 @@ export function derivedNames(c: RawCluster): DerivedName[] {
     { what: 'the cluster tag key', name: `kubernetes.io/cluster/${cluster}`, limit: AWS_LIMITS.tagKey },
     { what: 'the API DNS name', name: `api.${cluster}`, limit: AWS_LIMITS.dnsName },
   ];
-  for (const m of placeMasters(masterZones, Math.min(masterCount, 99))) {
+  for (const m of placeMasters(masterZones, masterCount)) {
     out.push({ what: `the launch template of master ${m.name}`, name: names.masterGroupName(m.name, m.zone, cluster), limit: lt });
     for (const kind of ['main', 'events'] as const) {
       out.push({ what: `the Name tag of master ${m.name}'s etcd ${kind} volume`, name: names.etcdVolumeName(m.name, cluster, kind), limit: AWS_LIMITS.tagValue });

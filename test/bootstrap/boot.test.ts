@@ -153,6 +153,13 @@ describe('master boot', () => {
     expect(lock in free.state.params).toBe(false);
   });
 
+  it('a second volume tagged for the member (left from a removed member): stops before attaching either, and says what to delete', () => {
+    const r = boot(scripts['public/master.sh']!, masterA({ params: cluster, volumes: { main: { id: 'vol-0main', leftOver: 'vol-0forgotten' }, events: { id: 'vol-0events' } } }));
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toContain('haform: FAILED: 2 etcd main volumes are tagged for member a in us-west-2a (vol-0main vol-0forgotten): delete the ones left from a removed member, then reboot');
+    expect(r.calls.filter((c) => c.cmd === 'aws' && c.args.includes('attach-volume'))).toEqual([]);
+  });
+
   it('a volume still attached to the dying instance: waits, then attaches', () => {
     const r = boot(scripts['public/master.sh']!, masterA({
       params: cluster,

@@ -14,6 +14,8 @@ export interface VolumeScenario {
   releaseAfter?: number;
   hasFilesystem?: boolean;
   hasEtcdData?: boolean;
+  /** A second volume with the member's tags, left from a removed member. */
+  leftOver?: string;
 }
 
 export interface Scenario {

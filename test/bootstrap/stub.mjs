@@ -62,7 +62,8 @@ switch (cmd) {
     } else if (service === 'ec2' && op === 'describe-volumes') {
       if (args.includes('--filters')) {
         const kind = args.find((a) => a.startsWith('Name=tag-key,Values=k8s.io/etcd/')).split('/').pop();
-        out(inZone(state.volumes[kind]) ? state.volumes[kind].id : 'None');
+        const v = state.volumes[kind];
+        out(inZone(v) ? [v.id, ...(v.leftOver ? [v.leftOver] : [])].join('\t') : 'None');
       } else {
         const v = Object.values(state.volumes).find((x) => x.id === opt('--volume-ids'));
         if (query.includes('Attachments')) out(v.attachedTo ?? 'None');

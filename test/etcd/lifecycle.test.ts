@@ -161,6 +161,5 @@ describe.skipIf(!ready)('etcd drill: a first init that died after etcd wrote dat
     expect(await d.healthy(h), d.log(h)).toBe(true);
     expect(d.etcdctl(h, ['get', '/registry/half', '--print-value-only']).out.trim()).toBe('');
     expect(d.memberList(h).length).toBe(1);
-    await sleep(0);
   });
 });

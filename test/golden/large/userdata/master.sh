@@ -142,8 +142,9 @@ attach_member_interface() {
   local instance=$1 eni state mac cidr vpc gateway dev
   eni=$(awsq ec2 describe-network-interfaces \
     --filters "Name=tag:KubernetesCluster,Values=${CLUSTER}" "Name=tag:${MEMBER_TAG},Values=${MEMBER}" "Name=availability-zone,Values=${ZONE}" \
-    --query 'NetworkInterfaces[0].NetworkInterfaceId')
+    --query 'NetworkInterfaces[].NetworkInterfaceId')
   [[ -n ${eni} && ${eni} != None ]] || fail "no network interface tagged for member ${MEMBER} in ${ZONE}"
+  only_one "network interfaces" "${eni}"
   state=$(interface_state "${eni}")
   if [[ ${state} != *"${instance}"* ]]; then
     wait_for "network interface ${eni} to be released by the previous instance" 60 10 interface_released "${eni}"
@@ -219,6 +220,14 @@ member_node_name() {
   echo "ip-${1//./-}.${domain}"
 }
 
+# only_one WHAT IDS: a member's interface or volume must be unique. A second one is left over from a
+# removed member (terraform forgot it, AWS kept it): attaching either could lose the member's data.
+only_one() {
+  local ids
+  read -r -a ids <<<"$2"
+  ((${#ids[@]} == 1)) || fail "${#ids[@]} $1 are tagged for member ${MEMBER} in ${ZONE} (${ids[*]}): delete the ones left from a removed member, then reboot"
+}
+
 # The VPC router is the subnet's first address plus one.
 subnet_router() {
   local base=${1%/*} a b c d
@@ -248,8 +257,9 @@ attach_volume() {
   local instance=$1 kind=$2 device=$3 volume attached
   volume=$(awsq ec2 describe-volumes \
     --filters "Name=tag:KubernetesCluster,Values=${CLUSTER}" "Name=tag:${MEMBER_TAG},Values=${MEMBER}" "Name=tag-key,Values=k8s.io/etcd/${kind}" "Name=availability-zone,Values=${ZONE}" \
-    --query 'Volumes[0].VolumeId')
+    --query 'Volumes[].VolumeId')
   [[ -n ${volume} && ${volume} != None ]] || fail "no etcd ${kind} volume tagged for member ${MEMBER} in ${ZONE}"
+  only_one "etcd ${kind} volumes" "${volume}"
   attached=$(awsq ec2 describe-volumes --volume-ids "${volume}" --query 'Volumes[0].Attachments[0].InstanceId')
   if [[ ${attached} != "${instance}" ]]; then
     wait_for "etcd ${kind} volume ${volume} to be released by the previous instance" 60 10 volume_released "${volume}"
@@ -279,15 +289,22 @@ mount_volume() {
   log "mounted ${device} at ${dir}"
 }
 
-# persist_mount WHAT WHERE TYPE OPTIONS: one fstab line per mount point, replaced when it changes.
+# put_line FILE KEY LINE: LINE becomes the one line of FILE whose second field is KEY (fstab's
+# mount point, /etc/hosts's name). The file is rewritten in place, keeping its inode.
+put_line() {
+  local file="${ROOT}$1"
+  mkdir -p "$(dirname "${file}")"
+  touch "${file}"
+  grep -qxF "$3" "${file}" && return 0
+  awk -v key="$2" '$2 != key' "${file}" >"${file}.haform"
+  echo "$3" >>"${file}.haform"
+  cat "${file}.haform" >"${file}"
+  rm -f "${file}.haform"
+}
+
+# persist_mount WHAT WHERE TYPE OPTIONS: one fstab line per mount point.
 persist_mount() {
-  local fstab="${ROOT}/etc/fstab" line="$1 $2 $3 $4 0 2"
-  mkdir -p "${ROOT}/etc"
-  touch "${fstab}"
-  grep -qxF "${line}" "${fstab}" && return 0
-  awk -v where="$2" '$2 != where' "${fstab}" >"${fstab}.haform"
-  echo "${line}" >>"${fstab}.haform"
-  mv "${fstab}.haform" "${fstab}"
+  put_line /etc/fstab "$2" "$1 $2 $3 $4 0 2"
 }
 
 # The member's Kubernetes state lives on its events volume: certificates, static pod manifests and
@@ -347,13 +364,7 @@ api_endpoint() {
 
 # INTERNAL_API in /etc/hosts: this master's own apiserver, or during a join a running member's.
 api_hosts_entry() {
-  local hosts="${ROOT}/etc/hosts"
-  mkdir -p "${ROOT}/etc"
-  touch "${hosts}"
-  awk -v name="${INTERNAL_API}" '$2 != name' "${hosts}" >"${hosts}.haform"
-  echo "$1 ${INTERNAL_API}" >>"${hosts}.haform"
-  cat "${hosts}.haform" >"${hosts}"
-  rm -f "${hosts}.haform"
+  put_line /etc/hosts "${INTERNAL_API}" "$1 ${INTERNAL_API}"
 }
 
 # Join material for later masters and nodes; refreshed hourly, since tokens and uploaded
