@@ -1,6 +1,7 @@
 import { haTestFile } from './generators/ha-tests.js';
 import type { Move } from './model/guard.js';
 import { buildPlan } from './model/plan.js';
+import { renderAddons } from './render/addons.js';
 import { generatedHeader, renderTerraform } from './render/cluster.js';
 import { renderReadme } from './render/readme.js';
 import { renderUserData } from './render/userdata.js';
@@ -19,5 +20,6 @@ function byPath(a: OutputFile, b: OutputFile): number {
 export async function generateFiles(spec: ClusterSpec, moves: readonly Move[] = [], forgotten: readonly string[] = []): Promise<OutputFile[]> {
   const plan = buildPlan(spec);
   const { files, modules } = await renderTerraform(plan, moves, forgotten);
-  return [...files, ...renderUserData(plan, generatedHeader(plan)), haTestFile(plan), renderReadme(plan, modules)].sort(byPath);
+  const header = generatedHeader(plan);
+  return [...files, ...renderUserData(plan, header), ...renderAddons(plan, header), haTestFile(plan), renderReadme(plan, modules)].sort(byPath);
 }

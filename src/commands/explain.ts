@@ -1,4 +1,4 @@
-import { analyzeQuorum, placeMasters } from '../model/placement.js';
+import { analyzeQuorum, analyzeWorkers, placeMasters } from '../model/placement.js';
 import { formatProblem } from '../spec/format.js';
 import { type ClusterSpec, loadClusterFile } from '../spec/index.js';
 import { type CommandOutput, output } from './output.js';
@@ -23,16 +23,35 @@ export function explainSpec(spec: ClusterSpec): string {
       `${z.remaining} of ${q.members} members remain, quorum ${q.quorum}: ${z.quorumKept ? 'kept' : 'LOST'}`,
     ]),
   ];
-  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
-  const table = rows.map((r) => r.map((cell, i) => (i === r.length - 1 ? cell : cell.padEnd(widths[i]!))).join('   ')).join('\n');
+  const workers = analyzeWorkers(spec.nodeGroups, spec.nodeCount, spec.zones);
+  const workerRows = [
+    ['ZONE', 'NODES', 'IF THIS ZONE IS LOST'],
+    ...workers.map((w) => [
+      w.zone,
+      String(w.nodes),
+      w.nodes === 0
+        ? `no nodes there: ${w.remaining} of ${spec.nodeCount} remain`
+        : w.relaunched
+          ? `relaunched in the other zones: ${w.remaining} of ${spec.nodeCount} back once the group replaces them`
+          : `lost until the zone returns: ${w.remaining} of ${spec.nodeCount} remain`,
+    ]),
+  ];
   const zonesWithMasters = new Set(masters.map((m) => m.zone)).size;
   const lines = [
     `Cluster ${spec.name} in ${spec.region}, ${spec.topology} topology, networking ${spec.networking}`,
     `${q.members} master(s), each an etcd member; quorum is ${q.quorum} of ${q.members}, so ${q.faultTolerance} member(s) can fail.`,
     '',
-    table,
+    table(rows),
     '',
     `Survives the loss of any one AZ: ${q.survivesAnyZoneLoss ? 'yes' : 'no'}`,
+  ];
+  const workerLines = [
+    '',
+    spec.nodeGroups === 'spread'
+      ? `Workers: one autoscaling group of ${spec.nodeCount} node(s) across ${spec.zones.join(', ')} (nodeGroups: spread).`
+      : `Workers: a group per zone, ${spec.nodeCount} node(s) in all (nodeGroups: perZone).`,
+    '',
+    table(workerRows),
   ];
   if (!q.survivesAnyZoneLoss) {
     lines.push(
@@ -44,5 +63,12 @@ export function explainSpec(spec: ClusterSpec): string {
   lines.push(
     `Note: spanning ${spec.zones.length} zone(s) (masters in ${zonesWithMasters}) costs more than one or two: EC2 for each master, and cross-AZ traffic is billed. Workers in two zones keep AZ fault tolerance for workloads that do not rely on quorum.`,
   );
+  lines.push(...workerLines);
   return `${lines.join('\n')}\n`;
+}
+
+/** Columns padded to their widest cell; the last column runs free. */
+function table(rows: string[][]): string {
+  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
+  return rows.map((r) => r.map((cell, i) => (i === r.length - 1 ? cell : cell.padEnd(widths[i]!))).join('   ')).join('\n');
 }

@@ -1,10 +1,10 @@
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { HaformError } from '../errors.js';
 import { generateFiles } from '../generate.js';
 import { guardStatefulChanges, type Move } from '../model/guard.js';
-import { statefulInventory } from '../model/inventory.js';
+import { type StatefulResource, statefulInventory } from '../model/inventory.js';
 import { buildPlan } from '../model/plan.js';
-import { diffOutput, readManifest, writeOutput } from '../render/write.js';
+import { conflicts, diffOutput, readManifest, writeOutput } from '../render/write.js';
 import { formatProblem } from '../spec/format.js';
 import { type ClusterSpec, loadClusterFile } from '../spec/index.js';
 import { VERSION } from '../version.js';
@@ -39,20 +39,20 @@ export async function generateSpec(spec: ClusterSpec, opts: Omit<GenerateOptions
   // resource that exists is an error).
   const present = new Set(stateful.map((r) => r.address));
   const forgotten = [...new Set([...(previous?.forgotten ?? []), ...guard.forgets])].filter((a) => !present.has(a)).sort();
-  if (opts.dryRun) return dryRun(opts.out, await generateFiles(spec, mergeMoves(previous?.moved ?? [], guard.moves), forgotten), guard);
+  if (opts.dryRun) return dryRun(opts.out, await generateFiles(spec, mergeMoves(previous?.moved ?? [], guard.moves), forgotten), guard, opts.force ?? false);
   if (guard.destructions.length && !opts.allowDestroy && !opts.check) {
     const lines = guard.destructions.map((d) => `  ${d.address}: ${d.reason}`).join('\n');
     throw new HaformError(
-      `nothing written: this change would destroy or replace cluster state:\n${lines}\nIf that is intended (after moving etcd members off these volumes), rerun with --allow-destroy. Preview with: haform diff OLD.yaml NEW.yaml`,
+      `nothing written: this change would destroy or replace cluster state:\n${lines}\n${pinSubnetsHint(previous?.stateful ?? [], guard.destructions)}If that is intended (after moving etcd members off these volumes), rerun with --allow-destroy. Preview with: haform diff OLD.yaml NEW.yaml`,
       1,
     );
   }
   const moved = mergeMoves(previous?.moved ?? [], guard.moves);
   const files = await generateFiles(spec, moved, forgotten);
   if (opts.check) {
-    const drift = diffOutput(opts.out, files).filter((c) => c.kind !== 'unchanged');
+    const drift = [...diffOutput(opts.out, files).filter((c) => c.kind !== 'unchanged'), ...leftovers(opts.out)];
     if (!drift.length) return output(`${opts.out}: up to date (${files.length} files)\n`);
-    const verb = { add: 'missing', update: 'differs', remove: 'stale', unchanged: '' } as const;
+    const verb = { add: 'missing', update: 'differs', remove: 'stale', unchanged: '', leftover: 'left by a killed run' } as const;
     const lines = drift.map((c) => `  ${verb[c.kind]}: ${c.path}`).join('\n');
     return output('', `${opts.out}: out of date, ${drift.length} file(s) differ from what ${spec.source} generates:\n${lines}\nrun: haform generate ${spec.source} --out ${opts.out}\n`, 1);
   }
@@ -70,14 +70,45 @@ export async function generateSpec(spec: ClusterSpec, opts: Omit<GenerateOptions
   }
 }
 
-function dryRun(out: string, files: Awaited<ReturnType<typeof generateFiles>>, guard: ReturnType<typeof guardStatefulChanges>): CommandOutput {
+/** What the real run would do, refusals included: exit 1 where it would write nothing. */
+function dryRun(out: string, files: Awaited<ReturnType<typeof generateFiles>>, guard: ReturnType<typeof guardStatefulChanges>, force: boolean): CommandOutput {
   const sign = { add: '+', update: '~', remove: '-', unchanged: '' } as const;
-  const changes = diffOutput(out, files).filter((c) => c.kind !== 'unchanged');
+  const all = diffOutput(out, files);
+  const refused = conflicts(out, all, force);
+  if (refused.length) return output(`${out}: generate would refuse and write nothing:\n  ${refused.join('\n  ')}\n`, '', 1);
+  const changes = all.filter((c) => c.kind !== 'unchanged');
   const lines = [`${out}: ${changes.length} file(s) would change (nothing written)`, ...changes.map((c) => `  ${sign[c.kind]} ${c.path}`)];
   lines.push(...guard.moves.map((m) => `  state move: ${m.from} -> ${m.to}`));
   if (!guard.destructions.length) return output(`${lines.join('\n')}\n`);
   lines.push('would destroy or replace cluster state (generate refuses without --allow-destroy):', ...guard.destructions.map((d) => `  ! ${d.address}: ${d.reason}`));
   return output(`${lines.join('\n')}\n`, '', 1);
+}
+
+/** Staging directories a killed run left in the output: never up to date. */
+function leftovers(out: string): { path: string; kind: 'leftover' }[] {
+  if (!existsSync(out)) return [];
+  return readdirSync(out)
+    .filter((n) => /^\.haform-tmp-\d+$/.test(n))
+    .map((path) => ({ path, kind: 'leftover' as const }));
+}
+
+/**
+ * Subnets whose CIDR would change: most likely a cluster generated before haform split networks as
+ * kops 1.28+ does. The YAML that keeps them, from what the last generation recorded.
+ */
+function pinSubnetsHint(previous: readonly StatefulResource[], destructions: readonly { address: string; reason: string }[]): string {
+  const moved = destructions.filter((d) => d.reason.startsWith('cidr_block would change') && previous.some((r) => r.address === d.address && r.kind === 'subnet'));
+  if (!moved.length) return '';
+  const zones = new Map<string, { cidr?: string; utilityCidr?: string }>();
+  for (const r of previous.filter((x) => x.kind === 'subnet')) {
+    const zone = String(r.attributes.availability_zone);
+    const entry = zones.get(zone) ?? {};
+    if (r.attributes.role === 'utility') entry.utilityCidr = String(r.attributes.cidr_block);
+    else entry.cidr = String(r.attributes.cidr_block);
+    zones.set(zone, entry);
+  }
+  const yaml = [...zones].map(([zone, z]) => `    - zone: ${zone}\n      cidr: ${z.cidr}${z.utilityCidr ? `\n      utilityCidr: ${z.utilityCidr}` : ''}`).join('\n');
+  return `Subnets are split as kops 1.28+ splits them now; a cluster generated before keeps its subnets by naming them in the YAML:\n  subnets:\n${yaml}\n`;
 }
 
 function mergeMoves(kept: readonly Move[], added: readonly Move[]): Move[] {

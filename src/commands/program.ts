@@ -115,6 +115,7 @@ export async function runProgram(argv: string[]): Promise<void> {
     .strict()
     .version(VERSION)
     .help()
+    .alias('h', 'help')
     .fail((msg, err) => {
       throw err ?? new HaformError(`${msg}\nRun haform --help for usage.`, 2);
     })

@@ -1,7 +1,7 @@
 import { userDataPath } from '../model/names.js';
 import { callModule, type Generator, moduleNamed, moduleStack, output, variable } from './context.js';
 import { IAM_MODULE, IamOutputs } from './iam.js';
-import { bootScript, instanceGroup } from './instances.js';
+import { bootScript, instanceGroup, rootDeviceVariable } from './instances.js';
 import { NETWORK_MODULE, NetworkOutputs } from './network.js';
 import { SECURITY_MODULE, SecurityOutputs } from './security.js';
 
@@ -19,6 +19,7 @@ export const bastion: Generator = {
     const stack = moduleStack(scope, 'bastion');
     const subnetIds = variable(stack, 'subnet_ids', 'list(string)', 'Utility subnets the bastion may run in.');
     const imageId = variable(stack, 'image_id', 'string', 'AMI of the bastion.');
+    const rootDevice = rootDeviceVariable(stack);
     const profile = variable(stack, 'instance_profile', 'string', 'IAM instance profile of the bastion.');
     const sg = variable(stack, 'security_group_id', 'string', 'Security group of the bastion.');
     const userData = variable(stack, 'user_data_file', 'string', 'Bootstrap script of the bastion (userdata/bastion.sh).');
@@ -26,6 +27,7 @@ export const bastion: Generator = {
     const { group } = instanceGroup(stack, {
       name: plan.bastion.groupName,
       imageId: imageId.stringValue,
+      rootDevice: rootDevice.stringValue,
       instanceType: BASTION_SIZE,
       instanceProfile: profile.stringValue,
       securityGroupIds: [sg.stringValue],
@@ -37,6 +39,7 @@ export const bastion: Generator = {
       keyName: plan.ssh.keyName,
       userData: bootScript(userData.stringValue),
       metadataHopLimit: 1,
+      drain: false,
     });
     output(stack, 'autoscaling_group_name', group.name, 'Autoscaling group of the bastion.');
     return [{ dir: DIR, stack, summary: 'The SSH bastion.' }];
@@ -46,7 +49,8 @@ export const bastion: Generator = {
     if (!ctx.plan.bastion) return;
     callModule(ctx, BASTION_MODULE, DIR, {
       subnet_ids: moduleNamed(ctx, NETWORK_MODULE).get(NetworkOutputs.loadBalancerSubnetIds),
-      image_id: ctx.shared.imageId,
+      image_id: ctx.shared.image.id,
+      root_device_name: ctx.shared.image.rootDevice,
       instance_profile: moduleNamed(ctx, IAM_MODULE).get(IamOutputs.bastionsProfile),
       security_group_id: moduleNamed(ctx, SECURITY_MODULE).get(SecurityOutputs.bastion),
       user_data_file: `\${path.module}/${userDataPath.bastion}`,

@@ -27,7 +27,7 @@ export interface RootContext {
   /** Module blocks added so far, by Terraform name (`network`, `master_a`, ...). */
   readonly modules: Map<string, TerraformHclModule>;
   /** Shared inputs every module call receives. */
-  readonly shared: { readonly tags: unknown; readonly imageId: string };
+  readonly shared: { readonly tags: unknown; readonly image: { readonly id: string; readonly rootDevice: string } };
 }
 
 /** One concern of the cluster, like a kops model builder: its child module and how the root calls it. */

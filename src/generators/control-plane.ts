@@ -34,6 +34,7 @@ export const controlPlane: Generator = {
       zone: variable(stack, 'zone', 'string', 'Availability zone of this master and of its volumes.'),
       volumeNames: variable(stack, 'etcd_volume_names', 'object({ main = string, events = string })', 'Name tags of the etcd volumes.'),
       targets: variable(stack, 'target_group_arns', 'list(string)', 'API load balancer target groups to register into.'),
+      subnetId: variable(stack, 'subnet_id', 'string', 'Subnet of the master, in its zone.'),
       ...groupVariables(stack, 'masters'),
     };
 
@@ -73,7 +74,7 @@ export const controlPlane: Generator = {
     );
 
     const { group } = instanceGroup(stack, {
-      ...groupOptions(v, plan),
+      ...groupOptions(v, plan, [v.subnetId.stringValue]),
       size: { min: 1, max: 1 },
       roleTags: { [ETCD_TAGS.role]: '1', [ETCD_TAGS.member]: v.member.stringValue },
       targetGroupArns: v.targets.listValue,
@@ -112,7 +113,8 @@ function wireMaster(
     subnet_id: Fn.lookup(mods.network.get(NetworkOutputs.subnetIds), m.zone),
     group_name: m.groupName,
     etcd_volume_names: { main: m.volumes.main, events: m.volumes.events },
-    image_id: ctx.shared.imageId,
+    image_id: ctx.shared.image.id,
+    root_device_name: ctx.shared.image.rootDevice,
     instance_type: ctx.plan.masterSize,
     instance_profile: mods.iamMod.get(IamOutputs.mastersProfile),
     security_group_ids: [mods.security.get(SecurityOutputs.masters)],

@@ -47,6 +47,14 @@ export function haTestFile(plan: ClusterPlan): { path: string; content: string }
       check(`!contains(${net}.load_balancer_subnet_ids, ${mod}.subnet_ids[0])`, `master ${m.member}: in private topology it must not run in a public subnet`);
     }
   }
+  // From the YAML's masterZones, not from the placement: a placement that stacked every master in
+  // one zone would agree with checks derived from itself.
+  const all = plan.masters.map((m) => `module.${m.module}`).join(', ');
+  const even = Math.ceil(plan.masters.length / plan.masterZones.length);
+  for (const z of plan.masterZones) {
+    const inZone = `length([for m in [${all}] : m if ${net}.subnet_zones[m.subnet_ids[0]] == "${z}"])`;
+    check(`${inZone} >= 1 && ${inZone} <= ${even}`, `zone ${z} is a master zone in the cluster YAML: it must hold between 1 and ${even} of the ${plan.masters.length} masters`);
+  }
   if (plan.topology === 'private') {
     for (const z of plan.network.zones) {
       check(`${net}.private_route_nat_gateway_ids["${z.zone}"] == ${net}.nat_gateway_ids["${z.zone}"]`, `zone ${z.zone}: its private subnet must route through its own NAT gateway`);
@@ -57,6 +65,7 @@ export function haTestFile(plan: ClusterPlan): { path: string; content: string }
     aws_partition: { defaults: partitionOf(plan.region) },
     aws_iam_policy_document: { defaults: { json: '{"Version":"2012-10-17","Statement":[]}' } },
     aws_ssm_parameter: { defaults: { value: MOCK_IMAGE } },
+    aws_ami: { defaults: { id: MOCK_IMAGE, root_device_name: '/dev/sda1' } },
     aws_route53_zone: { defaults: { zone_id: MOCK_ZONE_ID } },
   };
   // Provider validators still run on mocked values: ARNs and IDs must have their real shapes.
@@ -66,6 +75,8 @@ export function haTestFile(plan: ClusterPlan): { path: string; content: string }
     aws_lb: { defaults: { arn: `${elb}:loadbalancer/net/api/0123456789abcdef` } },
     aws_lb_target_group: { defaults: { arn: `${elb}:targetgroup/tcp/0123456789abcdef` } },
     aws_launch_template: { defaults: { id: 'lt-0123456789abcdef0' } },
+    aws_sqs_queue: { defaults: { arn: `arn:${partition}:sqs:${plan.region}:111122223333:termination`, url: `https://sqs.${plan.region}.amazonaws.com/111122223333/termination` } },
+    aws_s3_bucket: { defaults: { arn: `arn:${partition}:s3:::cluster-bucket`, id: 'cluster-bucket' } },
   };
   // Known IDs for the resources the invariants compare, so that a plan can check them without an apply.
   const overrides = plan.network.zones.flatMap((z, i) => [

@@ -5,7 +5,11 @@ import { IamInstanceProfile } from '@cdktn/provider-aws/lib/iam-instance-profile
 import { IamRole } from '@cdktn/provider-aws/lib/iam-role/index.js';
 import { IamRolePolicy } from '@cdktn/provider-aws/lib/iam-role-policy/index.js';
 import type { TerraformStack } from 'cdktn';
-import { callModule, describe, tfName, type Generator, moduleStack, output, variable } from './context.js';
+import { BACKUP_PREFIX } from '../model/names.js';
+import { ADDONS_DIR } from '../render/addons.js';
+import { BUCKET_MODULE, BucketOutputs } from './bucket.js';
+import { callModule, describe, tfName, type Generator, moduleNamed, moduleStack, output, variable } from './context.js';
+import { TERMINATION_MODULE, TerminationOutputs } from './termination.js';
 
 export const IAM_MODULE = 'iam';
 const DIR = 'modules/iam';
@@ -17,7 +21,7 @@ export const IamOutputs = {
 } as const;
 
 /** SSM paths of the join material: nodes may read only theirs, never the control plane's. */
-export const PARAMETER_SUBPATHS = { controlPlane: 'control-plane', node: 'node' } as const;
+export const PARAMETER_SUBPATHS = { controlPlane: 'control-plane', node: 'node', cluster: 'cluster' } as const;
 
 /**
  * Roles, policies and instance profiles. Every ARN is built from the partition (aws, aws-cn,
@@ -29,6 +33,8 @@ export const iam: Generator = {
   modules(scope, plan) {
     const stack = moduleStack(scope, 'iam');
     const tags = variable(stack, 'tags', 'map(string)', 'Tags for every resource of the cluster.');
+    const bucketArn = variable(stack, 'bucket_arn', 'string', 'ARN of the cluster bucket: addon manifests and etcd backups.');
+    const queueArn = variable(stack, 'termination_queue_arn', 'string', 'ARN of the queue the node termination handler reads.');
     const partition = describe(new DataAwsPartition(stack, 'current', {}), 'ARNs differ per partition: aws, aws-cn (seed example 3), aws-us-gov.');
     const arn = (service: string, resource: string, region = plan.region) => `arn:${partition.partition}:${service}:${region}:*:${resource}`;
     const clusterTag = { test: 'StringEquals', variable: 'aws:ResourceTag/KubernetesCluster', values: [plan.name] };
@@ -62,6 +68,20 @@ export const iam: Generator = {
         // DeleteParameter: the join lock (control-plane/join-lock), released after each join.
         actions: ['ssm:GetParameter', 'ssm:PutParameter', 'ssm:DeleteParameter'],
         resources: [params(PARAMETER_SUBPATHS.controlPlane), params(PARAMETER_SUBPATHS.node)],
+      },
+      {
+        sid: 'ClusterSettings',
+        // cluster/bucket: the bucket's name, written by Terraform.
+        actions: ['ssm:GetParameter'],
+        resources: [params(PARAMETER_SUBPATHS.cluster)],
+      },
+      { sid: 'ReadAddonsAndBackups', actions: ['s3:GetObject'], resources: [`${bucketArn.stringValue}/${ADDONS_DIR}/*`, `${bucketArn.stringValue}/${BACKUP_PREFIX}*`] },
+      { sid: 'WriteBackups', actions: ['s3:PutObject'], resources: [`${bucketArn.stringValue}/${BACKUP_PREFIX}*`] },
+      {
+        sid: 'ListAddonsAndBackups',
+        actions: ['s3:ListBucket'],
+        resources: [bucketArn.stringValue],
+        condition: [{ test: 'StringLike', variable: 's3:prefix', values: [`${ADDONS_DIR}/*`, `${BACKUP_PREFIX}*`] }],
       },
       ecrPull,
     ];
@@ -136,9 +156,12 @@ export const iam: Generator = {
             'The Amazon VPC CNI (networking: amazonvpc) on every instance.',
           )
         : undefined;
-    const masters = role(stack, 'masters', plan.roles.masters, assume.json, tags.value, sessionManager.json, vpcCni?.json, masterStatements, 'Masters: find and attach their own interface and etcd volumes, publish and read join material.');
-    const nodes = role(stack, 'nodes', plan.roles.nodes, assume.json, tags.value, sessionManager.json, vpcCni?.json, nodeStatements, 'Nodes: read the node join material only; never the control plane secrets.');
-    const bastions = plan.bastion ? role(stack, 'bastions', plan.roles.bastions, assume.json, tags.value, sessionManager.json, undefined, [], 'The bastion needs no AWS access beyond Session Manager.') : undefined;
+    const everyRole: NamedPolicy[] = [{ id: 'session_manager', name: 'session-manager', json: sessionManager.json }];
+    const kubernetesRoles: NamedPolicy[] = [...everyRole, ...(vpcCni ? [{ id: 'vpc_cni', name: 'vpc-cni', json: vpcCni.json }] : [])];
+    const controllers = controllerPolicies(stack, partition.partition, queueArn.stringValue);
+    const masters = role(stack, 'masters', plan.roles.masters, assume.json, tags.value, [...kubernetesRoles, ...controllers], masterStatements, 'Masters: find and attach their own interface and etcd volumes, publish and read join material, back up etcd; and the controllers that run there.');
+    const nodes = role(stack, 'nodes', plan.roles.nodes, assume.json, tags.value, kubernetesRoles, nodeStatements, 'Nodes: read the node join material only; never the control plane secrets.');
+    const bastions = plan.bastion ? role(stack, 'bastions', plan.roles.bastions, assume.json, tags.value, everyRole, [], 'The bastion needs no AWS access beyond Session Manager.') : undefined;
 
     output(stack, IamOutputs.mastersProfile, masters.name, 'Instance profile of the masters.');
     output(stack, IamOutputs.nodesProfile, nodes.name, 'Instance profile of the worker nodes.');
@@ -148,18 +171,152 @@ export const iam: Generator = {
 
   wire(ctx) {
     callModule(ctx, IAM_MODULE, DIR, {
+      bucket_arn: moduleNamed(ctx, BUCKET_MODULE).get(BucketOutputs.arn),
+      termination_queue_arn: moduleNamed(ctx, TERMINATION_MODULE).get(TerminationOutputs.queueArn),
       tags: ctx.shared.tags,
     });
   },
 };
 
-function role(stack: TerraformStack, id: string, name: string, assumeJson: string, tags: unknown, sessionManagerJson: string, vpcCniJson: string | undefined, statements: DataAwsIamPolicyDocumentStatement[], why: string): IamInstanceProfile {
+/** A policy of its own on a role: named after what uses it, apart from the boot scripts' own. */
+interface NamedPolicy {
+  readonly id: string;
+  readonly name: string;
+  readonly json: string;
+}
+
+function role(stack: TerraformStack, id: string, name: string, assumeJson: string, tags: unknown, extra: readonly NamedPolicy[], statements: DataAwsIamPolicyDocumentStatement[], why: string): IamInstanceProfile {
   const r = describe(new IamRole(stack, id, { name, assumeRolePolicy: assumeJson, tags: Fn.merge([tags, { Name: name }]) }), why);
-  tfName(new IamRolePolicy(stack, `${id}_session_manager`, { name: 'session-manager', role: r.name, policy: sessionManagerJson }), `${id}_session_manager`);
-  if (vpcCniJson) tfName(new IamRolePolicy(stack, `${id}_vpc_cni`, { name: 'vpc-cni', role: r.name, policy: vpcCniJson }), `${id}_vpc_cni`);
+  for (const p of extra) tfName(new IamRolePolicy(stack, `${id}_${p.id}`, { name: p.name, role: r.name, policy: p.json }), `${id}_${p.id}`);
   if (statements.length) {
     const doc = tfName(new DataAwsIamPolicyDocument(stack, `${id}_policy_document`, { statement: statements }), id);
     tfName(new IamRolePolicy(stack, `${id}_policy`, { name, role: r.name, policy: doc.json }), id);
   }
   return tfName(new IamInstanceProfile(stack, `${id}_profile`, { name, role: r.name, tags: Fn.merge([tags, { Name: name }]) }), id);
+}
+
+/**
+ * The controllers' own policies, on the masters where they run with the host's network: the actions
+ * of each upstream project's documented policy for the version pinned in model/addons.ts (the IAM test
+ * holds them to it), with the upstream resource scopes and conditions.
+ */
+function controllerPolicies(stack: TerraformStack, partition: string, queueArn: string): NamedPolicy[] {
+  const ec2 = (resource: string) => `arn:${partition}:ec2:*:*:${resource}`;
+  const doc = (id: string, why: string, statement: DataAwsIamPolicyDocumentStatement[]) => describe(new DataAwsIamPolicyDocument(stack, id, { statement }), why).json;
+  const like = (variable: string, value: string) => [{ test: 'StringLike', variable, values: [value] }];
+  return [
+    {
+      id: 'cloud_controller',
+      name: 'cloud-controller-manager',
+      // cloud-provider-aws docs/prerequisites.md, control plane policy (its ECR actions: PullImages).
+      json: doc('cloud_controller', 'The AWS cloud-controller-manager: nodes, routes, load balancers of Services. Upstream scopes none of it.', [
+        {
+          sid: 'CloudControllerManager',
+          actions: [
+            'autoscaling:DescribeAutoScalingGroups',
+            'autoscaling:DescribeLaunchConfigurations',
+            'autoscaling:DescribeTags',
+            'ec2:AttachVolume',
+            'ec2:AuthorizeSecurityGroupIngress',
+            'ec2:CreateRoute',
+            'ec2:CreateSecurityGroup',
+            'ec2:CreateTags',
+            'ec2:CreateVolume',
+            'ec2:DeleteRoute',
+            'ec2:DeleteSecurityGroup',
+            'ec2:DeleteVolume',
+            'ec2:DescribeAvailabilityZones',
+            'ec2:DescribeInstanceTopology',
+            'ec2:DescribeInstances',
+            'ec2:DescribeRegions',
+            'ec2:DescribeRouteTables',
+            'ec2:DescribeSecurityGroups',
+            'ec2:DescribeSubnets',
+            'ec2:DescribeVolumes',
+            'ec2:DescribeVpcs',
+            'ec2:DetachVolume',
+            'ec2:ModifyInstanceAttribute',
+            'ec2:ModifyVolume',
+            'ec2:RevokeSecurityGroupIngress',
+            'elasticloadbalancing:AddTags',
+            'elasticloadbalancing:ApplySecurityGroupsToLoadBalancer',
+            'elasticloadbalancing:AttachLoadBalancerToSubnets',
+            'elasticloadbalancing:ConfigureHealthCheck',
+            'elasticloadbalancing:CreateListener',
+            'elasticloadbalancing:CreateLoadBalancer',
+            'elasticloadbalancing:CreateLoadBalancerListeners',
+            'elasticloadbalancing:CreateLoadBalancerPolicy',
+            'elasticloadbalancing:CreateTargetGroup',
+            'elasticloadbalancing:DeleteListener',
+            'elasticloadbalancing:DeleteLoadBalancer',
+            'elasticloadbalancing:DeleteLoadBalancerListeners',
+            'elasticloadbalancing:DeleteTargetGroup',
+            'elasticloadbalancing:DeregisterInstancesFromLoadBalancer',
+            'elasticloadbalancing:DeregisterTargets',
+            'elasticloadbalancing:DescribeListeners',
+            'elasticloadbalancing:DescribeLoadBalancerAttributes',
+            'elasticloadbalancing:DescribeLoadBalancerPolicies',
+            'elasticloadbalancing:DescribeLoadBalancers',
+            'elasticloadbalancing:DescribeTargetGroups',
+            'elasticloadbalancing:DescribeTargetHealth',
+            'elasticloadbalancing:DetachLoadBalancerFromSubnets',
+            'elasticloadbalancing:ModifyListener',
+            'elasticloadbalancing:ModifyLoadBalancerAttributes',
+            'elasticloadbalancing:ModifyTargetGroup',
+            'elasticloadbalancing:RegisterInstancesWithLoadBalancer',
+            'elasticloadbalancing:RegisterTargets',
+            'elasticloadbalancing:SetLoadBalancerPoliciesForBackendServer',
+            'elasticloadbalancing:SetLoadBalancerPoliciesOfListener',
+            'iam:CreateServiceLinkedRole',
+            'kms:DescribeKey',
+          ],
+          resources: ['*'],
+        },
+      ]),
+    },
+    {
+      id: 'ebs_csi',
+      name: 'ebs-csi-driver',
+      // aws-ebs-csi-driver docs/example-iam-policy.json: writes only on volumes and snapshots it tagged.
+      json: doc('ebs_csi', 'The EBS CSI driver\'s controller: volumes and snapshots for PersistentVolumes, only those it created.', [
+        {
+          sid: 'Describe',
+          actions: ['ec2:DescribeAvailabilityZones', 'ec2:DescribeInstances', 'ec2:DescribeSnapshots', 'ec2:DescribeTags', 'ec2:DescribeVolumes', 'ec2:DescribeVolumesModifications'],
+          resources: ['*'],
+        },
+        { sid: 'SnapshotAndModify', actions: ['ec2:CreateSnapshot', 'ec2:ModifyVolume'], resources: [ec2('volume/*')] },
+        { sid: 'Attach', actions: ['ec2:AttachVolume', 'ec2:DetachVolume'], resources: [ec2('volume/*'), ec2('instance/*')] },
+        { sid: 'FromSnapshot', actions: ['ec2:CreateVolume', 'ec2:EnableFastSnapshotRestores'], resources: [ec2('snapshot/*')] },
+        {
+          sid: 'TagOnCreate',
+          actions: ['ec2:CreateTags'],
+          resources: [ec2('volume/*'), ec2('snapshot/*')],
+          condition: [{ test: 'StringEquals', variable: 'ec2:CreateAction', values: ['CreateVolume', 'CreateSnapshot'] }],
+        },
+        { sid: 'Untag', actions: ['ec2:DeleteTags'], resources: [ec2('volume/*'), ec2('snapshot/*')] },
+        { sid: 'CreateClusterVolume', actions: ['ec2:CreateVolume'], resources: [ec2('volume/*')], condition: like('aws:RequestTag/ebs.csi.aws.com/cluster', 'true') },
+        { sid: 'CreateNamedVolume', actions: ['ec2:CreateVolume'], resources: [ec2('volume/*')], condition: like('aws:RequestTag/CSIVolumeName', '*') },
+        { sid: 'DeleteClusterVolume', actions: ['ec2:DeleteVolume'], resources: [ec2('volume/*')], condition: like('ec2:ResourceTag/ebs.csi.aws.com/cluster', 'true') },
+        { sid: 'DeleteNamedVolume', actions: ['ec2:DeleteVolume'], resources: [ec2('volume/*')], condition: like('ec2:ResourceTag/CSIVolumeName', '*') },
+        { sid: 'DeletePvcVolume', actions: ['ec2:DeleteVolume'], resources: [ec2('volume/*')], condition: like('ec2:ResourceTag/kubernetes.io/created-for/pvc/name', '*') },
+        { sid: 'CreateNamedSnapshot', actions: ['ec2:CreateSnapshot'], resources: [ec2('snapshot/*')], condition: like('aws:RequestTag/CSIVolumeSnapshotName', '*') },
+        { sid: 'CreateClusterSnapshot', actions: ['ec2:CreateSnapshot'], resources: [ec2('snapshot/*')], condition: like('aws:RequestTag/ebs.csi.aws.com/cluster', 'true') },
+        { sid: 'DeleteNamedSnapshot', actions: ['ec2:DeleteSnapshot'], resources: [ec2('snapshot/*')], condition: like('ec2:ResourceTag/CSIVolumeSnapshotName', '*') },
+        { sid: 'DeleteClusterSnapshot', actions: ['ec2:DeleteSnapshot'], resources: [ec2('snapshot/*')], condition: like('ec2:ResourceTag/ebs.csi.aws.com/cluster', 'true') },
+      ]),
+    },
+    {
+      id: 'node_termination',
+      name: 'node-termination-handler',
+      // aws-node-termination-handler README, queue processor: its queue only.
+      json: doc('node_termination', 'The node termination handler: reads its queue, completes the drain hooks of the cluster\'s groups.', [
+        {
+          sid: 'LifecycleHooks',
+          actions: ['autoscaling:CompleteLifecycleAction', 'autoscaling:DescribeAutoScalingInstances', 'autoscaling:DescribeTags', 'ec2:DescribeInstances'],
+          resources: ['*'],
+        },
+        { sid: 'Queue', actions: ['sqs:DeleteMessage', 'sqs:ReceiveMessage'], resources: [queueArn] },
+      ]),
+    },
+  ];
 }

@@ -1,13 +1,16 @@
 import { Fn, TerraformIterator, Token, type TerraformStack } from 'cdktn';
 import { AutoscalingGroup } from '@cdktn/provider-aws/lib/autoscaling-group/index.js';
+import { AutoscalingLifecycleHook } from '@cdktn/provider-aws/lib/autoscaling-lifecycle-hook/index.js';
 import { LaunchTemplate } from '@cdktn/provider-aws/lib/launch-template/index.js';
 import type { ClusterPlan } from '../model/plan.js';
 import { describe, tfName, variable } from './context.js';
+import { DRAIN_HOOK } from './termination.js';
+
+/** The tag the node termination handler checks before it drains an instance. */
+export const NTH_MANAGED_TAG = 'aws-node-termination-handler/managed';
 
 /** Root volume of every instance, in GiB: room for images and logs. */
 export const ROOT_VOLUME_SIZE = 64;
-/** Ubuntu's root device; the AMI maps it. */
-const ROOT_DEVICE = '/dev/sda1';
 
 /**
  * User data from a boot script in the output: gzip-compressed at plan time (cloud-init unpacks it),
@@ -21,8 +24,8 @@ export function bootScript(path: string): string {
 export function groupVariables(stack: TerraformStack, role: 'masters' | 'nodes') {
   return {
     groupName: variable(stack, 'group_name', 'string', 'Name of the launch template and autoscaling group.'),
-    subnetId: variable(stack, 'subnet_id', 'string', `Subnet of the ${role}, in their zone.`),
     imageId: variable(stack, 'image_id', 'string', `AMI of the ${role}.`),
+    rootDevice: rootDeviceVariable(stack),
     instanceType: variable(stack, 'instance_type', 'string', `EC2 instance type of the ${role}.`),
     profile: variable(stack, 'instance_profile', 'string', `IAM instance profile of the ${role}.`),
     sgs: variable(stack, 'security_group_ids', 'list(string)', `Security groups of the ${role}.`),
@@ -31,27 +34,36 @@ export function groupVariables(stack: TerraformStack, role: 'masters' | 'nodes')
   };
 }
 
+/** The image's own root device name (Ubuntu's /dev/sda1, Amazon Linux's /dev/xvda): mapped there, the root volume replaces the image's. */
+export function rootDeviceVariable(stack: TerraformStack) {
+  return variable(stack, 'root_device_name', 'string', "Root device name of the AMI, from the image itself.");
+}
+
 /** What every group module passes on from its groupVariables: the same for masters and nodes. */
-export function groupOptions(v: ReturnType<typeof groupVariables>, plan: ClusterPlan) {
+export function groupOptions(v: ReturnType<typeof groupVariables>, plan: ClusterPlan, subnetIds: string[]) {
   return {
     name: v.groupName.stringValue,
     imageId: v.imageId.stringValue,
+    rootDevice: v.rootDevice.stringValue,
     instanceType: v.instanceType.stringValue,
     instanceProfile: v.profile.stringValue,
     securityGroupIds: v.sgs.listValue,
-    subnetIds: [v.subnetId.stringValue],
+    subnetIds,
     publicIp: plan.topology === 'public',
     tags: v.tags.value,
     keyName: plan.ssh.keyName,
     userData: bootScript(v.userData.stringValue),
     // Hop limit 1: pods get no route to the instance's credentials.
     metadataHopLimit: 1,
+    drain: true,
   };
 }
 
 export interface InstanceGroupOptions {
   readonly name: string;
   readonly imageId: string;
+  /** The root device name the image maps: a mapping under any other name adds a volume and leaves the image's root as it is. */
+  readonly rootDevice: string;
   readonly instanceType: string;
   readonly instanceProfile: string;
   readonly securityGroupIds: string[];
@@ -67,6 +79,8 @@ export interface InstanceGroupOptions {
   readonly targetGroupArns?: string[];
   /** Hop limit 1 keeps pods from reaching instance credentials through IMDS. */
   readonly metadataHopLimit: number;
+  /** A Kubernetes node: drained by the node termination handler before its instance goes. */
+  readonly drain: boolean;
 }
 
 /**
@@ -74,7 +88,8 @@ export interface InstanceGroupOptions {
  * volume, no public address unless the topology needs one.
  */
 export function instanceGroup(stack: TerraformStack, o: InstanceGroupOptions): { template: LaunchTemplate; group: AutoscalingGroup } {
-  const tags = Fn.merge([o.tags, { Name: o.name, ...o.roleTags }]);
+  // The node termination handler drains only instances that carry its tag.
+  const tags = Fn.merge([o.tags, { Name: o.name, ...o.roleTags, ...(o.drain ? { [NTH_MANAGED_TAG]: '' } : {}) }]);
   const template = describe(
     tfName(new LaunchTemplate(stack, 'launch_template', {
       name: o.name,
@@ -87,7 +102,7 @@ export function instanceGroup(stack: TerraformStack, o: InstanceGroupOptions): {
       // Tags stay out of instance metadata: EC2 refuses to launch when a tag key there has a '/', and
       // every Kubernetes tag has one (kubernetes/cloud-provider-aws#436). Boot scripts read tags via the API.
       metadataOptions: { httpEndpoint: 'enabled', httpTokens: 'required', httpPutResponseHopLimit: o.metadataHopLimit, instanceMetadataTags: 'disabled' },
-      blockDeviceMappings: [{ deviceName: ROOT_DEVICE, ebs: { volumeSize: ROOT_VOLUME_SIZE, volumeType: 'gp3', encrypted: 'true', deleteOnTermination: 'true' } }],
+      blockDeviceMappings: [{ deviceName: o.rootDevice, ebs: { volumeSize: ROOT_VOLUME_SIZE, volumeType: 'gp3', encrypted: 'true', deleteOnTermination: 'true' } }],
       tagSpecifications: [{ resourceType: 'volume', tags }],
       tags,
       lifecycle: { createBeforeDestroy: true },
@@ -106,5 +121,19 @@ export function instanceGroup(stack: TerraformStack, o: InstanceGroupOptions): {
     targetGroupArns: o.targetGroupArns,
     tag: tagIt.dynamic({ key: tagIt.key, value: tagIt.value, propagate_at_launch: true }),
   }), 'this');
+  if (!o.drain) return { template, group };
+  describe(
+    tfName(
+      new AutoscalingLifecycleHook(stack, 'drain', {
+        name: DRAIN_HOOK.name,
+        autoscalingGroupName: group.name,
+        lifecycleTransition: 'autoscaling:EC2_INSTANCE_TERMINATING',
+        heartbeatTimeout: DRAIN_HOOK.heartbeatSeconds,
+        defaultResult: 'CONTINUE',
+      }),
+      'drain',
+    ),
+    `A terminating instance waits until the node termination handler has drained it (at most ${DRAIN_HOOK.heartbeatSeconds / 60} minutes).`,
+  );
   return { template, group };
 }

@@ -8,23 +8,27 @@ import { SECURITY_MODULE, SecurityOutputs } from './security.js';
 
 const DIR = 'modules/nodes';
 
-/** Worker nodes: one autoscaling group per zone, nodeCount spread evenly, min = max = desired. */
+/**
+ * Worker nodes: by default one autoscaling group across every zone (kops's node group), which
+ * relaunches a lost zone's nodes in the others; per zone on request. min = max = desired = size.
+ */
 export const nodes: Generator = {
   name: 'nodes',
 
   modules(scope, plan) {
     const stack = moduleStack(scope, 'nodes');
     const v = {
-      size: variable(stack, 'size', 'number', 'Number of nodes in this zone.'),
+      size: variable(stack, 'size', 'number', 'Number of nodes in the group.'),
+      subnetIds: variable(stack, 'subnet_ids', 'list(string)', 'Subnets the nodes run in, one per zone of the group.'),
       ...groupVariables(stack, 'nodes'),
     };
     const { group } = instanceGroup(stack, {
-      ...groupOptions(v, plan),
+      ...groupOptions(v, plan, v.subnetIds.listValue),
       size: { min: v.size.numberValue, max: v.size.numberValue },
       roleTags: { 'k8s.io/role/node': '1' },
     });
-    output(stack, 'autoscaling_group_name', group.name, 'Autoscaling group of the nodes of this zone.');
-    return [{ dir: DIR, stack, summary: 'The worker nodes of one zone.' }];
+    output(stack, 'autoscaling_group_name', group.name, 'Autoscaling group of the nodes.');
+    return [{ dir: DIR, stack, summary: 'A group of worker nodes, in the subnets of its zones.' }];
   },
 
   wire(ctx) {
@@ -33,8 +37,9 @@ export const nodes: Generator = {
       callModule(ctx, g.module, DIR, {
         group_name: g.groupName,
         size: g.size,
-        subnet_id: Fn.lookup(network.get(NetworkOutputs.subnetIds), g.zone),
-        image_id: ctx.shared.imageId,
+        subnet_ids: g.zones.map((z) => Fn.lookup(network.get(NetworkOutputs.subnetIds), z)),
+        image_id: ctx.shared.image.id,
+        root_device_name: ctx.shared.image.rootDevice,
         instance_type: ctx.plan.nodeSize,
         instance_profile: moduleNamed(ctx, IAM_MODULE).get(IamOutputs.nodesProfile),
         security_group_ids: [moduleNamed(ctx, SECURITY_MODULE).get(SecurityOutputs.nodes)],

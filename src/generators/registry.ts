@@ -1,5 +1,6 @@
 import { api } from './api.js';
 import { bastion } from './bastion.js';
+import { bucket } from './bucket.js';
 import type { Generator } from './context.js';
 import { controlPlane } from './control-plane.js';
 import { dns } from './dns.js';
@@ -8,6 +9,7 @@ import { internalApi } from './internal-api.js';
 import { network } from './network.js';
 import { nodes } from './nodes.js';
 import { security } from './security.js';
+import { termination } from './termination.js';
 
 /** Every concern, in wiring order: a concern comes after the modules whose outputs it reads. */
-export const GENERATORS: readonly Generator[] = [network, security, api, dns, iam, controlPlane, internalApi, nodes, bastion];
+export const GENERATORS: readonly Generator[] = [network, security, api, dns, bucket, termination, iam, controlPlane, internalApi, nodes, bastion];

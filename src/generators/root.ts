@@ -1,11 +1,13 @@
 import type { Construct } from 'constructs';
 import { TerraformLocal, TerraformOutput, TerraformStack } from 'cdktn';
+import { DataAwsAmi } from '@cdktn/provider-aws/lib/data-aws-ami/index.js';
 import { DataAwsSsmParameter } from '@cdktn/provider-aws/lib/data-aws-ssm-parameter/index.js';
 import { AwsProvider } from '@cdktn/provider-aws/lib/provider/index.js';
 import type { TerraformHclModule } from 'cdktn';
 import type { Move } from '../model/guard.js';
 import type { ClusterPlan } from '../model/plan.js';
 import { API_MODULE, ApiOutputs } from './api.js';
+import { BUCKET_MODULE, BucketOutputs } from './bucket.js';
 import { AWS_PROVIDER, describe, type Generator, literalTags, type ModuleSource, moduleNamed, type RootContext, TERRAFORM_REQUIRED_VERSION } from './context.js';
 import { DNS_MODULE, DnsOutputs } from './dns.js';
 import { Moved, removedBlocks } from './moved.js';
@@ -19,16 +21,21 @@ import { SECURITY_MODULE, SecurityOutputs } from './security.js';
 export function rootModule(scope: Construct, plan: ClusterPlan, generators: readonly Generator[], moves: readonly Move[] = [], forgotten: readonly string[] = []): ModuleSource {
   const stack = new TerraformStack(scope, 'root');
   stack.addOverride('terraform.required_version', TERRAFORM_REQUIRED_VERSION);
-  new AwsProvider(stack, 'aws', { region: plan.region });
+  // With provider: user, the user's own providers.tf configures it (assume_role, default_tags, ...).
+  if (plan.provider === 'generated') new AwsProvider(stack, 'aws', { region: plan.region });
   stack.addOverride('terraform.required_providers.aws', AWS_PROVIDER);
 
   const tags = describe(new TerraformLocal(stack, 'tags', literalTags(plan.tags)), 'Tags on every resource; the cluster tags let masters find their own volumes.');
   const imageId =
     plan.image.kind === 'ami'
       ? plan.image.id
-      : describe(new DataAwsSsmParameter(stack, 'image', { name: plan.image.parameter }), 'The machine image, resolved from its public SSM parameter at plan time.').value;
+      : describe(new DataAwsSsmParameter(stack, 'image_id', { name: plan.image.parameter }), 'The machine image, resolved from its public SSM parameter at plan time.').value;
+  const image = describe(
+    new DataAwsAmi(stack, 'image', { filter: [{ name: 'image-id', values: [imageId] }] }),
+    'The image itself: its root device name is where the encrypted root volume must be mapped.',
+  );
 
-  const ctx: RootContext = { plan, stack, modules: new Map<string, TerraformHclModule>(), shared: { tags: tags.expression, imageId } };
+  const ctx: RootContext = { plan, stack, modules: new Map<string, TerraformHclModule>(), shared: { tags: tags.expression, image: { id: image.id, rootDevice: image.rootDeviceName } } };
   for (const g of generators) g.wire(ctx);
   rootOutputs(ctx);
   // State moves recorded by earlier generations stay, as terraform advises, so that every copy of the state moves.
@@ -49,7 +56,7 @@ function rootOutputs(ctx: RootContext): void {
   out('subnet_ids', network.get(NetworkOutputs.subnetIds), 'Subnet of the instances of each zone, by zone.');
   out('etcd_members', masters.map(([, mod]) => mod.get('etcd_member')), 'The etcd members, one per master.');
   out('master_autoscaling_groups', Object.fromEntries(masters.map(([member, mod]) => [member, mod.get('autoscaling_group_name')])), 'Autoscaling group of each master, by etcd member.');
-  out('node_autoscaling_groups', Object.fromEntries(plan.nodeGroups.map((g) => [g.zone, moduleNamed(ctx, g.module).get('autoscaling_group_name')])), 'Autoscaling group of the nodes of each zone, by zone.');
+  out('node_autoscaling_groups', Object.fromEntries(plan.nodeGroups.map((g) => [g.module, moduleNamed(ctx, g.module).get('autoscaling_group_name')])), 'Autoscaling groups of the nodes, by module.');
   out(
     'security_group_ids',
     {
@@ -61,5 +68,6 @@ function rootOutputs(ctx: RootContext): void {
     'Security groups, by role.',
   );
   const host = plan.api.dns ? moduleNamed(ctx, DNS_MODULE).get(DnsOutputs.fqdn) : moduleNamed(ctx, API_MODULE).get(ApiOutputs.dnsName);
+  out('cluster_bucket', moduleNamed(ctx, BUCKET_MODULE).get(BucketOutputs.id), 'The cluster bucket: addon manifests and etcd backups (backups/etcd/main/).');
   out('api_endpoint', `https://${host}`, 'URL of the Kubernetes API.');
 }

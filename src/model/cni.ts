@@ -2,9 +2,10 @@
  * Pod networking per `networking` value: the manifest the first master applies once, and the pod
  * CIDR it expects. Versions are pinned so that a cluster boots the same way every time; bump them
  * deliberately. kubenet is gone from kubelet since Kubernetes 1.24. It is served by flannel with
- * VXLAN: kubenet's and kindnet's unencapsulated routes work across zones only with a route per node
- * in the VPC (the cloud controller's route controller) and the source/destination check disabled,
- * while VXLAN between node IPs needs neither.
+ * VXLAN between node IPs, which needs nothing from the VPC. kindnet's routes are unencapsulated: the
+ * cloud controller's route controller writes a VPC route per node and disables the instances'
+ * source/destination check (render/addons.ts turns it on for kindnet; private topology, with a
+ * route table per zone, is refused).
  */
 export interface CniPlan {
   readonly manifest: string;

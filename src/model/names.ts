@@ -17,8 +17,9 @@ export function masterModule(member: string): string {
   return `master_${tfId(member)}`;
 }
 
-export function nodesModule(zone: string): string {
-  return `nodes_${tfId(zoneLetter(zone))}`;
+/** `nodes` for the group across all zones, `nodes_a` for a zone's own group. */
+export function nodesModule(zone?: string): string {
+  return zone ? `nodes_${tfId(zoneLetter(zone))}` : 'nodes';
 }
 
 export function zoneLetter(zone: string): string {
@@ -36,8 +37,9 @@ export function masterGroupName(member: string, zone: string, cluster: string): 
   return `master-${zone}${suffix}.masters.${cluster}`;
 }
 
-export function nodeGroupName(zone: string, cluster: string): string {
-  return `nodes-${zone}.${cluster}`;
+/** kops: `nodes.<cluster>` for a group across zones, `nodes-us-west-2a.<cluster>` for one zone's. */
+export function nodeGroupName(zone: string | undefined, cluster: string): string {
+  return zone ? `nodes-${zone}.${cluster}` : `nodes.${cluster}`;
 }
 
 export function bastionGroupName(cluster: string): string {
@@ -110,3 +112,21 @@ export const userDataPath = {
   node: 'userdata/node.sh',
   bastion: 'userdata/bastion.sh',
 } as const;
+
+/** S3 allows 37 characters of bucket prefix; the provider appends a unique suffix (bucket names are global). */
+export function bucketPrefix(cluster: string): string {
+  return `${cluster.replace(/[^a-z0-9-]/g, '-').slice(0, 36).replace(/-+$/, '')}-`;
+}
+
+/** Where etcd snapshots go in the cluster's bucket, as kops's etcd-manager keeps them. */
+export const BACKUP_PREFIX = 'backups/etcd/main/';
+
+/** SQS queue names allow 80 characters of letters, digits, - and _. */
+export function terminationQueueName(cluster: string): string {
+  return `${cluster.replace(/[^A-Za-z0-9-]/g, '-').slice(0, 52)}-termination`;
+}
+
+/** EventBridge rule names allow 64 characters. */
+export function eventRuleName(cluster: string, id: string): string {
+  return `${cluster.replace(/[^A-Za-z0-9-]/g, '-').slice(0, 40)}-${id.replace(/_/g, '-')}`;
+}

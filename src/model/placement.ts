@@ -62,3 +62,28 @@ export function analyzeQuorum(masters: readonly MasterPlacement[], zones: readon
     survivesAnyZoneLoss: losses.every((l) => l.quorumKept),
   };
 }
+
+/** What a zone's outage does to the workers. */
+export interface WorkerZoneLoss {
+  readonly zone: string;
+  /** Nodes the zone holds while every zone is up (the groups balance over their zones). */
+  readonly nodes: number;
+  /** Nodes running once the autoscaling groups have reacted. */
+  readonly remaining: number;
+  /** Whether the group launches the zone's nodes again in the other zones. */
+  readonly relaunched: boolean;
+}
+
+/**
+ * One group across zones (spread) relaunches a lost zone's nodes in the others, as autoscaling
+ * groups replace unhealthy instances in their healthy zones; per-zone groups cannot.
+ */
+export function analyzeWorkers(mode: 'spread' | 'perZone', nodeCount: number, zones: readonly string[]): WorkerZoneLoss[] {
+  const base = Math.floor(nodeCount / zones.length);
+  const extra = nodeCount % zones.length;
+  return zones.map((zone, i) => {
+    const nodes = base + (i < extra ? 1 : 0);
+    const relaunched = mode === 'spread' && zones.length > 1;
+    return { zone, nodes, remaining: relaunched ? nodeCount : nodeCount - nodes, relaunched };
+  });
+}

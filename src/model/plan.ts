@@ -12,6 +12,8 @@ export interface ClusterPlan {
   readonly tags: Readonly<Record<string, string>>;
   readonly network: NetworkPlan;
   readonly masters: readonly MasterPlan[];
+  /** The zones the YAML asks masters for: what the emitted tests hold the placement to. */
+  readonly masterZones: readonly string[];
   readonly etcd: EtcdPlan;
   readonly nodeGroups: readonly NodeGroupPlan[];
   readonly api: ApiPlan;
@@ -24,6 +26,8 @@ export interface ClusterPlan {
   readonly securityGroups: { readonly masters: string; readonly nodes: string; readonly api: string; readonly bastion: string };
   readonly parameterPath: string;
   readonly quorum: QuorumAnalysis;
+  /** Whether the root configures the aws provider, or the user's own file does. */
+  readonly provider: 'generated' | 'user';
 }
 
 export interface ZonePlan {
@@ -60,10 +64,12 @@ export interface EtcdPlan {
   readonly volumeThroughput: number | undefined;
   readonly kmsKeyId: string | undefined;
   readonly preventDestroy: boolean;
+  readonly backupRetentionDays: number;
 }
 
+/** An autoscaling group of workers: one across all zones (spread), or one per zone (perZone). */
 export interface NodeGroupPlan {
-  readonly zone: string;
+  readonly zones: readonly string[];
   readonly module: string;
   readonly groupName: string;
   readonly size: number;
@@ -105,6 +111,7 @@ export function buildPlan(spec: ClusterSpec): ClusterPlan {
         utility: privateTopology ? { name: names.subnetName(s.zone, cluster, true), cidr: s.utilityCidr } : undefined,
       })),
     },
+    masterZones: [...new Set(spec.masterZones)],
     masters: placement.map((m) => ({
       member: m.name,
       zone: m.zone,
@@ -121,13 +128,9 @@ export function buildPlan(spec: ClusterSpec): ClusterPlan {
       volumeThroughput: spec.etcd.volumeThroughput,
       kmsKeyId: spec.etcd.kmsKeyId,
       preventDestroy: spec.etcd.preventDestroy,
+      backupRetentionDays: spec.etcd.backupRetentionDays,
     },
-    nodeGroups: spreadNodes(spec.nodeCount, spec.zones).map(({ zone, size }) => ({
-      zone,
-      size,
-      module: names.nodesModule(zone),
-      groupName: names.nodeGroupName(zone, cluster),
-    })),
+    nodeGroups: nodeGroups(spec),
     api: {
       internal: spec.api.loadBalancerType === 'internal',
       allowedCIDRs: spec.api.allowedCIDRs,
@@ -154,7 +157,21 @@ export function buildPlan(spec: ClusterSpec): ClusterPlan {
     },
     parameterPath: names.parameterPath(cluster),
     quorum: analyzeQuorum(placement, spec.zones),
+    provider: spec.provider,
   };
+}
+
+/** kops's single node group across every zone, or a group per zone with the count spread evenly. */
+function nodeGroups(spec: ClusterSpec): NodeGroupPlan[] {
+  if (spec.nodeGroups === 'spread') {
+    return [{ zones: spec.zones, size: spec.nodeCount, module: names.nodesModule(), groupName: names.nodeGroupName(undefined, spec.name) }];
+  }
+  return spreadNodes(spec.nodeCount, spec.zones).map(({ zone, size }) => ({
+    zones: [zone],
+    size,
+    module: names.nodesModule(zone),
+    groupName: names.nodeGroupName(zone, spec.name),
+  }));
 }
 
 /** nodeCount spread evenly over the zones, the first zones taking the remainder. */

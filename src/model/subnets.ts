@@ -12,29 +12,30 @@ export interface DefaultSubnetCidrs {
 }
 
 /**
- * Splits the network as kops does: into 8 equal blocks (more when there are more than 7 zones), the
- * first block split again into 8 small utility subnets, the following blocks one per zone.
- * 172.20.0.0/16 over three zones gives 172.20.32.0/19, .64.0/19, .96.0/19 and utility .0.0/22, .4.0/22, .8.0/22.
+ * Splits the network as kops does since 1.28 (upup/pkg/fi/cloudup/subnets.go, assignCIDRsToSubnets):
+ * into 1, 2, 4 or 8 equal blocks, enough for one per zone plus, in private topology, one for the
+ * utility subnets, which split the first block into 8 small ones; the zones, sorted by name, take
+ * the following blocks. 172.20.0.0/16 over three zones: public 172.20.0.0/18, .64.0/18, .128.0/18;
+ * private .64.0/18, .128.0/18, .192.0/18 with utility .0.0/21, .8.0/21, .16.0/21. Beyond what kops
+ * handles (8 blocks), the split goes on in powers of two.
  */
-export function defaultSubnetCidrs(networkCidr: string, zones: readonly string[]): DefaultSubnetCidrs[] | undefined {
+export function defaultSubnetCidrs(networkCidr: string, zones: readonly string[], privateTopology: boolean): DefaultSubnetCidrs[] | undefined {
   const parsed = parseCidr(networkCidr);
-  if (!parsed) return undefined;
-  const big = split(parsed.cidr, bitsFor(zones.length + 1));
-  const first = big[0];
-  if (!first) return undefined;
-  const little = split(first, bitsFor(zones.length));
+  if (!parsed || zones.length === 0) return undefined;
+  const big = split(parsed.cidr, bitsFor(zones.length + (privateTopology ? 1 : 0), 0));
+  const little = privateTopology && big[0] ? split(big.shift()!, bitsFor(zones.length, 3)) : [];
   const tooSmall = (c: Cidr | undefined) => !c || c.prefix > MIN_SUBNET_PREFIX;
-  if (tooSmall(big[1]) || tooSmall(little[0])) return undefined;
-  return zones.map((zone, i) => ({
-    zone,
-    cidr: formatCidr(big[i + 1]!),
-    utilityCidr: formatCidr(little[i]!),
-  }));
+  if (tooSmall(big[0]) || (privateTopology && tooSmall(little[0]))) return undefined;
+  const byName = [...zones].sort();
+  return zones.map((zone) => {
+    const i = byName.indexOf(zone);
+    return { zone, cidr: formatCidr(big[i]!), utilityCidr: privateTopology ? formatCidr(little[i]!) : '' };
+  });
 }
 
-/** Bits needed to split into at least `n` blocks, never fewer than 8 blocks (kops's minimum). */
-function bitsFor(n: number): number {
-  let bits = 3;
+/** Bits needed to split into at least `n` blocks, never fewer than 2**min blocks. */
+function bitsFor(n: number, min: number): number {
+  let bits = min;
   while (2 ** bits < n) bits++;
   return bits;
 }

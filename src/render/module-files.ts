@@ -4,9 +4,9 @@ import { fixHcl, topLevelBlocks, type TopLevelBlock } from './hcl-fix.js';
 import { formatHcl } from './hcl-format.js';
 
 /** Which file of a module each kind of top-level block goes to, as Typhoon lays modules out. */
-const FILE_OF: Record<string, string> = { variable: 'variables.tf', output: 'outputs.tf' };
+const FILE_OF: Record<string, string> = { terraform: 'versions.tf', provider: 'providers.tf', variable: 'variables.tf', output: 'outputs.tf' };
 const MAIN = 'main.tf';
-const FILE_ORDER = [MAIN, 'variables.tf', 'outputs.tf'];
+const FILE_ORDER = ['versions.tf', 'providers.tf', MAIN, 'variables.tf', 'outputs.tf'];
 
 export interface RenderedFile {
   readonly path: string;

@@ -1,3 +1,5 @@
+import { BACKUP_PREFIX } from '../model/names.js';
+import { analyzeWorkers } from '../model/placement.js';
 import type { ClusterPlan } from '../model/plan.js';
 import { VERSION } from '../version.js';
 import { templates } from './templates.js';
@@ -15,6 +17,9 @@ export function renderReadme(plan: ClusterPlan, modules: readonly ModuleSummary[
 
 function viewModel(plan: ClusterPlan, modules: readonly ModuleSummary[]) {
   const q = plan.quorum;
+  const nodeCount = plan.nodeGroups.reduce((n, g) => n + g.size, 0);
+  const spread = plan.nodeGroups.length === 1 && plan.nodeGroups[0]!.zones.length > 1;
+  const workers = analyzeWorkers(spread ? 'spread' : 'perZone', nodeCount, plan.network.zones.map((z) => z.zone));
   const mermaidId = (s: string) => s.replace(/[^A-Za-z0-9]/g, '_');
   return {
     name: plan.name,
@@ -32,10 +37,12 @@ function viewModel(plan: ClusterPlan, modules: readonly ModuleSummary[]) {
     survives: q.survivesAnyZoneLoss ? 'yes' : 'no',
     lbKind: plan.api.internal ? 'internal' : 'public',
     preventDestroy: plan.etcd.preventDestroy,
+    backupPrefix: BACKUP_PREFIX,
+    backupRetentionDays: plan.etcd.backupRetentionDays,
     bastion: plan.bastion !== undefined,
     zones: plan.network.zones.map((z) => {
       const loss = q.zones.find((l) => l.zone === z.zone)!;
-      const nodes = plan.nodeGroups.find((g) => g.zone === z.zone)?.size ?? 0;
+      const nodes = workers.find((w) => w.zone === z.zone)!.nodes;
       return {
         zone: z.zone,
         id: mermaidId(z.zone),
@@ -52,5 +59,14 @@ function viewModel(plan: ClusterPlan, modules: readonly ModuleSummary[]) {
       };
     }),
     modules,
+    workers: {
+      spread,
+      count: nodeCount,
+      zones: workers.map((w) => ({
+        zone: w.zone,
+        nodes: w.nodes,
+        loss: w.nodes === 0 ? `no nodes there: ${w.remaining} of ${nodeCount} remain` : w.relaunched ? `relaunched in the other zones: ${w.remaining} of ${nodeCount} back` : `lost until the zone returns: ${w.remaining} of ${nodeCount} remain`,
+      })),
+    },
   };
 }

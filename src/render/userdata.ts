@@ -1,7 +1,7 @@
 import { gzipSync } from 'node:zlib';
 import { HaformError } from '../errors.js';
 import { cniPlan, SERVICE_SUBNET } from '../model/cni.js';
-import { MEMBER_TAG, userDataPath } from '../model/names.js';
+import { BACKUP_PREFIX, MEMBER_TAG, userDataPath } from '../model/names.js';
 import type { ClusterPlan } from '../model/plan.js';
 import { templates } from './templates.js';
 import type { OutputFile } from './write.js';
@@ -45,6 +45,7 @@ export function renderUserData(plan: ClusterPlan, header: string): OutputFile[] 
       apiName: plan.api.dns?.recordName ?? '',
       internalApiName: plan.api.internalName,
       memberTagKey: MEMBER_TAG,
+      backupPrefix: BACKUP_PREFIX,
     });
   const files = [
     { path: userDataPath.master, content: master() },

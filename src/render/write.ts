@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { HaformError } from '../errors.js';
 import type { Move } from '../model/guard.js';
 import type { StatefulResource } from '../model/inventory.js';
@@ -77,7 +77,7 @@ export function diffOutput(dir: string, files: readonly OutputFile[]): Change[] 
 }
 
 /** Files haform must not touch: not written by haform, or edited since it wrote them. */
-function conflicts(dir: string, changes: readonly Change[], force: boolean): string[] {
+export function conflicts(dir: string, changes: readonly Change[], force: boolean): string[] {
   if (!existsSync(dir)) return [];
   const old = readManifest(dir);
   const problems: string[] = [];
@@ -100,6 +100,8 @@ function conflicts(dir: string, changes: readonly Change[], force: boolean): str
  */
 export function writeOutput(dir: string, files: readonly OutputFile[], opts: WriteOptions): Change[] {
   if (existsSync(dir) && !statSync(dir).isDirectory()) throw new HaformError(`${dir} exists and is not a directory.`, 1);
+  const base = nearestExisting(dir);
+  if (!statSync(base).isDirectory()) throw new HaformError(`cannot write under ${base}: it is not a directory.`, 1);
   const changes = diffOutput(dir, files);
   const refused = conflicts(dir, changes, opts.force ?? false);
   if (refused.length) throw new HaformError(`nothing written:\n  ${refused.join('\n  ')}`, 1);
@@ -119,18 +121,19 @@ export function writeOutput(dir: string, files: readonly OutputFile[], opts: Wri
   const idle = !fresh && changes.every((c) => c.kind === 'unchanged') && existsSync(manifestFile) && readFileSync(manifestFile, 'utf8') === manifestText;
   if (idle) return changes;
   const staging = fresh ? `${dir.replace(/[\\/]+$/, '')}.haform-tmp-${process.pid}` : join(dir, `.haform-tmp-${process.pid}`);
+  removeAbandonedStaging(fresh ? dirname(dir) : dir);
   rmSync(staging, { recursive: true, force: true });
   try {
     const toWrite = files.filter((f) => fresh || changes.find((c) => c.path === f.path)?.kind !== 'unchanged');
     for (const f of toWrite) put(join(staging, f.path), f.content);
     put(join(staging, MANIFEST), manifestText);
     if (fresh) {
-      mkdirSync(dirname(dir), { recursive: true });
+      makeDirs(dirname(dir));
       renameSync(staging, dir);
       return changes;
     }
     for (const f of toWrite) {
-      mkdirSync(dirname(join(dir, f.path)), { recursive: true });
+      makeDirs(dirname(join(dir, f.path)));
       renameSync(join(staging, f.path), join(dir, f.path));
     }
     for (const c of changes.filter((x) => x.kind === 'remove')) {
@@ -145,8 +148,53 @@ export function writeOutput(dir: string, files: readonly OutputFile[], opts: Wri
 }
 
 function put(file: string, content: string): void {
-  mkdirSync(dirname(file), { recursive: true });
+  makeDirs(dirname(file));
   writeFileSync(file, content);
+}
+
+/**
+ * mkdir -p one level at a time, from the nearest existing ancestor: Node's recursive mkdir loops
+ * forever where a directory can never be made (under /proc), and reports a read-only target as ENOENT.
+ */
+function makeDirs(dir: string): void {
+  const d = nearestExisting(dir);
+  const missing: string[] = [];
+  for (let m = resolve(dir); m !== d; m = dirname(m)) missing.unshift(m);
+  if (!statSync(d).isDirectory()) throw new HaformError(`cannot write under ${d}: it is not a directory.`, 1);
+  for (const m of missing) {
+    try {
+      mkdirSync(m);
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      const why = code === 'EROFS' ? 'read-only file system' : code === 'EACCES' || code === 'EPERM' ? 'permission denied' : `cannot create directories there (${code})`;
+      throw new HaformError(`cannot create ${m}: ${why}. Nothing was written.`, 1);
+    }
+  }
+}
+
+function nearestExisting(dir: string): string {
+  let d = resolve(dir);
+  while (!existsSync(d) && dirname(d) !== d) d = dirname(d);
+  return d;
+}
+
+/** Staging directories of runs that were killed (their process is gone): never part of the output. */
+function removeAbandonedStaging(dir: string): void {
+  if (!existsSync(dir) || !statSync(dir).isDirectory()) return;
+  for (const name of readdirSync(dir)) {
+    const m = /\.haform-tmp-(\d+)$/.exec(name);
+    if (!m || Number(m[1]) === process.pid || alive(Number(m[1]))) continue;
+    rmSync(join(dir, name), { recursive: true, force: true });
+  }
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
 }
 
 function removeEmptyParents(root: string, path: string): void {

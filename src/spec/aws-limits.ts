@@ -1,6 +1,6 @@
 import * as names from '../model/names.js';
 import { placeMasters } from '../model/placement.js';
-import { resolveMasters } from './defaults.js';
+import { DEFAULTS, resolveMasters } from './defaults.js';
 import type { RawCluster, YamlPath } from './types.js';
 
 /**
@@ -43,8 +43,9 @@ export function derivedNames(c: RawCluster): DerivedName[] {
       out.push({ what: `the Name tag of master ${m.name}'s etcd ${kind} volume`, name: names.etcdVolumeName(m.name, cluster, kind), limit: AWS_LIMITS.tagValue });
     }
   }
+  if ((c.spec.nodeGroups ?? DEFAULTS.nodeGroups) === 'spread') out.push({ what: 'the launch template of the nodes', name: names.nodeGroupName(undefined, cluster), limit: lt });
   for (const zone of c.spec.zones) {
-    out.push({ what: `the launch template of the nodes in ${zone}`, name: names.nodeGroupName(zone, cluster), limit: lt });
+    if (c.spec.nodeGroups === 'perZone') out.push({ what: `the launch template of the nodes in ${zone}`, name: names.nodeGroupName(zone, cluster), limit: lt });
     out.push({ what: `the Name tag of the utility subnet in ${zone}`, name: names.subnetName(zone, cluster, true), limit: AWS_LIMITS.tagValue });
   }
   if (c.spec.bastion) out.push({ what: 'the launch template of the bastion', name: names.bastionGroupName(cluster), limit: lt });
@@ -74,11 +75,19 @@ function reservedTagKeys(cluster: string): string[] {
 /** The most tags haform puts on one resource besides the user's: an etcd volume's. */
 const HAFORM_TAGS_PER_RESOURCE = 6;
 
+/** The characters every tagged service accepts (IAM's tag pattern, which S3 and SQS share). */
+const TAG_CHARACTER = /^[\p{L}\p{Z}\p{N}_.:/=+\-@]$/u;
+
 export function checkTags(c: RawCluster, report: Report): void {
   const tags = c.spec.tags ?? {};
   const keys = Object.keys(tags);
   const reserved = reservedTagKeys(c.metadata.name);
   for (const key of keys) {
+    // The schema holds keys to these characters; values are checked here, with a message that says why.
+    const bad = [...String(tags[key])].filter((ch) => !TAG_CHARACTER.test(ch));
+    if (bad.length) {
+      report(['spec', 'tags', key], 'error', 'tag-characters', `tag ${key}: ${[...new Set(bad)].map((ch) => JSON.stringify(ch)).join(', ')} not allowed in its value: IAM, S3 and SQS accept letters, digits, spaces and _ . : / = + - @ only (EC2 alone accepts more)`, 'use only those characters in tag values');
+    }
     if (/^aws:/i.test(key)) {
       report(['spec', 'tags', key], 'error', 'tag-key-reserved', `tag key "${key}": the aws: prefix is reserved for AWS`, 'rename the tag');
     } else if (reserved.includes(key)) {

@@ -4,6 +4,9 @@ import type { ClusterSpec, EtcdSpec, RawCluster } from './types.js';
 /** Defaults as kops applies them; named so that the schema, README and code agree. */
 export const DEFAULTS = {
   nodeCount: 2,
+  nodeGroups: 'spread',
+  /** kops's etcd-manager keeps 90 days of backups. */
+  backupRetentionDays: 90,
   topology: 'public',
   networking: 'kubenet',
   networkCIDR: '172.20.0.0/16',
@@ -47,7 +50,7 @@ export function applyDefaults(raw: RawCluster, source: string): ClusterSpec {
   const s = raw.spec;
   const { masterZones, masterCount } = resolveMasters(s);
   const networkCIDR = s.networkCIDR ?? DEFAULTS.networkCIDR;
-  const defaults = defaultSubnetCidrs(networkCIDR, s.zones) ?? [];
+  const defaults = defaultSubnetCidrs(networkCIDR, s.zones, (s.topology ?? DEFAULTS.topology) === 'private') ?? [];
   const subnets = s.zones.map((zone, i) => {
     const explicit = s.subnets?.find((x) => x.zone === zone);
     const d = defaults[i];
@@ -67,6 +70,7 @@ export function applyDefaults(raw: RawCluster, source: string): ClusterSpec {
     masterZones,
     masterCount,
     nodeCount: s.nodeCount ?? DEFAULTS.nodeCount,
+    nodeGroups: s.nodeGroups ?? DEFAULTS.nodeGroups,
     topology: s.topology ?? DEFAULTS.topology,
     networking: s.networking ?? DEFAULTS.networking,
     networkCIDR,
@@ -89,6 +93,7 @@ export function applyDefaults(raw: RawCluster, source: string): ClusterSpec {
     sshKeyName: s.sshKeyName,
     bastion: s.bastion ?? false,
     tags: s.tags ?? {},
+    provider: s.terraform?.provider ?? 'generated',
   };
 }
 
@@ -102,5 +107,6 @@ function etcdDefaults(e: NonNullable<RawCluster['spec']['etcd']>): EtcdSpec {
     volumeThroughput: e.volumeThroughput ?? (gp3 ? DEFAULTS.gp3Throughput : undefined),
     kmsKeyId: e.kmsKeyId,
     preventDestroy: e.preventDestroy ?? true,
+    backupRetentionDays: e.backupRetentionDays ?? DEFAULTS.backupRetentionDays,
   };
 }

@@ -1,8 +1,10 @@
 import { type Cidr, formatCidr, overlaps, contains, parseCidr } from '../net/cidr.js';
+import { addonVersions, minorOf, SUPPORTED_MINORS } from '../model/addons.js';
 import { analyzeQuorum, placeMasters, quorumSize } from '../model/placement.js';
 import { defaultSubnetCidrs, MIN_SUBNET_PREFIX } from '../model/subnets.js';
 import { checkNameLengths, checkTags } from './aws-limits.js';
 import { isGossip, parentDomain, regionOfZone, resolveMasters } from './defaults.js';
+import { KNOWN_ZONES_AS_OF, zonesOf, zoneStatus } from './known-zones.js';
 import type { RawCluster, Severity, YamlPath } from './types.js';
 
 /** Records one finding; rules never stop at the first. */
@@ -29,6 +31,12 @@ const zones: Rule = (c, report) => {
     if (!region) {
       report(at('zones', i), 'error', 'zone-name-invalid', `"${zone}" is not an Availability Zone name`, 'write <region><letter>, e.g. us-west-2a');
       return;
+    }
+    const known = zoneStatus(region, zone);
+    if (known === 'unknown-zone') {
+      report(at('zones', i), 'error', 'zone-unknown', `${region} has no zone ${zone} (AWS's list of ${KNOWN_ZONES_AS_OF})`, `use one of ${zonesOf(region).join(', ')}`);
+    } else if (known === 'unknown-region' && !regions.has(region)) {
+      report(at('zones', i), 'warning', 'region-unknown', `region ${region} is not in haform's list of regions (${KNOWN_ZONES_AS_OF}): its zones are not checked`, 'check the zone names against the AWS console or aws ec2 describe-availability-zones');
     }
     if (seen.has(zone)) {
       report(at('zones', i), 'error', 'zone-duplicate', `zone ${zone} is listed twice`, 'list each zone once');
@@ -66,6 +74,12 @@ const masters: Rule = (c, report) => {
     const q = quorumSize(masterCount);
     report(countPath, 'error', 'etcd-even-members', `${masterCount} masters make ${masterCount} etcd members: quorum is ${q}, so it tolerates ${masterCount - q} failed member(s), no more than ${masterCount - 1} members would`, `use an odd number of masters (${masterCount - 1} or ${masterCount + 1}): etcd needs a majority, and an even member adds cost without adding fault tolerance`);
   }
+  if (masterCount > 7) {
+    report(countPath, 'warning', 'etcd-many-members', `${masterCount} etcd members: every write waits for ${quorumSize(masterCount)} of them, and etcd recommends at most 7`, 'use 3 or 5 masters (7 at most); add worker nodes for capacity');
+  }
+  if (c.spec.nodeCount === 0) {
+    report(at('nodeCount'), 'warning', 'no-nodes', 'no worker nodes: workloads have nowhere to run (the masters are tainted)', 'set nodeCount to at least 2, in two zones');
+  }
   if (masterCount === 1) {
     report(countPath, 'warning', 'single-master', 'one master is not highly available: while it is down the Kubernetes API is unavailable', 'for production, run 3 masters in 3 zones (masterZones with three zones)');
   } else if (masterCount % 2 === 1 && masterCount >= masterZones.length) {
@@ -81,10 +95,20 @@ const networking: Rule = (c, report) => {
   if (s.topology === 'private' && (s.networking ?? 'kubenet') === 'kubenet') {
     report(s.networking ? at('networking') : at('topology'), 'error', 'private-kubenet', 'the kubenet networking provider does not support private topology', 'set networking to a CNI provider, e.g. calico or cilium');
   }
+  if (s.topology === 'private' && s.networking === 'kindnet') {
+    report(at('networking'), 'error', 'private-kindnet', "kindnet routes pod ranges through the VPC: the cloud controller writes a route per node into the cluster's one route table, and private topology has one per zone", 'use public topology, or a CNI that encapsulates, e.g. calico or cilium');
+  }
   if (s.bastion && s.topology !== 'private') {
     report(at('bastion'), 'error', 'bastion-requires-private', 'a bastion needs private topology: in public topology the instances are reachable directly', 'set topology: private, or remove bastion');
   } else if (s.bastion && !s.sshAccess?.length) {
     report(at('bastion'), 'warning', 'bastion-without-ssh-access', 'the bastion accepts no SSH: sshAccess lists no CIDRs, and haform opens none by default', 'list the CIDRs allowed to SSH in spec.sshAccess');
+  }
+};
+
+const kubernetes: Rule = (c, report) => {
+  const version = c.spec.kubernetesVersion;
+  if (version && !addonVersions(version)) {
+    report(at('kubernetesVersion'), 'error', 'kubernetes-version-unsupported', `Kubernetes ${minorOf(version)} has no pinned cloud controller and CSI driver in this haform`, `use a version of ${SUPPORTED_MINORS.join(', ')}`);
   }
 };
 
@@ -115,7 +139,7 @@ const subnets: Rule = (c, report) => {
   }
   const zones = c.spec.zones;
   if (!s.subnets) {
-    if (!defaultSubnetCidrs(netText, zones)) {
+    if (!defaultSubnetCidrs(netText, zones, s.topology === 'private')) {
       report(at(s.networkCIDR ? 'networkCIDR' : 'zones'), 'error', 'network-cidr-too-small', `networkCIDR ${netText} is too small to split into subnets for ${zones.length} zone(s) (AWS subnets are /${MIN_SUBNET_PREFIX} at the smallest)`, 'use a larger networkCIDR (e.g. a /16), or list explicit subnets');
     }
     return;
@@ -199,4 +223,4 @@ const etcdVolumes: Rule = (c, report) => {
 };
 
 /** Every semantic rule, in the order their findings are listed. */
-export const RULES: readonly Rule[] = [clusterName, checkNameLengths, zones, masters, networking, dns, subnets, accessLists, etcdVolumes, checkTags];
+export const RULES: readonly Rule[] = [clusterName, checkNameLengths, zones, masters, networking, kubernetes, dns, subnets, accessLists, etcdVolumes, checkTags];

@@ -8,6 +8,7 @@ export interface ClusterSpec {
   readonly masterZones: readonly string[];
   readonly masterCount: number;
   readonly nodeCount: number;
+  readonly nodeGroups: 'spread' | 'perZone';
   readonly topology: 'public' | 'private';
   readonly networking: string;
   readonly networkCIDR: string;
@@ -25,6 +26,8 @@ export interface ClusterSpec {
   readonly sshKeyName: string | undefined;
   readonly bastion: boolean;
   readonly tags: Readonly<Record<string, string>>;
+  /** generated: providers.tf is haform's; user: the user's own provider configuration. */
+  readonly provider: 'generated' | 'user';
 }
 
 export interface SubnetSpec {
@@ -40,6 +43,7 @@ export interface EtcdSpec {
   readonly volumeThroughput: number | undefined;
   readonly kmsKeyId: string | undefined;
   readonly preventDestroy: boolean;
+  readonly backupRetentionDays: number;
 }
 
 export type Severity = 'error' | 'warning';
@@ -69,6 +73,7 @@ export interface RawCluster {
     masterZones?: string[];
     masterCount?: number;
     nodeCount?: number;
+    nodeGroups?: 'spread' | 'perZone';
     topology?: 'public' | 'private';
     networking?: string;
     networkCIDR?: string;
@@ -84,6 +89,7 @@ export interface RawCluster {
       volumeThroughput?: number;
       kmsKeyId?: string;
       preventDestroy?: boolean;
+      backupRetentionDays?: number;
     };
     api?: { loadBalancerType?: 'public' | 'internal'; allowedCIDRs?: string[] };
     dns?: { zoneName?: string; zoneId?: string };
@@ -91,5 +97,6 @@ export interface RawCluster {
     sshKeyName?: string;
     bastion?: boolean;
     tags?: Record<string, string>;
+    terraform?: { provider?: 'generated' | 'user' };
   };
 }

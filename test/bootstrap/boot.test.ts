@@ -34,6 +34,9 @@ const masterA = (over: Partial<Scenario> = {}): Scenario => ({
   ...over,
 });
 const lines = (r: ReturnType<typeof boot>) => r.calls.map(line);
+/** The addon directories a boot applied with `kubectl apply -k`, in order. */
+const addonsApplied = (r: ReturnType<typeof boot>) =>
+  r.calls.filter((c) => c.cmd === 'kubectl' && c.args.includes('-k')).map((c) => c.args[c.args.indexOf('-k') + 1]!.replace(/\/$/, '').split('/').at(-1)!);
 /** Asserts that `wanted` appear in this order (other calls may come between). */
 function expectInOrder(actual: string[], wanted: string[]) {
   let at = 0;
@@ -68,8 +71,17 @@ describe('master boot', () => {
       'kubeadm certs certificate-key',
       'aws ssm put-parameter',
       'kubectl apply',
+      'aws s3api list-objects-v2',
+      'aws s3api get-object',
     ]);
     expect(lines(r).some((l) => l.startsWith('kubeadm join'))).toBe(false);
+    // The controllers from the cluster bucket, each kustomization applied after kubeadm and the CNI.
+    expect(addonsApplied(r)).toEqual(['aws-cloud-controller-manager', 'aws-ebs-csi-driver', 'node-termination-handler']);
+    expect(readFileSync(join(r.root, 'var/lib/haform/addons/node-termination-handler/queue.env'), 'utf8')).toContain('QUEUE_URL=');
+    // kubelet leaves the cloud to the cloud controller, which finds this instance by its provider ID.
+    expect(r.kubeadmConfigs).toMatch(/- name: cloud-provider\n {6}value: external\n {4}- name: provider-id\n {6}value: aws:\/\/\/us-west-2a\/i-0new/);
+    expect(r.kubeadmConfigs).toMatch(/controllerManager:\n {2}extraArgs:[\s\S]*- name: cloud-provider\n {6}value: external/);
+    expect(readFileSync(join(r.root, 'etc/systemd/system/haform-etcd-backup.timer'), 'utf8')).toContain('OnCalendar=hourly');
     expect(Object.keys(r.state.params).sort()).toEqual([...Object.keys(material), `${P}/control-plane/initialized`].sort());
     expect(r.state.params[`${P}/node/token`]).toBe('abcdef.0123456789abcdef');
     // Secrets never appear on a command line.
@@ -108,7 +120,11 @@ describe('master boot', () => {
     expect(r.stderr).toContain('waiting for join material under /haform/hacluster.example.com (published by the first master)');
     expectInOrder(lines(r), ['aws ec2 attach-volume', 'mkfs.ext4 /', 'aws ssm get-parameter', 'sleep 10', 'aws ssm get-parameter', 'kubeadm join']);
     expect(lines(r).some((l) => l.startsWith('kubeadm init'))).toBe(false);
-    expect(lines(r).some((l) => l.startsWith('kubectl apply'))).toBe(false);
+    // The CNI only once, by the first member; the addons by every master (idempotent), after its join.
+    expect(r.calls.some((c) => c.cmd === 'kubectl' && c.args.includes('-f'))).toBe(false);
+    expectInOrder(lines(r), ['kubeadm join', 'aws s3api list-objects-v2']);
+    expect(addonsApplied(r)).toHaveLength(3);
+    expect(r.kubeadmConfigs).toContain('value: aws:///us-west-2b/i-0new');
     expect(r.kubeadmConfigs).toMatch(/controlPlane:\n {2}certificateKey: f00d/);
     expect(r.kubeadmConfigs).toContain('token: abcdef.0123456789abcdef');
     // Joins through the member that published the material; afterwards its own apiserver.

@@ -1,26 +1,31 @@
 import { describe, expect, it } from 'vitest';
 import { generateFiles } from '../../src/generate.js';
 import { topLevelBlocks } from '../../src/render/hcl-fix.js';
+import { addonVersions } from '../../src/model/addons.js';
 import { loadClusterFile } from '../../src/spec/index.js';
+import { UPSTREAM_IAM, upstreamActions } from './upstream-iam.js';
 
 /** The AWS CLI service names the scripts use, and their IAM prefixes. */
-const IAM_PREFIX: Record<string, string> = { ec2: 'ec2', ssm: 'ssm', elbv2: 'elasticloadbalancing' };
+const IAM_PREFIX: Record<string, string> = { ec2: 'ec2', ssm: 'ssm', elbv2: 'elasticloadbalancing', s3api: 's3' };
+/** Operations whose IAM action has another name. */
+const IAM_ACTION: Record<string, string> = { 's3:ListObjectsV2': 's3:ListBucket' };
 
 /** `awsq ec2 describe-volumes` -> `ec2:DescribeVolumes`, for every AWS call a script can make. */
 function awsActions(script: string): string[] {
   const calls = [...script.matchAll(/\bawsq (\w+) ([a-z0-9-]+)/g)].map(([, svc, op]) => {
     const prefix = IAM_PREFIX[svc!];
     if (!prefix) throw new Error(`unmapped AWS CLI service ${svc}`);
-    return `${prefix}:${op!.split('-').map((w) => w[0]!.toUpperCase() + w.slice(1)).join('')}`;
+    const action = `${prefix}:${op!.split('-').map((w) => w[0]!.toUpperCase() + w.slice(1)).join('')}`;
+    return IAM_ACTION[action] ?? action;
   });
   return [...new Set(calls)].sort();
 }
 
-function policy(iamMain: string, role: string): { actions: string[]; resources: string[] } {
-  const block = topLevelBlocks(iamMain.replace(/^\s*#.*$/gm, '')).find((b) => b.kind === 'data' && b.labels[0] === 'aws_iam_policy_document' && b.labels[1] === role);
-  if (!block) throw new Error(`no policy document for ${role}`);
+function policy(iamMain: string, doc: string): { actions: string[]; resources: string[] } {
+  const block = topLevelBlocks(iamMain.replace(/^\s*#.*$/gm, '')).find((b) => b.kind === 'data' && b.labels[0] === 'aws_iam_policy_document' && b.labels[1] === doc);
+  if (!block) throw new Error(`no policy document ${doc}`);
   return {
-    actions: [...block.text.matchAll(/"([a-z0-9-]+:[A-Za-z*]+)"/g)].map((m) => m[1]!),
+    actions: [...block.text.matchAll(/\bactions\s*=\s*\[([^\]]*)\]/g)].flatMap((a) => [...a[1]!.matchAll(/"([a-z0-9-]+:[A-Za-z*]+)"/g)].map((m) => m[1]!)),
     resources: [...block.text.matchAll(/"(arn:[^"]+)"/g)].map((m) => m[1]!),
   };
 }
@@ -40,7 +45,7 @@ describe.each(['fixtures/examples/public.yaml', 'fixtures/examples/private.yaml'
     expect(needed).toEqual(expect.arrayContaining(['ec2:AttachVolume', 'ec2:AttachNetworkInterface', 'ssm:PutParameter', 'ssm:GetParameter']));
     expect(needed.filter((a) => !allows(masters.actions, a))).toEqual([]);
     // Exactly what the scripts need: no EC2, SSM or load balancer action that no script calls.
-    const unused = masters.actions.filter((a) => /^(ec2|ssm|elasticloadbalancing):/.test(a) && !needed.some((n) => allows([a], n)));
+    const unused = masters.actions.filter((a) => /^(ec2|ssm|elasticloadbalancing|s3):/.test(a) && !needed.some((n) => allows([a], n)));
     expect(unused).toEqual([]);
     expect(masters.resources.some((r) => r.endsWith(':parameter/haform/' + loadClusterFile(fixture).spec!.name + '/control-plane/*'))).toBe(true);
   });
@@ -82,4 +87,33 @@ it('networking amazonvpc: masters and nodes get the VPC CNI\'s interface actions
   for (const r of ['masters', 'nodes']) expect(vpc).toContain(`resource "aws_iam_role_policy" "${r}_vpc_cni"`);
   expect(policy(vpc, 'vpc_cni').actions).toEqual(expect.arrayContaining(['ec2:AssignPrivateIpAddresses', 'ec2:CreateNetworkInterface', 'ec2:CreateTags']));
   expect(await iamOf('calico')).not.toContain('vpc_cni');
+});
+
+describe('IAM of the controllers the masters run: their upstream policies, no more', () => {
+  const spec = loadClusterFile('fixtures/examples/public.yaml').spec!;
+
+  it('the recorded upstream policies are of the versions haform pins', () => {
+    const v = addonVersions(spec.kubernetesVersion)!;
+    expect([UPSTREAM_IAM.cloud_controller.version, UPSTREAM_IAM.ebs_csi.version, UPSTREAM_IAM.node_termination.version]).toEqual([
+      v.cloudControllerManager,
+      v.ebsCsiDriver,
+      v.nodeTerminationHandler,
+    ]);
+  });
+
+  it.each(Object.keys(UPSTREAM_IAM) as (keyof typeof UPSTREAM_IAM)[])('%s: every upstream action, and only those, on the masters', async (id) => {
+    const f = await generateFiles(spec);
+    const iamMain = f.find((x) => x.path === 'modules/iam/main.tf')!.content;
+    const granted = [...new Set(policy(iamMain, id).actions)].sort();
+    expect(granted).toEqual(upstreamActions(UPSTREAM_IAM[id].actions));
+    expect(iamMain).toContain(`role   = aws_iam_role.masters.name`);
+    expect(iamMain).toMatch(new RegExp(`resource "aws_iam_role_policy" "masters_${id}"`));
+    expect(iamMain).not.toMatch(new RegExp(`resource "aws_iam_role_policy" "nodes_${id}"`));
+  });
+
+  it('the termination handler reads only its own queue', async () => {
+    const iamMain = (await generateFiles(spec)).find((x) => x.path === 'modules/iam/main.tf')!.content;
+    const block = topLevelBlocks(iamMain.replace(/^\s*#.*$/gm, '')).find((b) => b.labels[1] === 'node_termination')!;
+    expect(block.text).toMatch(/"sqs:ReceiveMessage"\s*\]\s*resources\s*=\s*\[\s*var\.termination_queue_arn\s*\]/);
+  });
 });

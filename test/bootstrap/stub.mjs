@@ -31,6 +31,15 @@ const opt = (name) => {
   const i = args.indexOf(name);
   return i >= 0 ? args[i + 1] : undefined;
 };
+/** The cluster bucket: the addons Terraform uploads, unless the scenario says otherwise. */
+const objects = () =>
+  state.objects ?? {
+    'addons/aws-cloud-controller-manager/kustomization.yaml': 'kind: Kustomization\n',
+    'addons/aws-ebs-csi-driver/kustomization.yaml': 'kind: Kustomization\n',
+    'addons/aws-ebs-csi-driver/storageclass.yaml': 'kind: StorageClass\n',
+    'addons/node-termination-handler/kustomization.yaml': 'kind: Kustomization\n',
+    'addons/node-termination-handler/queue.env': 'QUEUE_URL=https://sqs.example/q',
+  };
 const volumeByDevice = (device) => Object.values(state.volumes).find((v) => device.endsWith(v.id.replace('-', '')));
 const uuidOf = (v) => `uuid-${v.id}`;
 /** The volume an fstab line mounts at `target` (mount --fstab FILE TARGET), through its UUID. */
@@ -80,6 +89,19 @@ switch (cmd) {
       mkdirSync(dirname(dev), { recursive: true });
       writeFileSync(dev, '');
       out('attaching');
+    } else if (service === 'ssm' && op === 'get-parameter' && opt('--name').endsWith('/cluster/bucket')) {
+      // Written by Terraform with the bucket.
+      out(state.bucket ?? 'hacluster-bucket-0123');
+    } else if (service === 's3api' && op === 'list-objects-v2') {
+      const keys = Object.keys(objects()).filter((k) => k.startsWith(opt('--prefix') ?? ''));
+      out(keys.length ? keys.join('\t') : 'None');
+    } else if (service === 's3api' && op === 'get-object') {
+      const body = objects()[opt('--key')];
+      if (body === undefined) fail('An error occurred (NoSuchKey) when calling the GetObject operation', 254);
+      writeFileSync(args.at(-1), body);
+      out('{}');
+    } else if (service === 's3api' && op === 'put-object') {
+      state.objects = { ...objects(), [opt('--key')]: readFileSync(opt('--body'), 'utf8') };
     } else if (service === 'ssm' && op === 'get-parameter') {
       const name = opt('--name');
       // Another master publishes all its material at once, after this many reads here.
@@ -105,6 +127,7 @@ switch (cmd) {
     if (url.endsWith('/latest/api/token')) out('token');
     else if (meta === 'instance-id') out(state.instanceId);
     else if (meta === 'placement/availability-zone') out(state.zone);
+    else if (meta === 'local-hostname') out(`ip-172-20-32-99.${state.region}.compute.internal`);
     else if (meta?.endsWith('/subnet-ipv4-cidr-block')) {
       if (state.eni?.attachedTo !== state.instanceId) process.exit(22);
       out(state.subnetCidr);

@@ -1,12 +1,12 @@
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { removeBootDirs } from '../bootstrap/simulator.js';
 import { haform } from '../cli/run.js';
 import { findTerraform, REQUIRE_TERRAFORM } from '../terraform/harness.js';
 import { readFileSync } from 'node:fs';
-import { apply, bootCluster, type Change, emulatorYaml, init, masterViolations, planChanges, planOf } from './cluster.js';
+import { apply, bootCluster, type Change, cloudViolations, emulatorYaml, init, masterViolations, planChanges, planOf } from './cluster.js';
 import { type Emulator, emulatorOrSkip, startEmulator, writeEmulatorOverride } from './emulator.js';
 
 /**
@@ -54,6 +54,10 @@ describe.skipIf(!ready).concurrent('terraform apply against the AWS API emulator
       const yaml = await generateAndApply(`fixtures/${fixture}.yaml`, fixture.replace('/', '-'));
       const plan = planOf(yaml);
       expect(await masterViolations(emu, plan)).toEqual([]);
+      const addons = readdirSync(join(out, 'addons'), { recursive: true, withFileTypes: true })
+        .filter((e) => e.isFile())
+        .map((e) => relative(out, join(e.parentPath, e.name)));
+      expect(await cloudViolations(emu, plan, addons)).toEqual([]);
       const again = realChanges(await planChanges(tf!, out));
       expect(again).toEqual([]);
 
@@ -70,7 +74,7 @@ describe.skipIf(!ready).concurrent('terraform apply against the AWS API emulator
       // material and the marker in SSM, the join lock released.
       expect(await masterViolations(emu, plan, { booted: true })).toEqual([]);
       const params = (await emu.aws(plan.region, ['ssm', 'get-parameters-by-path', '--path', plan.parameterPath, '--recursive'])).Parameters.map((p: { Name: string }) => p.Name.slice(plan.parameterPath.length + 1)).sort();
-      expect(params).toEqual(['control-plane/certificate-key', 'control-plane/initialized', 'control-plane/join-endpoint', 'node/api-endpoint', 'node/ca-cert-hash', 'node/token']);
+      expect(params).toEqual(['cluster/bucket', 'control-plane/certificate-key', 'control-plane/initialized', 'control-plane/join-endpoint', 'node/api-endpoint', 'node/ca-cert-hash', 'node/token']);
     },
     APPLY_TIMEOUT,
   );

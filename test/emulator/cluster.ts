@@ -1,4 +1,6 @@
-import { readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
 import { parseDocument } from 'yaml';
 import { MEMBER_TAG } from '../../src/model/names.js';
 import { buildPlan, type ClusterPlan } from '../../src/model/plan.js';
@@ -187,6 +189,58 @@ export async function bootCluster(emu: Emulator, plan: ClusterPlan, scripts: { m
   const [first, ...rest] = plan.masters;
   const masters = [await bootMaster(first!)];
   if (masters[0]!.code === 0) masters.push(...(await Promise.all(rest.map(bootMaster))));
-  const n = await bootAsync(scripts.node, { zone: plan.nodeGroups[0]!.zone, region: plan.region }, { awsEnv: emu.env });
+  const n = await bootAsync(scripts.node, { zone: plan.nodeGroups[0]!.zones[0]!, region: plan.region }, { awsEnv: emu.env });
   return { masters, node: { member: 'node', code: n.code, stderr: n.stderr } };
+}
+
+/**
+ * What the YAML promises beyond the masters, read back from the API: the cluster bucket (private,
+ * versioned, encrypted, backups expiring as etcd.backupRetentionDays says, the addons uploaded, the
+ * queue URL written for the termination handler), the termination queue fed by EventBridge, a drain
+ * hook on every group, and the node groups spanning the zones nodeGroups asks for.
+ */
+export async function cloudViolations(emu: Emulator, plan: ClusterPlan, addonFiles: readonly string[]): Promise<string[]> {
+  const bad: string[] = [];
+  const aws = (args: string[]) => emu.aws(plan.region, args);
+  const bucket = (await aws(['ssm', 'get-parameter', '--name', `${plan.parameterPath}/cluster/bucket`])).Parameter.Value as string;
+  if ((await aws(['s3api', 'get-bucket-versioning', '--bucket', bucket]))?.Status !== 'Enabled') bad.push(`bucket ${bucket}: versioning not enabled`);
+  const sse = (await aws(['s3api', 'get-bucket-encryption', '--bucket', bucket])).ServerSideEncryptionConfiguration.Rules[0].ApplyServerSideEncryptionByDefault.SSEAlgorithm;
+  if (sse !== (plan.etcd.kmsKeyId ? 'aws:kms' : 'AES256')) bad.push(`bucket ${bucket}: encryption ${sse}`);
+  const block = (await aws(['s3api', 'get-public-access-block', '--bucket', bucket])).PublicAccessBlockConfiguration;
+  if (!Object.values(block).every((v) => v === true)) bad.push(`bucket ${bucket}: public access not blocked: ${JSON.stringify(block)}`);
+  const rules = (await aws(['s3api', 'get-bucket-lifecycle-configuration', '--bucket', bucket])).Rules;
+  const backups = rules.find((r: any) => (r.Filter?.Prefix ?? r.Prefix) === 'backups/etcd/main/');
+  if (backups?.Expiration?.Days !== plan.etcd.backupRetentionDays) bad.push(`bucket ${bucket}: backups expire after ${backups?.Expiration?.Days} days, not ${plan.etcd.backupRetentionDays}`);
+  const keys = ((await aws(['s3api', 'list-objects-v2', '--bucket', bucket, '--prefix', 'addons/']))?.Contents ?? []).map((o: any) => o.Key).sort();
+  const wanted = [...addonFiles.map((f) => f), 'addons/node-termination-handler/queue.env'].sort();
+  if (JSON.stringify(keys) !== JSON.stringify(wanted)) bad.push(`bucket ${bucket}: addons ${keys.join(', ')}, not ${wanted.join(', ')}`);
+
+  const queueUrl = (await aws(['sqs', 'get-queue-url', '--queue-name', `${plan.name.replace(/[^A-Za-z0-9-]/g, '-').slice(0, 52)}-termination`])).QueueUrl as string;
+  const queueArn = (await aws(['sqs', 'get-queue-attributes', '--queue-url', queueUrl, '--attribute-names', 'QueueArn'])).Attributes.QueueArn;
+  const envFile = join(mkdtempSync(join(tmpdir(), 'haform-queue-env-')), 'queue.env');
+  await aws(['s3api', 'get-object', '--bucket', bucket, '--key', 'addons/node-termination-handler/queue.env', envFile]);
+  if (readFileSync(envFile, 'utf8') !== `QUEUE_URL=${queueUrl}`) bad.push(`queue.env holds ${readFileSync(envFile, 'utf8')}, not the queue's URL ${queueUrl}`);
+  rmSync(dirname(envFile), { recursive: true, force: true });
+  const targeted = [];
+  for (const r of (await aws(['events', 'list-rules'])).Rules) {
+    const targets = (await aws(['events', 'list-targets-by-rule', '--rule', r.Name])).Targets;
+    if (targets.some((t: any) => t.Arn === queueArn)) targeted.push(JSON.parse(r.EventPattern)['detail-type'][0]);
+  }
+  for (const type of ['EC2 Instance-terminate Lifecycle Action', 'EC2 Spot Instance Interruption Warning', 'EC2 Instance Rebalance Recommendation', 'EC2 Instance State-change Notification', 'AWS Health Event']) {
+    if (!targeted.includes(type)) bad.push(`no EventBridge rule sends "${type}" to the termination queue`);
+  }
+
+  for (const name of [...plan.masters.map((m) => m.groupName), ...plan.nodeGroups.map((g) => g.groupName)]) {
+    const hooks = (await aws(['autoscaling', 'describe-lifecycle-hooks', '--auto-scaling-group-name', name])).LifecycleHooks;
+    if (!hooks.some((h: any) => h.LifecycleTransition === 'autoscaling:EC2_INSTANCE_TERMINATING')) bad.push(`group ${name}: no termination lifecycle hook`);
+    const g = (await aws(['autoscaling', 'describe-auto-scaling-groups', '--auto-scaling-group-names', name])).AutoScalingGroups[0];
+    if (!g.Tags.some((t: any) => t.Key === 'aws-node-termination-handler/managed')) bad.push(`group ${name}: not tagged for the termination handler`);
+  }
+  for (const ng of plan.nodeGroups) {
+    const g = (await aws(['autoscaling', 'describe-auto-scaling-groups', '--auto-scaling-group-names', ng.groupName])).AutoScalingGroups[0];
+    const subnets: string[] = String(g.VPCZoneIdentifier).split(',').filter(Boolean);
+    const zones = (await aws(['ec2', 'describe-subnets', '--subnet-ids', ...subnets])).Subnets.map((s: any) => s.AvailabilityZone).sort();
+    if (JSON.stringify(zones) !== JSON.stringify([...ng.zones].sort())) bad.push(`node group ${ng.groupName}: subnets in ${zones.join(', ')}, not ${ng.zones.join(', ')}`);
+  }
+  return bad;
 }

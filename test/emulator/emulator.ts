@@ -1,5 +1,6 @@
 import { spawn, spawnSync } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 
@@ -69,9 +70,13 @@ export function run(cmd: string, args: string[], opts: { cwd?: string; env?: Nod
 export async function startEmulator(): Promise<Emulator> {
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
-  const child = spawn(PYTHON, [SHIM, '-H', '127.0.0.1', '-p', String(port)], { stdio: ['ignore', 'ignore', 'pipe'] });
-  let log = '';
-  child.stderr.on('data', (d) => (log = `${log}${d}`.slice(-20_000)));
+  // moto logs every request: to a file, not a pipe, which a test blocked in spawnSync would never drain.
+  const logDir = mkdtempSync(join(tmpdir(), 'haform-moto-'));
+  const logFile = join(logDir, 'moto.log');
+  const logFd = openSync(logFile, 'w');
+  const child = spawn(PYTHON, [SHIM, '-H', '127.0.0.1', '-p', String(port)], { stdio: ['ignore', 'ignore', logFd] });
+  closeSync(logFd);
+  const log = () => readFileSync(logFile, 'utf8').slice(-20_000);
   const env: NodeJS.ProcessEnv = {
     ...process.env,
     AWS_ENDPOINT_URL: url,
@@ -87,21 +92,26 @@ export async function startEmulator(): Promise<Emulator> {
     } catch {
       // not listening yet
     }
-    if (child.exitCode !== null || i > 150) throw new Error(`moto did not start on ${url}:\n${log}`);
+    if (child.exitCode !== null || i > 150) throw new Error(`moto did not start on ${url}:\n${log()}`);
     await new Promise((r) => setTimeout(r, 100));
   }
   return {
     url,
     env,
     async aws(region, args) {
-      const r = await run('aws', ['--region', region, ...args], { env });
+      // The AWS CLI v1 ignores AWS_ENDPOINT_URL for some services (SQS): the endpoint given outright.
+      const r = await run('aws', ['--region', region, '--endpoint-url', url, ...args], { env });
       if (r.code !== 0) throw new Error(`aws ${args.join(' ')} failed: ${r.stderr}`);
       return r.stdout.trim() ? JSON.parse(r.stdout) : undefined;
     },
     stop: () =>
       new Promise((resolve) => {
-        if (child.exitCode !== null) return resolve();
-        child.once('close', () => resolve());
+        const done = () => {
+          rmSync(logDir, { recursive: true, force: true });
+          resolve();
+        };
+        if (child.exitCode !== null) return done();
+        child.once('close', done);
         child.kill('SIGTERM');
       }),
   };

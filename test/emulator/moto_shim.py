@@ -7,7 +7,9 @@ import re
 import sys
 
 from moto import server
+from moto.autoscaling import models as as_models
 from moto.ec2.exceptions import InvalidParameterValue
+from moto.iam import access_control
 from moto.ec2.models import instances
 from moto.ec2.models import launch_templates
 from moto.ec2.models import security_groups as sg
@@ -105,6 +107,36 @@ def _run_instances_checked(self, image_id, count, user_data, security_group_name
 
 
 instances.InstanceBackend.run_instances = _run_instances_checked
+
+# Gap 6: moto takes Bool conditions as met, so the cluster bucket's "deny unless over TLS" (Deny when
+# aws:SecureTransport is false) denies every request. The provider and the AWS CLI reach AWS over
+# HTTPS, where aws:SecureTransport is true and that statement denies nothing; the emulator's endpoint
+# is plain HTTP on loopback, so the statement is judged as AWS would judge an HTTPS request.
+_is_action_permitted = access_control.IAMPolicyStatement.is_action_permitted
+
+
+def _over_tls(self, action, resource="*", principal=None, incoming_condition_values=None):
+    secure = (self._statement.get("Condition") or {}).get("Bool", {}).get("aws:SecureTransport")
+    if secure is not None and str(secure).lower() != "true":
+        return access_control.PermissionResult.NEUTRAL
+    return _is_action_permitted(self, action, resource, principal, incoming_condition_values)
+
+
+access_control.IAMPolicyStatement.is_action_permitted = _over_tls
+
+# Gap 7: moto reports a fixed role and SQS queue on every lifecycle hook (a placeholder in its
+# models). A hook put without them, as haform's drain hooks are (EventBridge carries their events),
+# has neither on AWS; with the placeholders every plan wants to clear them.
+_lifecycle_hook_init = as_models.LifecycleHook.__init__
+
+
+def _lifecycle_hook_as_put(self, *args, **kwargs):
+    _lifecycle_hook_init(self, *args, **kwargs)
+    self.role_arn = None
+    self.notification_target_arn = None
+
+
+as_models.LifecycleHook.__init__ = _lifecycle_hook_as_put
 
 if __name__ == "__main__":
     server.main(sys.argv[1:])

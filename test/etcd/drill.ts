@@ -88,6 +88,7 @@ export class Drill {
   ) {
     mkdirSync(work, { recursive: true });
     writeFileSync(join(work, 'master.sh'), script, { mode: 0o700 });
+    this.containerRuntime();
     this.ns(this.vpc);
     this.inNs(this.vpc, 'ip', ['link', 'add', 'br0', 'type', 'bridge']);
     this.inNs(this.vpc, 'ip', ['link', 'set', 'br0', 'up']);
@@ -108,16 +109,67 @@ export class Drill {
     return sh('nsenter', [`--net=/run/netns/${ns}`, cmd, ...args], opts);
   }
 
+  /**
+   * kubeadm runs etcd as a static pod, and the script reaches it through crictl (etcdctl in the
+   * container) and ctr (etcdutl in the etcd image); here etcd is a process, so these two stand in,
+   * mapping the container's paths to the drill's: kubeadm's etcd PKI to the drill's CA and client
+   * certificate, /mnt/haform to the instance's root disk. etcd 3.4's etcdctl restores snapshots
+   * (3.5 moved that to etcdutl).
+   */
+  private containerRuntime(): void {
+    const bin = join(this.work, 'bin');
+    mkdirSync(bin, { recursive: true });
+    const mapArgs = `pki='${this.pki}'
+etcd_pki=/etc/kubernetes/pki/etcd
+args=()
+for a in "$@"; do
+  a=\${a//"\$etcd_pki"/\$pki}
+  [[ \$a == /mnt/haform/* ]] && a="\${HAFORM_ROOT}\$a"
+  args+=("\$a")
+done`;
+    writeFileSync(
+      join(bin, 'crictl'),
+      `#!/bin/bash
+# crictl ps: the etcd "container"; crictl exec ID etcdctl ARGS: etcdctl in the instance's network.
+case $1 in
+  ps) echo drill-etcd ;;
+  exec)
+    shift 2
+    [[ $1 == etcdctl ]] || exit 2
+    shift
+    ${mapArgs}
+    ETCDCTL_API=3 exec etcdctl --dial-timeout=2s --command-timeout=10s "\${args[@]}" ;;
+  *) exit 2 ;;
+esac
+`,
+      { mode: 0o755 },
+    );
+    writeFileSync(
+      join(bin, 'ctr'),
+      `#!/bin/bash
+# ctr ... run ... IMAGE NAME etcdutl ARGS: etcdutl in the etcd image; here etcd 3.4's etcdctl.
+while [[ $# -gt 0 && $1 != etcdutl ]]; do shift; done
+[[ $1 == etcdutl ]] || exit 2
+shift
+${mapArgs}
+ETCDCTL_API=3 exec etcdctl "\${args[@]}"
+`,
+      { mode: 0o755 },
+    );
+  }
+
   /** The boot script's functions, sourced, with the instance's root disk as HAFORM_ROOT. */
-  bootFn(host: Host, code: string, opts: { allowFail?: boolean; inNetwork?: boolean } = {}) {
+  bootFn(host: Host, code: string, opts: { allowFail?: boolean; inNetwork?: boolean; env?: NodeJS.ProcessEnv } = {}) {
     const args = ['-c', `source ${join(this.work, 'master.sh')}\n${code}`];
-    const env = { ...process.env, HAFORM_ROOT: host.root };
+    const env = { ...process.env, ...opts.env, PATH: `${join(this.work, 'bin')}:${process.env.PATH}`, HAFORM_ROOT: host.root };
     return opts.inNetwork ? this.inNs(host.ns, 'bash', args, { env, allowFail: opts.allowFail }) : sh('bash', args, { env, allowFail: opts.allowFail });
   }
 
   memberOf(name: string, zone: string, index: number): Member {
     const ip = `10.${this.net}.2.${index + 10}`;
-    return { name, zone, ip, nodeName: `ip-${ip.replace(/\./g, '-')}.drill.compute.internal` };
+    // The script's own name for the member: what kubeadm names the node and the etcd member.
+    const nodeName = sh('bash', ['-c', `source ${join(this.work, 'master.sh')}\nmember_node_name ${ip}`]).out.trim();
+    return { name, zone, ip, nodeName };
   }
 
   /**

@@ -22,7 +22,7 @@ describe('seed examples', () => {
       dns: { zoneName: 'example.com' },
       etcd: { volumeType: 'gp3', volumeIops: 3000, volumeThroughput: 125, preventDestroy: true },
     });
-    expect(spec!.subnets.map((s) => s.cidr)).toEqual(['172.20.32.0/19', '172.20.64.0/19', '172.20.96.0/19']);
+    expect(spec!.subnets.map((s) => s.cidr)).toEqual(['172.20.0.0/18', '172.20.64.0/18', '172.20.128.0/18']);
   });
 
   it('same-az example: gossip cluster without DNS in cn-north-1, warned that one zone holds a majority', () => {

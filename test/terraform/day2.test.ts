@@ -1,17 +1,33 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { haform } from '../cli/run.js';
-import { findTerraform, OFFLINE_PROVIDER_OVERRIDE, plan, type PlannedResource, REQUIRE_TERRAFORM } from './harness.js';
+import { emulatorYaml } from '../emulator/cluster.js';
+import { type Emulator, emulatorOrSkip, startEmulator, writeEmulatorOverride } from '../emulator/emulator.js';
+import { findTerraform, plan, type PlannedResource, REQUIRE_TERRAFORM } from './harness.js';
 
-const { tf, missing } = findTerraform();
-if (!tf && REQUIRE_TERRAFORM) throw new Error(`day-2 terraform tests cannot run: ${missing} (HAFORM_REQUIRE_TERRAFORM=1)`);
-if (!tf) console.warn(`\n!!! SKIPPING the day-2 terraform plan tests: ${missing}.\n`);
+const { tf: found, missing } = findTerraform();
+if (!found && REQUIRE_TERRAFORM) throw new Error(`day-2 terraform tests cannot run: ${missing} (HAFORM_REQUIRE_TERRAFORM=1)`);
+if (!found) console.warn(`\n!!! SKIPPING the day-2 terraform plan tests: ${missing}.\n`);
+// Plans read the image (its root device) and zones through the API: the emulator answers.
+const tf = found && emulatorOrSkip('the day-2 terraform plan tests') ? found : undefined;
 
 const work = mkdtempSync(join(tmpdir(), 'haform-day2-'));
-afterAll(() => rmSync(work, { recursive: true, force: true }));
-const fixture = (name: string) => `fixtures/day2/${name}.yaml`;
+let emu: Emulator | undefined;
+beforeAll(async () => {
+  if (!tf) return;
+  emu = await startEmulator();
+  for (const name of ['one-master', 'three-masters', 'five-masters', 'four-zones', 'three-masters-private']) {
+    await emulatorYaml(emu, `fixtures/day2/${name}.yaml`, join(work, `${name}.yaml`));
+  }
+}, 60_000);
+afterAll(async () => {
+  await emu?.stop();
+  rmSync(work, { recursive: true, force: true });
+});
+/** The day-2 fixture with the emulator's image; the same cluster otherwise. */
+const fixture = (name: string) => join(work, `${name}.yaml`);
 
 /** Attributes that force replacement of the stateful resources. */
 const STATEFUL: Record<string, readonly string[]> = {
@@ -23,7 +39,7 @@ const typeOf = (address: string) => address.split('.').at(-2)!;
 
 function prepare(dir: string): void {
   // Not haform's file: it must survive every regeneration.
-  writeFileSync(join(dir, 'offline_override.tf'), OFFLINE_PROVIDER_OVERRIDE);
+  writeEmulatorOverride(dir, emu!.url);
   init(dir);
 }
 
@@ -42,15 +58,15 @@ describe.skipIf(!tf).each([
   let before: Map<string, PlannedResource>;
   let after: Map<string, PlannedResource>;
 
-  it('regenerates in place without refusal, leaving files haform did not write alone', () => {
+  it('regenerates in place without refusal, leaving files haform did not write alone', async () => {
     expect(haform(['generate', fixture(from), '--out', dir]).exitCode).toBe(0);
     prepare(dir);
-    before = plan(tf!, dir);
+    before = await plan(tf!, dir);
     const r = haform(['generate', fixture(to), '--out', dir]);
     expect(r.exitCode, r.stderr).toBe(0);
-    expect(readFileSync(join(dir, 'offline_override.tf'), 'utf8')).toBe(OFFLINE_PROVIDER_OVERRIDE);
+    expect(readFileSync(join(dir, 'emulator_override.tf'), 'utf8')).toContain(emu!.url);
     init(dir);
-    after = plan(tf!, dir);
+    after = await plan(tf!, dir);
     expect(after.size).toBeGreaterThan(before.size);
   });
 
@@ -93,10 +109,10 @@ describe.skipIf(!tf)('day 2: public -> private topology', () => {
     expect(readFileSync(join(dir, 'main.tf'), 'utf8')).toBe(before);
   });
 
-  it('with --allow-destroy it generates, and terraform plans private subnets behind a NAT per zone', () => {
+  it('with --allow-destroy it generates, and terraform plans private subnets behind a NAT per zone', async () => {
     expect(haform(['generate', fixture('three-masters-private'), '--out', dir, '--allow-destroy']).exitCode).toBe(0);
     prepare(dir);
-    const p = plan(tf!, dir);
+    const p = await plan(tf!, dir);
     const nats = [...p.keys()].filter((a) => typeOf(a) === 'aws_nat_gateway');
     expect(nats).toHaveLength(3);
     expect(p.get('module.network.aws_subnet.us_east_1a')!.after.availability_zone).toBe('us-east-1a');
@@ -104,7 +120,7 @@ describe.skipIf(!tf)('day 2: public -> private topology', () => {
 });
 
 describe.skipIf(!tf)('day 2: a renamed stateful resource', () => {
-  it('gets a moved block, and terraform moves its state instead of destroying it', () => {
+  it('gets a moved block, and terraform moves its state instead of destroying it', async () => {
     const dir = join(work, 'moved');
     expect(haform(['generate', fixture('three-masters'), '--out', dir]).exitCode).toBe(0);
     // An earlier generation named master a's module differently (as an older haform might have).
@@ -122,7 +138,7 @@ describe.skipIf(!tf)('day 2: a renamed stateful resource', () => {
 
     writeFileSync(join(dir, 'terraform.tfstate'), JSON.stringify(stateWithVolumeAt('module.master_us_east_1a')));
     prepare(dir);
-    const p = plan(tf!, dir);
+    const p = await plan(tf!, dir);
     const vol = p.get('module.master_a.aws_ebs_volume.etcd_main')!;
     expect(vol.previousAddress).toBe(old);
     expect(vol.actions).not.toContain('delete');

@@ -83,16 +83,6 @@ provider_installation {
 export const REQUIRE_TERRAFORM = process.env.HAFORM_REQUIRE_TERRAFORM === '1';
 
 /** Mock credentials and skips: `terraform plan` runs with no AWS account, as long as no data source calls AWS. */
-export const OFFLINE_PROVIDER_OVERRIDE = `provider "aws" {
-  access_key                  = "mock"
-  secret_key                  = "mock"
-  skip_credentials_validation = true
-  skip_requesting_account_id  = true
-  skip_metadata_api_check     = true
-  skip_region_validation      = true
-}
-`;
-
 export interface PlannedResource {
   readonly address: string;
   readonly previousAddress?: string;
@@ -100,11 +90,14 @@ export interface PlannedResource {
   readonly after: Record<string, unknown>;
 }
 
-/** `terraform plan` then `show -json`: the planned resource changes by address. */
-export function plan(tf: Terraform, dir: string): Map<string, PlannedResource> {
-  const p = tf.run(['plan', '-input=false', '-refresh=false', '-out=haform-test.plan'], dir);
+/**
+ * `terraform plan` then `show -json`: the planned resource changes by address. On the host's network,
+ * where the AWS API emulator answers the data sources.
+ */
+export async function plan(tf: Terraform, dir: string): Promise<Map<string, PlannedResource>> {
+  const p = await tf.runOnHost(['plan', '-input=false', '-refresh=false', '-out=haform-test.plan'], dir);
   if (p.code !== 0) throw new Error(`terraform plan failed:\n${p.output}`);
-  const show = tf.run(['show', '-json', 'haform-test.plan'], dir);
+  const show = await tf.runOnHost(['show', '-json', 'haform-test.plan'], dir);
   if (show.code !== 0) throw new Error(`terraform show failed:\n${show.output}`);
   const json = JSON.parse(show.output) as {
     resource_changes: { address: string; previous_address?: string; change: { actions: string[]; after: Record<string, unknown> | null } }[];

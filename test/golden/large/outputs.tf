@@ -48,14 +48,9 @@ output "master_autoscaling_groups" {
 
 output "node_autoscaling_groups" {
   value = {
-    us-east-1a = module.nodes_a.autoscaling_group_name
-    us-east-1b = module.nodes_b.autoscaling_group_name
-    us-east-1c = module.nodes_c.autoscaling_group_name
-    us-east-1d = module.nodes_d.autoscaling_group_name
-    us-east-1e = module.nodes_e.autoscaling_group_name
-    us-east-1f = module.nodes_f.autoscaling_group_name
+    nodes = module.nodes.autoscaling_group_name
   }
-  description = "Autoscaling group of the nodes of each zone, by zone."
+  description = "Autoscaling groups of the nodes, by module."
 }
 
 output "security_group_ids" {
@@ -66,6 +61,11 @@ output "security_group_ids" {
     bastion = module.security.bastion_security_group_id
   }
   description = "Security groups, by role."
+}
+
+output "cluster_bucket" {
+  value       = module.bucket.bucket
+  description = "The cluster bucket: addon manifests and etcd backups (backups/etcd/main/)."
 }
 
 output "api_endpoint" {

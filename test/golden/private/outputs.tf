@@ -40,11 +40,9 @@ output "master_autoscaling_groups" {
 
 output "node_autoscaling_groups" {
   value = {
-    us-west-2a = module.nodes_a.autoscaling_group_name
-    us-west-2b = module.nodes_b.autoscaling_group_name
-    us-west-2c = module.nodes_c.autoscaling_group_name
+    nodes = module.nodes.autoscaling_group_name
   }
-  description = "Autoscaling group of the nodes of each zone, by zone."
+  description = "Autoscaling groups of the nodes, by module."
 }
 
 output "security_group_ids" {
@@ -54,6 +52,11 @@ output "security_group_ids" {
     api     = module.security.api_security_group_id
   }
   description = "Security groups, by role."
+}
+
+output "cluster_bucket" {
+  value       = module.bucket.bucket
+  description = "The cluster bucket: addon manifests and etcd backups (backups/etcd/main/)."
 }
 
 output "api_endpoint" {

@@ -32,6 +32,10 @@ readonly STATE_DIR="/var/lib/haform"
 readonly MAIN_MOUNT="/mnt/haform/etcd-main"
 readonly EVENTS_MOUNT="/mnt/haform/etcd-events"
 readonly ETCD_DATA="${MAIN_MOUNT}/data"
+# The cluster bucket (its name in SSM): the addon manifests the masters apply, and etcd snapshots.
+readonly ADDONS_DIR="${STATE_DIR}/addons"
+readonly BACKUP_PREFIX="backups/etcd/main/"
+readonly KUBECONFIG_ADMIN="/etc/kubernetes/admin.conf"
 # Set at boot from the instance: its etcd member, its zone, and the identity that goes with the member.
 MEMBER=""
 ZONE=""
@@ -401,6 +405,10 @@ nodeRegistration:
   kubeletExtraArgs:
     - name: node-ip
       value: ${MEMBER_IP}
+    - name: cloud-provider
+      value: external
+    - name: provider-id
+      value: $(provider_id)
 ---
 apiVersion: kubeadm.k8s.io/v1beta4
 kind: ClusterConfiguration
@@ -420,6 +428,13 @@ etcd:
     peerCertSANs:
       - ${NODE_NAME}
       - ${MEMBER_IP}
+controllerManager:
+  extraArgs:
+    # The AWS cloud-controller-manager (addons/) runs the cloud loops, routes included.
+    - name: cloud-provider
+      value: external
+    - name: configure-cloud-routes
+      value: "false"
 networking:
   podSubnet: ${POD_SUBNET}
   serviceSubnet: ${SERVICE_SUBNET}
@@ -435,6 +450,7 @@ KUBEADM
   else
     kubectl apply --kubeconfig /etc/kubernetes/admin.conf -f "${CNI_MANIFEST}"
   fi
+  apply_addons
 }
 
 join_control_plane() {
@@ -469,6 +485,10 @@ nodeRegistration:
   kubeletExtraArgs:
     - name: node-ip
       value: ${MEMBER_IP}
+    - name: cloud-provider
+      value: external
+    - name: provider-id
+      value: $(provider_id)
 KUBEADM
   )
   trap 'rm -f "${ROOT}${STATE_DIR}/kubeadm-join.yaml"' EXIT
@@ -476,6 +496,7 @@ KUBEADM
   rm -f "${ROOT}${STATE_DIR}/kubeadm-join.yaml"
   release_join_lock
   api_hosts_entry "${MEMBER_IP}"
+  apply_addons
 }
 
 # One member joins at a time: concurrent 'kubeadm join --control-plane' races on etcd membership
@@ -520,6 +541,148 @@ run_quiet() {
   fi
 }
 
+# --- The cloud: provider ID, addons ---------------------------------------------------------------
+# The cloud-controller-manager, the EBS CSI node plugin and the termination handler find the
+# instance by the provider ID: the node name is the member's, not the instance's.
+provider_id() {
+  echo "aws:///$(imds placement/availability-zone)/$(imds instance-id)"
+}
+
+# A replacement inherits kubelet's flags from the member's volume: the provider ID is the instance's.
+refresh_provider_id() {
+  local flags="${ROOT}/var/lib/kubelet/kubeadm-flags.env"
+  if [[ -f ${flags} ]]; then
+    sed -i "s#--provider-id=[^ \"]*#--provider-id=$(provider_id)#" "${flags}"
+  fi
+}
+
+# A Node object keeps the provider ID it was registered with; a replacement's kubelet re-registers
+# it once the stale object is gone (the cloud controller would delete it as its instance is gone).
+node_identity() {
+  local kubectl=(kubectl --kubeconfig "${ROOT}${KUBECONFIG_ADMIN}") registered
+  wait_for "the API on this master" 60 10 "${kubectl[@]}" get --raw /readyz
+  registered=$("${kubectl[@]}" get node "${NODE_NAME}" -o 'jsonpath={.spec.providerID}' 2>/dev/null || true)
+  if [[ -n ${registered} && ${registered} != "$(provider_id)" ]]; then
+    log "node ${NODE_NAME} was registered by ${registered}: registering it again for this instance"
+    "${kubectl[@]}" delete node "${NODE_NAME}"
+    systemctl restart kubelet
+  fi
+}
+
+bucket() {
+  param_get cluster/bucket
+}
+
+# The addons Terraform uploaded, applied with kubectl's kustomize (idempotent: every master applies
+# them after kubeadm; after a version bump, run '${STATE_DIR}/master.sh apply-addons' on one master).
+apply_addons() {
+  local b key dir
+  b=$(bucket)
+  rm -rf "${ROOT}${ADDONS_DIR}"
+  for key in $(awsq s3api list-objects-v2 --bucket "${b}" --prefix addons/ --query 'Contents[].Key'); do
+    mkdir -p "$(dirname "${ROOT}${STATE_DIR}/${key}")"
+    awsq s3api get-object --bucket "${b}" --key "${key}" "${ROOT}${STATE_DIR}/${key}" >/dev/null
+  done
+  for dir in "${ROOT}${ADDONS_DIR}"/*/; do
+    log "applying addon $(basename "${dir}")"
+    wait_for "kubectl apply -k ${dir}" 30 10 kubectl apply --kubeconfig "${ROOT}${KUBECONFIG_ADMIN}" -k "${dir}"
+  done
+}
+
+# --- etcd backups: a snapshot from the leader to the cluster bucket, hourly ----------------------
+# etcdctl of the etcd static pod: kubeadm installs none on the host.
+etcdctl_member() {
+  local id
+  id=$(crictl ps --quiet --state running --name '^etcd$' | head -n 1)
+  [[ -n ${id} ]] || fail "etcd is not running on this master"
+  crictl exec "${id}" etcdctl --endpoints=https://127.0.0.1:2379 --cacert=/etc/kubernetes/pki/etcd/ca.crt \
+    --cert=/etc/kubernetes/pki/etcd/healthcheck-client.crt --key=/etc/kubernetes/pki/etcd/healthcheck-client.key "$@"
+}
+
+# Only the leader backs up: one snapshot per interval, whichever member leads.
+etcd_is_leader() {
+  local fields
+  fields=$(etcdctl_member endpoint status -w fields)
+  [[ $(awk -F' : ' '/"MemberID"/ {print $2}' <<<"${fields}") == $(awk -F' : ' '/"Leader"/ {print $2}' <<<"${fields}") ]]
+}
+
+# etcd_snapshot FILE: written inside etcd's data directory (the only host path its container
+# mounts) and moved out.
+etcd_snapshot() {
+  local part="${ETCD_DATA}/haform-snapshot.part"
+  etcdctl_member snapshot save "${part}" >/dev/null
+  mv "${ROOT}${part}" "$1"
+}
+
+# upload_snapshot FILE: under backups/etcd/main/, named by time and member; prints the key.
+upload_snapshot() {
+  local key
+  key="${BACKUP_PREFIX}$(date -u +%Y-%m-%dT%H%M%SZ)-${MEMBER}.db"
+  awsq s3api put-object --bucket "$(bucket)" --key "${key}" --body "$1" --checksum-algorithm SHA256 >/dev/null
+  echo "${key}"
+}
+
+backup_etcd() {
+  local file key
+  etcd_is_leader || return 0
+  file="${ROOT}${STATE_DIR}/etcd-snapshot.db"
+  etcd_snapshot "${file}"
+  key=$(upload_snapshot "${file}")
+  rm -f "${file}"
+  log "etcd snapshot uploaded to s3://$(bucket)/${key}"
+}
+
+# Every member's peer URL, from the member interfaces of the cluster: the initial cluster of a restore.
+initial_cluster() {
+  local ip
+  for ip in $(awsq ec2 describe-network-interfaces --filters "Name=tag-key,Values=${MEMBER_TAG}" "Name=tag:KubernetesCluster,Values=${CLUSTER}" \
+    --query 'NetworkInterfaces[].PrivateIpAddress'); do
+    printf '%s=https://%s:2380\n' "$(member_node_name "${ip}")" "${ip}"
+  done | sort | paste -sd, -
+}
+
+# restore_member SNAPSHOT INITIAL_CLUSTER: this member's data from the snapshot, the old data kept
+# aside. etcd must be stopped on every master first (see the README's runbook).
+restore_member() {
+  local aside
+  aside="${ETCD_DATA}.before-restore-$(date -u +%Y%m%dT%H%M%SZ)"
+  if [[ -d ${ROOT}${ETCD_DATA} ]]; then
+    mv "${ROOT}${ETCD_DATA}" "${ROOT}${aside}"
+    log "previous etcd data kept in ${aside}"
+  fi
+  etcdutl_host snapshot restore "$1" --name "${NODE_NAME}" --initial-cluster "$2" \
+    --initial-advertise-peer-urls "https://${MEMBER_IP}:2380" --data-dir "${ROOT}${ETCD_DATA}" >/dev/null
+  log "member ${MEMBER} restored from $(basename "$1")"
+}
+
+# etcdutl from the etcd image (etcd is stopped, so it runs in a container of its own).
+etcdutl_host() {
+  local image
+  image=$(awk '$1 == "image:" {print $2}' "${ROOT}/etc/kubernetes/etcd.yaml.stopped")
+  ctr --namespace k8s.io run --rm --net-host --mount "type=bind,src=/mnt/haform,dst=/mnt/haform,options=rbind:rw" \
+    --mount "type=bind,src=${ROOT}${STATE_DIR},dst=${STATE_DIR},options=rbind:rw" "${image}" "haform-restore-$$" etcdutl "$@"
+}
+
+# restore KEY: on every master, after stopping etcd and the apiserver (the runbook moves their
+# manifests to /etc/kubernetes/*.stopped), then the manifests go back.
+restore_etcd() {
+  local key=$1 file
+  [[ -n ${key} ]] || fail "usage: master.sh restore ${BACKUP_PREFIX}<snapshot>.db"
+  [[ -f ${ROOT}/etc/kubernetes/etcd.yaml.stopped ]] || fail "stop etcd first: mv /etc/kubernetes/manifests/etcd.yaml /etc/kubernetes/etcd.yaml.stopped"
+  file="${ROOT}${STATE_DIR}/restore.db"
+  mkdir -p "${ROOT}${STATE_DIR}"
+  awsq s3api get-object --bucket "$(bucket)" --key "${key}" --checksum-mode ENABLED "${file}" >/dev/null
+  restore_member "${file}" "$(initial_cluster)"
+  rm -f "${file}"
+}
+
+# MEMBER, MEMBER_IP and NODE_NAME of a running master, from what boot left.
+load_member() {
+  MEMBER_IP=$(cat "${ROOT}${STATE_DIR}/member-ip")
+  NODE_NAME=$(member_node_name "${MEMBER_IP}")
+  MEMBER=$(member_of "$(imds instance-id)")
+}
+
 # This script runs at every boot, before kubelet: user data runs once, and a rebooted master must
 # mount its volumes and restore its routes before kubelet starts etcd from them.
 install_units() {
@@ -555,9 +718,36 @@ OnUnitActiveSec=1h
 [Install]
 WantedBy=timers.target
 UNIT
+  cat >"${ROOT}/etc/systemd/system/haform-node-identity.service" <<UNIT
+[Unit]
+Description=haform: the Node object of this master names this instance
+After=kubelet.service
+[Service]
+Type=oneshot
+ExecStart=${STATE_DIR}/master.sh node-identity
+[Install]
+WantedBy=multi-user.target
+UNIT
+  cat >"${ROOT}/etc/systemd/system/haform-etcd-backup.service" <<UNIT
+[Unit]
+Description=haform: etcd snapshot of ${CLUSTER} to its bucket, from the leader
+[Service]
+Type=oneshot
+ExecStart=${STATE_DIR}/master.sh backup
+UNIT
+  cat >"${ROOT}/etc/systemd/system/haform-etcd-backup.timer" <<UNIT
+[Unit]
+Description=haform: etcd snapshot of ${CLUSTER} hourly
+[Timer]
+OnCalendar=hourly
+RandomizedDelaySec=5min
+Persistent=true
+[Install]
+WantedBy=timers.target
+UNIT
   systemctl daemon-reload
-  systemctl enable haform-master.service
-  systemctl enable --now haform-refresh-join.timer
+  systemctl enable haform-master.service haform-node-identity.service
+  systemctl enable --now haform-refresh-join.timer haform-etcd-backup.timer
 }
 
 member_of() {
@@ -596,6 +786,7 @@ boot() {
     restart)
       log "etcd data found on the volume: member ${MEMBER} (${NODE_NAME}) comes back as itself, no init, no join"
       api_hosts_entry "${MEMBER_IP}"
+      refresh_provider_id
       # --no-block: at reboot this runs in haform-master.service, which kubelet is ordered after.
       systemctl restart --no-block kubelet
       ;;
@@ -613,6 +804,10 @@ main() {
   case "${1:-boot}" in
     boot) boot ;;
     refresh-join) publish_join_material ;;
+    apply-addons) apply_addons ;;
+    backup) load_member && backup_etcd ;;
+    restore) load_member && restore_etcd "${2:-}" ;;
+    node-identity) load_member && node_identity ;;
     *) fail "unknown command: $1" ;;
   esac
 }

@@ -113,6 +113,14 @@ discovery:
     token: ${token}
     caCertHashes:
       - ${hash}
+nodeRegistration:
+  # The instance's private DNS name and provider ID: how the cloud controller finds its instance.
+  name: $(imds local-hostname)
+  kubeletExtraArgs:
+    - name: cloud-provider
+      value: external
+    - name: provider-id
+      value: aws:///$(imds placement/availability-zone)/$(imds instance-id)
 KUBEADM
   )
   log "joining ${CLUSTER} as a worker node"

@@ -10,6 +10,11 @@ variable "image_id" {
   type        = string
 }
 
+variable "root_device_name" {
+  description = "Root device name of the AMI, from the image itself."
+  type        = string
+}
+
 variable "instance_profile" {
   description = "IAM instance profile of the bastion."
   type        = string

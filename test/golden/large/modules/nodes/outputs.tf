@@ -2,5 +2,5 @@
 
 output "autoscaling_group_name" {
   value       = aws_autoscaling_group.this.name
-  description = "Autoscaling group of the nodes of this zone."
+  description = "Autoscaling group of the nodes."
 }

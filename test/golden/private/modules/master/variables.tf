@@ -25,18 +25,23 @@ variable "target_group_arns" {
   type        = list(string)
 }
 
+variable "subnet_id" {
+  description = "Subnet of the master, in its zone."
+  type        = string
+}
+
 variable "group_name" {
   description = "Name of the launch template and autoscaling group."
   type        = string
 }
 
-variable "subnet_id" {
-  description = "Subnet of the masters, in their zone."
+variable "image_id" {
+  description = "AMI of the masters."
   type        = string
 }
 
-variable "image_id" {
-  description = "AMI of the masters."
+variable "root_device_name" {
+  description = "Root device name of the AMI, from the image itself."
   type        = string
 }
 

@@ -4,3 +4,13 @@ variable "tags" {
   description = "Tags for every resource of the cluster."
   type        = map(string)
 }
+
+variable "bucket_arn" {
+  description = "ARN of the cluster bucket: addon manifests and etcd backups."
+  type        = string
+}
+
+variable "termination_queue_arn" {
+  description = "ARN of the queue the node termination handler reads."
+  type        = string
+}

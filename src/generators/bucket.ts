@@ -1,0 +1,120 @@
+import { Fn, TerraformIterator } from 'cdktn';
+import { DataAwsIamPolicyDocument } from '@cdktn/provider-aws/lib/data-aws-iam-policy-document/index.js';
+import { S3Bucket } from '@cdktn/provider-aws/lib/s3-bucket/index.js';
+import { S3BucketLifecycleConfiguration } from '@cdktn/provider-aws/lib/s3-bucket-lifecycle-configuration/index.js';
+import { S3BucketOwnershipControls } from '@cdktn/provider-aws/lib/s3-bucket-ownership-controls/index.js';
+import { S3BucketPolicy } from '@cdktn/provider-aws/lib/s3-bucket-policy/index.js';
+import { S3BucketPublicAccessBlock } from '@cdktn/provider-aws/lib/s3-bucket-public-access-block/index.js';
+import { S3BucketServerSideEncryptionConfigurationA as S3BucketServerSideEncryptionConfiguration } from '@cdktn/provider-aws/lib/s3-bucket-server-side-encryption-configuration/index.js';
+import { S3BucketVersioningA as S3BucketVersioning } from '@cdktn/provider-aws/lib/s3-bucket-versioning/index.js';
+import { S3Object } from '@cdktn/provider-aws/lib/s3-object/index.js';
+import { SsmParameter } from '@cdktn/provider-aws/lib/ssm-parameter/index.js';
+import { BACKUP_PREFIX, bucketPrefix } from '../model/names.js';
+import { ADDONS_DIR } from '../render/addons.js';
+import { callModule, describe, type Generator, moduleStack, output, tfName, variable } from './context.js';
+
+export const BUCKET_MODULE = 'bucket';
+const DIR = 'modules/bucket';
+
+export const BucketOutputs = { id: 'bucket', arn: 'bucket_arn' } as const;
+
+/** The SSM parameter under the cluster's path that names the bucket: boot scripts read it there. */
+export const BUCKET_PARAMETER = 'cluster/bucket';
+/** Deleted or overwritten backups stay recoverable this long. */
+const NONCURRENT_DAYS = 30;
+
+/**
+ * The cluster's bucket, kops's state store for what the instances need: the addon manifests the
+ * masters apply, and etcd snapshots (backups/etcd/main/, kept etcd.backupRetentionDays). Private,
+ * versioned, encrypted, TLS only.
+ */
+export const bucket: Generator = {
+  name: BUCKET_MODULE,
+
+  modules(scope, plan) {
+    const stack = moduleStack(scope, 'bucket');
+    const addonsDir = variable(stack, 'addons_dir', 'string', 'Directory of the addon manifests, uploaded under addons/.');
+    const tags = variable(stack, 'tags', 'map(string)', 'Tags for every resource of the cluster.');
+    const b = describe(
+      tfName(new S3Bucket(stack, 'bucket', { bucketPrefix: bucketPrefix(plan.name), tags: tags.value, lifecycle: { preventDestroy: plan.etcd.preventDestroy } }), 'this'),
+      `Addon manifests and etcd backups of ${plan.name}${plan.etcd.preventDestroy ? '; no plan may destroy it (etcd.preventDestroy)' : ''}.`,
+    );
+    tfName(new S3BucketPublicAccessBlock(stack, 'public_access', { bucket: b.id, blockPublicAcls: true, blockPublicPolicy: true, ignorePublicAcls: true, restrictPublicBuckets: true }), 'this');
+    tfName(new S3BucketOwnershipControls(stack, 'ownership', { bucket: b.id, rule: { objectOwnership: 'BucketOwnerEnforced' } }), 'this');
+    const versioning = tfName(new S3BucketVersioning(stack, 'versioning', { bucket: b.id, versioningConfiguration: { status: 'Enabled' } }), 'this');
+    tfName(
+      new S3BucketServerSideEncryptionConfiguration(stack, 'encryption', {
+        bucket: b.id,
+        rule: [
+          plan.etcd.kmsKeyId
+            ? { applyServerSideEncryptionByDefault: { sseAlgorithm: 'aws:kms', kmsMasterKeyId: plan.etcd.kmsKeyId }, bucketKeyEnabled: true }
+            : { applyServerSideEncryptionByDefault: { sseAlgorithm: 'AES256' } },
+        ],
+      }),
+      'this',
+    );
+    describe(
+      tfName(
+        new S3BucketLifecycleConfiguration(stack, 'lifecycle', {
+          bucket: b.id,
+          rule: [
+            {
+              id: 'etcd-backups',
+              status: 'Enabled',
+              filter: [{ prefix: BACKUP_PREFIX }],
+              expiration: [{ days: plan.etcd.backupRetentionDays }],
+              noncurrentVersionExpiration: [{ noncurrentDays: NONCURRENT_DAYS }],
+              abortIncompleteMultipartUpload: [{ daysAfterInitiation: 7 }],
+            },
+          ],
+          // Rules on noncurrent versions need versioning in place first.
+          dependsOn: [versioning],
+        }),
+        'this',
+      ),
+      `Snapshots expire after ${plan.etcd.backupRetentionDays} days (etcd.backupRetentionDays); a deleted or overwritten one stays recoverable for ${NONCURRENT_DAYS}.`,
+    );
+    const tlsOnly = new DataAwsIamPolicyDocument(stack, 'tls_only', {
+      statement: [
+        {
+          sid: 'TlsOnly',
+          effect: 'Deny',
+          actions: ['s3:*'],
+          principals: [{ type: '*', identifiers: ['*'] }],
+          resources: [b.arn, `${b.arn}/*`],
+          condition: [{ test: 'Bool', variable: 'aws:SecureTransport', values: ['false'] }],
+        },
+      ],
+    });
+    tfName(new S3BucketPolicy(stack, 'policy', { bucket: b.id, policy: tlsOnly.json }), 'this');
+
+    const files = TerraformIterator.fromList(Fn.fileset(addonsDir.stringValue, '**'));
+    describe(
+      tfName(
+        new S3Object(stack, 'addons', {
+          forEach: files,
+          bucket: b.id,
+          key: `${ADDONS_DIR}/${files.value}`,
+          source: `${addonsDir.stringValue}/${files.value}`,
+          sourceHash: Fn.filemd5(`${addonsDir.stringValue}/${files.value}`),
+        }),
+        'addons',
+      ),
+      'The addon manifests, applied by the masters after kubeadm.',
+    );
+    describe(
+      tfName(new SsmParameter(stack, 'name', { name: `${plan.parameterPath}/${BUCKET_PARAMETER}`, type: 'String', value: b.id, tags: tags.value }), 'bucket'),
+      'Where the boot scripts find the bucket: its name has a unique suffix.',
+    );
+    output(stack, BucketOutputs.id, b.id, 'Name of the cluster bucket.');
+    output(stack, BucketOutputs.arn, b.arn, 'ARN of the cluster bucket.');
+    return [{ dir: DIR, stack, summary: 'The cluster bucket: addon manifests and etcd backups, private, versioned, encrypted.' }];
+  },
+
+  wire(ctx) {
+    callModule(ctx, BUCKET_MODULE, DIR, {
+      addons_dir: `\${path.module}/${ADDONS_DIR}`,
+      tags: ctx.shared.tags,
+    });
+  },
+};

@@ -1,0 +1,43 @@
+/**
+ * The IAM actions each controller's project documents, for the versions pinned in
+ * src/model/addons.ts, read from their sources at those tags. A version bump there fails the IAM test
+ * until this file is read again from the new tag.
+ */
+export const UPSTREAM_IAM = {
+  cloud_controller: {
+    source: 'kubernetes/cloud-provider-aws docs/prerequisites.md, control plane policy',
+    version: 'v1.31.9',
+    // Its ecr: actions serve the kubelet's image pulls, not the controller: the PullImages statement.
+    actions: `autoscaling:DescribeAutoScalingGroups autoscaling:DescribeLaunchConfigurations autoscaling:DescribeTags ec2:AttachVolume
+      ec2:AuthorizeSecurityGroupIngress ec2:CreateRoute ec2:CreateSecurityGroup ec2:CreateTags ec2:CreateVolume ec2:DeleteRoute
+      ec2:DeleteSecurityGroup ec2:DeleteVolume ec2:DescribeAvailabilityZones ec2:DescribeInstanceTopology ec2:DescribeInstances
+      ec2:DescribeRegions ec2:DescribeRouteTables ec2:DescribeSecurityGroups ec2:DescribeSubnets ec2:DescribeVolumes ec2:DescribeVpcs
+      ec2:DetachVolume ec2:ModifyInstanceAttribute ec2:ModifyVolume ec2:RevokeSecurityGroupIngress elasticloadbalancing:AddTags
+      elasticloadbalancing:ApplySecurityGroupsToLoadBalancer elasticloadbalancing:AttachLoadBalancerToSubnets
+      elasticloadbalancing:ConfigureHealthCheck elasticloadbalancing:CreateListener elasticloadbalancing:CreateLoadBalancer
+      elasticloadbalancing:CreateLoadBalancerListeners elasticloadbalancing:CreateLoadBalancerPolicy elasticloadbalancing:CreateTargetGroup
+      elasticloadbalancing:DeleteListener elasticloadbalancing:DeleteLoadBalancer elasticloadbalancing:DeleteLoadBalancerListeners
+      elasticloadbalancing:DeleteTargetGroup elasticloadbalancing:DeregisterInstancesFromLoadBalancer elasticloadbalancing:DeregisterTargets
+      elasticloadbalancing:DescribeListeners elasticloadbalancing:DescribeLoadBalancerAttributes elasticloadbalancing:DescribeLoadBalancerPolicies
+      elasticloadbalancing:DescribeLoadBalancers elasticloadbalancing:DescribeTargetGroups elasticloadbalancing:DescribeTargetHealth
+      elasticloadbalancing:DetachLoadBalancerFromSubnets elasticloadbalancing:ModifyListener elasticloadbalancing:ModifyLoadBalancerAttributes
+      elasticloadbalancing:ModifyTargetGroup elasticloadbalancing:RegisterInstancesWithLoadBalancer elasticloadbalancing:RegisterTargets
+      elasticloadbalancing:SetLoadBalancerPoliciesForBackendServer elasticloadbalancing:SetLoadBalancerPoliciesOfListener
+      iam:CreateServiceLinkedRole kms:DescribeKey`,
+  },
+  ebs_csi: {
+    source: 'kubernetes-sigs/aws-ebs-csi-driver docs/example-iam-policy.json',
+    version: 'v1.44.0',
+    actions: `ec2:DescribeAvailabilityZones ec2:DescribeInstances ec2:DescribeSnapshots ec2:DescribeTags ec2:DescribeVolumes
+      ec2:DescribeVolumesModifications ec2:CreateSnapshot ec2:ModifyVolume ec2:AttachVolume ec2:DetachVolume ec2:CreateVolume
+      ec2:EnableFastSnapshotRestores ec2:CreateTags ec2:DeleteTags ec2:DeleteVolume ec2:DeleteSnapshot`,
+  },
+  node_termination: {
+    source: 'aws/aws-node-termination-handler README.md, queue processor policy',
+    version: 'v1.25.6',
+    actions: `autoscaling:CompleteLifecycleAction autoscaling:DescribeAutoScalingInstances autoscaling:DescribeTags ec2:DescribeInstances
+      sqs:DeleteMessage sqs:ReceiveMessage`,
+  },
+} as const;
+
+export const upstreamActions = (a: string) => [...new Set(a.split(/\s+/).filter(Boolean))].sort();

@@ -1,0 +1,94 @@
+import { describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
+import { readFileSync } from 'node:fs';
+import { generateFiles } from '../../src/generate.js';
+import { topLevelBlocks } from '../../src/render/hcl-fix.js';
+import { loadClusterFile } from '../../src/spec/index.js';
+
+/**
+ * What must hold, derived from the cluster YAML itself (never from haform's plan, which a broken
+ * planner would agree with) and read from the generated HCL by meaning, not by bytes: a golden
+ * update cannot hide a break of these.
+ */
+const FIXTURES = ['fixtures/examples/public.yaml', 'fixtures/examples/private.yaml', 'fixtures/examples/same-az.yaml', 'fixtures/valid/large.yaml'];
+
+const blocks = (hcl: string) => topLevelBlocks(hcl.replace(/^\s*#.*$/gm, ''));
+const attr = (text: string, name: string) => new RegExp(`\\b${name}\\s*=\\s*"?([^"\\n]*)"?`).exec(text)?.[1];
+
+describe.each(FIXTURES)('%s: the YAML\'s promises hold in the output', (fixture) => {
+  const yaml = parse(readFileSync(fixture, 'utf8')).spec;
+  const zones: string[] = yaml.zones;
+  const masterZones: string[] = yaml.masterZones ?? (yaml.masterCount > 1 ? zones : zones.slice(0, 1));
+  const masterCount: number = yaml.masterCount ?? masterZones.length;
+  const files = async () => new Map((await generateFiles(loadClusterFile(fixture).spec!)).map((f) => [f.path, f.content]));
+
+  it('every master zone holds masters, spread as evenly as the count allows, and no other zone does', async () => {
+    const main = (await files()).get('main.tf')!;
+    const perZone = new Map<string, number>();
+    for (const b of blocks(main).filter((x) => x.kind === 'module' && /^master_/.test(x.labels[0]!))) {
+      const zone = attr(b.text, 'zone')!;
+      perZone.set(zone, (perZone.get(zone) ?? 0) + 1);
+    }
+    expect([...perZone.values()].reduce((a, b) => a + b, 0)).toBe(masterCount);
+    expect([...perZone.keys()].sort()).toEqual([...new Set(masterZones)].sort());
+    const counts = [...perZone.values()];
+    expect(Math.max(...counts) - Math.min(...counts)).toBeLessThanOrEqual(1);
+  });
+
+  it('etcd is closed to the nodes; masters reach each other on every port', async () => {
+    const sg = (await files()).get('modules/security/main.tf')!;
+    const rules = blocks(sg).filter((b) => b.kind === 'resource' && b.labels[0] === 'aws_vpc_security_group_ingress_rule');
+    const toMasters = rules.filter((r) => /security_group_id\s*=\s*aws_security_group\.masters\.id/.test(r.text));
+    for (const r of toMasters.filter((x) => /referenced_security_group_id\s*=\s*aws_security_group\.nodes\.id/.test(x.text))) {
+      const proto = attr(r.text, 'ip_protocol');
+      expect(proto, r.labels[1]).not.toBe('-1');
+      if (proto === 'tcp') {
+        const from = Number(attr(r.text, 'from_port'));
+        const to = Number(attr(r.text, 'to_port'));
+        for (const etcd of [2379, 2380, 2381, 4001, 4002]) expect(from <= etcd && etcd <= to, `${r.labels[1]} opens ${etcd}`).toBe(false);
+      }
+    }
+    expect(toMasters.some((r) => /referenced_security_group_id\s*=\s*aws_security_group\.masters\.id/.test(r.text) && attr(r.text, 'ip_protocol') === '-1')).toBe(true);
+  });
+
+  it('SSH is open only to what sshAccess lists', async () => {
+    const sg = (await files()).get('modules/security/main.tf')!;
+    const ssh = blocks(sg).filter((b) => b.kind === 'resource' && /\bfrom_port\s*=\s*22\b/.test(b.text));
+    const cidrs = ssh.map((b) => attr(b.text, 'cidr_ipv4')).filter(Boolean);
+    expect([...new Set(cidrs)].sort()).toEqual([...new Set<string>(yaml.sshAccess ?? [])].sort());
+  });
+
+  it('every etcd volume is encrypted and, unless the YAML lifts it, cannot be destroyed by a plan', async () => {
+    const master = (await files()).get('modules/master/main.tf')!;
+    const volumes = blocks(master).filter((b) => b.kind === 'resource' && b.labels[0] === 'aws_ebs_volume');
+    expect(volumes).toHaveLength(2);
+    for (const v of volumes) {
+      expect(v.text).toMatch(/encrypted\s*=\s*true/);
+      expect(/prevent_destroy\s*=\s*true/.test(v.text)).toBe(yaml.etcd?.preventDestroy !== false);
+    }
+  });
+
+  it('instances: IMDSv2 only, hop limit 1, encrypted root volume', async () => {
+    const f = await files();
+    for (const path of [...f.keys()].filter((p) => /^modules\/(master|nodes|bastion)\/main\.tf$/.test(p))) {
+      const lt = blocks(f.get(path)!).find((b) => b.labels[0] === 'aws_launch_template')!;
+      expect(attr(lt.text, 'http_tokens'), path).toBe('required');
+      expect(attr(lt.text, 'http_put_response_hop_limit'), path).toBe('1');
+      expect(lt.text, path).toMatch(/encrypted\s*=\s*"true"/);
+    }
+  });
+
+  it('in private topology every NAT gateway sits in a utility (public) subnet and every master in a private one', async () => {
+    if (yaml.topology !== 'private') return;
+    const net = (await files()).get('modules/network/main.tf')!;
+    const nats = blocks(net).filter((b) => b.labels[0] === 'aws_nat_gateway');
+    expect(nats).toHaveLength(zones.length);
+    for (const n of nats) expect(attr(n.text, 'subnet_id'), n.labels[1]).toMatch(/^aws_subnet\.utility_/);
+    const main = (await files()).get('main.tf')!;
+    const publics = blocks(net).filter((b) => b.labels[0] === 'aws_subnet' && /map_public_ip_on_launch\s*=\s*true/.test(b.text)).map((b) => b.labels[1]);
+    for (const b of blocks(main).filter((x) => x.kind === 'module' && /^master_/.test(x.labels[0]!))) {
+      const zone = attr(b.text, 'zone')!;
+      expect(publics, `master ${b.labels[0]}`).not.toContain(zone.replace(/-/g, '_'));
+    }
+  });
+});

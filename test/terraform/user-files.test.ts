@@ -1,0 +1,68 @@
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { haform } from '../cli/run.js';
+import { findTerraform, REQUIRE_TERRAFORM } from './harness.js';
+
+/**
+ * An infra repo's own provider and backend next to the generated code, as the README shows them:
+ * the README's files are the ones tested.
+ */
+const { tf, missing } = findTerraform();
+if (!tf && REQUIRE_TERRAFORM) throw new Error(`user-file terraform tests cannot run: ${missing} (HAFORM_REQUIRE_TERRAFORM=1)`);
+if (!tf) console.warn(`\n!!! SKIPPING the user provider and backend tests: ${missing}.\n`);
+
+const work = mkdtempSync(join(tmpdir(), 'haform-user-files-'));
+afterAll(() => rmSync(work, { recursive: true, force: true }));
+
+/** The README's ```hcl block whose first line names the file. */
+function readmeFile(name: string): string {
+  const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
+  const block = [...readme.matchAll(/```hcl\n([\s\S]*?)```/g)].map((m) => m[1]!).find((b) => b.startsWith(`# ${name} `));
+  if (!block) throw new Error(`README has no hcl block for ${name}`);
+  return block;
+}
+
+function fixture(provider: string): string {
+  const file = join(work, `cluster-${provider}.yaml`);
+  writeFileSync(file, `${readFileSync('fixtures/examples/public.yaml', 'utf8').trimEnd()}\n  terraform:\n    provider: ${provider}\n`);
+  return file;
+}
+
+describe.skipIf(!tf)('your provider and backend with the generated code', () => {
+  const dir = join(work, 'user');
+
+  it('provider: user writes no provider; the README\'s providers.tf (assume_role, default_tags) and backend.tf validate with it', () => {
+    const g = haform(['generate', fixture('user'), '--out', dir]);
+    expect(g.exitCode, g.stderr).toBe(0);
+    expect(existsSync(join(dir, 'providers.tf'))).toBe(false);
+    expect(readFileSync(join(dir, 'versions.tf'), 'utf8')).toMatch(/required_version = ">= 1\.7\.0"/);
+    writeFileSync(join(dir, 'providers.tf'), readmeFile('providers.tf'));
+    writeFileSync(join(dir, 'backend.tf'), readmeFile('backend.tf'));
+    const init = tf!.run(['init', '-input=false', '-backend=false'], dir);
+    expect(init.code, init.output).toBe(0);
+    const v = tf!.run(['validate'], dir);
+    expect(v.code, v.output).toBe(0);
+    const fmt = tf!.run(['fmt', '-check', 'providers.tf', 'backend.tf'], dir);
+    expect(fmt.code, fmt.output).toBe(0);
+  });
+
+  it('a regeneration leaves both files as they are', () => {
+    const before = ['providers.tf', 'backend.tf'].map((f) => readFileSync(join(dir, f), 'utf8'));
+    const g = haform(['generate', fixture('user'), '--out', dir]);
+    expect(g.exitCode, g.stderr).toBe(0);
+    expect(['providers.tf', 'backend.tf'].map((f) => readFileSync(join(dir, f), 'utf8'))).toEqual(before);
+  });
+
+  it('with the default provider: generated, the same providers.tf is a duplicate, as the README warns', () => {
+    const other = join(work, 'generated');
+    expect(haform(['generate', fixture('generated'), '--out', other]).exitCode).toBe(0);
+    expect(readFileSync(join(other, 'providers.tf'), 'utf8')).toMatch(/provider "aws" \{\s*region = "us-west-2"\s*\}/);
+    writeFileSync(join(other, 'my_providers.tf'), readmeFile('providers.tf'));
+    tf!.run(['init', '-input=false', '-backend=false'], other);
+    const v = tf!.run(['validate'], other);
+    expect(v.code).not.toBe(0);
+    expect(v.output).toContain('Duplicate provider configuration');
+  });
+});
