@@ -122,6 +122,18 @@ chmodSync(new URL('dist/cli.js', root), 0o755);
 // The bundles (src/bundles/load.ts), each loaded only by the commands that need it.
 await build({ ...commonjs, entryPoints: { validate: 'src/commands/validate.ts', engine: 'src/engine/index.ts', program: 'src/commands/program.ts' }, outdir: 'dist' });
 
+// The pre-commit hook: one self-contained file, committed (hook/), so that pre-commit runs it from the
+// git URL without installing anything; a test holds the committed file to this build.
+await build({
+  ...common,
+  plugins: [precompiledSchema],
+  format: 'cjs',
+  entryPoints: ['src/hook.ts'],
+  outfile: 'hook/haform-validate.cjs',
+  banner: { js: '#!/usr/bin/env node\n// Built by `npm run build` from src/hook.ts: do not edit. The pre-commit hook (see .pre-commit-hooks.yaml).' },
+});
+chmodSync(new URL('hook/haform-validate.cjs', root), 0o755);
+
 // Each code cache holds every function a real run compiled: run each bundle on representative input
 // and let the loader write the caches at exit. generate takes the large fixture, for its branches.
 const scratch = mkdtempSync(join(tmpdir(), 'haform-build-'));

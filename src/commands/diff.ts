@@ -7,12 +7,18 @@ import { formatProblem } from '../spec/format.js';
 import { loadClusterFile } from '../spec/index.js';
 import { type CommandOutput, output } from './output.js';
 
-/** What changing the cluster from OLD to NEW does, in cluster terms; exit 1 when it would destroy state. */
-export async function diff(oldFile: string, newFile: string): Promise<CommandOutput> {
+/**
+ * What changing the cluster from OLD to NEW does, in cluster terms. Exit 0 when safe, 1 when it would
+ * destroy or replace state, 2 when either file is invalid (nothing was compared).
+ */
+export async function diff(oldFile: string, newFile: string, format: 'text' | 'json' = 'text'): Promise<CommandOutput> {
   const before = loadClusterFile(oldFile);
   const after = loadClusterFile(newFile);
   const report = [...before.problems, ...after.problems].map((p) => `${formatProblem(p)}\n`).join('');
-  if (!before.spec || !after.spec) return output('', report, 1);
+  if (!before.spec || !after.spec) {
+    if (format === 'json') return output(`${JSON.stringify({ valid: false, problems: [...before.problems, ...after.problems] }, null, 2)}\n`, '', 2);
+    return output('', report, 2);
+  }
   const [a, b] = [buildPlan(before.spec), buildPlan(after.spec)];
   const [ra, rb] = [resourceInstances(await generateFiles(before.spec)), resourceInstances(await generateFiles(after.spec))];
   const guard = guardStatefulChanges(statefulInventory(a), statefulInventory(b));
@@ -32,6 +38,20 @@ export async function diff(oldFile: string, newFile: string): Promise<CommandOut
   const add = [...rb.keys()].filter((k) => !ra.has(k)).sort();
   const destroy = [...ra.keys()].filter((k) => !rb.has(k)).sort();
   const change = [...rb.keys()].filter((k) => ra.has(k) && ra.get(k) !== rb.get(k)).sort();
+  if (format === 'json') {
+    const doc = {
+      valid: true,
+      cluster: b.name,
+      masters: { before: a.masters.map((m) => ({ member: m.member, zone: m.zone })), after: b.masters.map((m) => ({ member: m.member, zone: m.zone })) },
+      quorum: { before: a.quorum.quorum, after: b.quorum.quorum, survivesAnyZoneLoss: { before: a.quorum.survivesAnyZoneLoss, after: b.quorum.survivesAnyZoneLoss } },
+      resources: { add, change, destroy },
+      moves: guard.moves,
+      forgotten: guard.forgets,
+      destructions: guard.destructions,
+      safe: guard.destructions.length === 0,
+    };
+    return output(`${JSON.stringify(doc, null, 2)}\n`, report, guard.destructions.length ? 1 : 0);
+  }
   lines.push(`Resources: ${add.length} to add, ${change.length} to change, ${destroy.length} to destroy`);
   lines.push(...add.map((r) => `  + ${r}`), ...change.map((r) => `  ~ ${r}`), ...destroy.map((r) => `  - ${r}`));
   if (guard.moves.length) lines.push('State moves (moved blocks):', ...guard.moves.map((m) => `  ${m.from} -> ${m.to}`));

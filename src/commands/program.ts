@@ -51,6 +51,10 @@ export async function runProgram(argv: string[]): Promise<void> {
       const name = a.clusterName ?? a.name ?? '';
       if (!name) throw new HaformError('create cluster needs the cluster name: haform create cluster NAME --zones ... (or --name NAME)', 2);
       if (a.target === 'terraform' && !a.out) throw new HaformError('--target terraform needs --out DIR', 2);
+      if (a.out && a.target !== 'terraform') throw new HaformError('--out is where --target terraform writes: add --target terraform, or drop --out', 2);
+      for (const [flag, v] of [['--master-count', a.masterCount], ['--node-count', a.nodeCount]] as const) {
+        if (v !== undefined && !Number.isInteger(v)) throw new HaformError(`${flag} takes a whole number, e.g. ${flag} 3`, 2);
+      }
       const { createCluster } = await import('./create-cluster.js');
       const out = createCluster({
         name,
@@ -97,11 +101,14 @@ export async function runProgram(argv: string[]): Promise<void> {
         const { generate } = await load('engine');
         emit(await generate({ file: a.file, out: a.out, check: a.check, force: a.force, allowDestroy: a.allowDestroy, dryRun: a.dryRun }));
       })
-    .command('diff <old> <new>', 'what changing a cluster YAML does: members, quorum, resources; exit 1 if it destroys state', (y) =>
-      y.positional('old', { type: 'string', demandOption: true }).positional('new', { type: 'string', demandOption: true }),
+    .command('diff <old> <new>', 'what changing a cluster YAML does: members, quorum, resources; exit 0 safe, 1 destroys state, 2 invalid input', (y) =>
+      y
+        .positional('old', { type: 'string', demandOption: true, describe: 'the cluster YAML as it is' })
+        .positional('new', { type: 'string', demandOption: true, describe: 'the cluster YAML as it would be' })
+        .option('format', { choices: ['text', 'json'] as const, default: 'text' as const }),
       async (a) => {
         const { diff } = await load('engine');
-        emit(await diff(a.old, a.new));
+        emit(await diff(a.old, a.new, a.format));
       })
     .command('explain <file>', 'show masters and etcd members per zone, and what losing each zone does', (y) => y.positional('file', { type: 'string', demandOption: true }), async (a) => {
       const { explain } = await import('./explain.js');

@@ -84,7 +84,7 @@ export const controlPlane: Generator = {
     output(stack, MasterOutputs.memberIp, eni.privateIp, 'The member\'s fixed IP: etcd peer URL and API address.');
     output(stack, 'autoscaling_group_name', group.name, 'Autoscaling group of this master.');
     output(stack, 'autoscaling_group_size', { min: group.minSize, max: group.maxSize, desired: group.desiredCapacity }, 'Sizes of the group: always exactly one.');
-    output(stack, 'subnet_ids', Fn.tolist(group.vpcZoneIdentifier), 'Subnets the group launches into: this master\'s subnet only.');
+    output(stack, 'subnet_ids', group.vpcZoneIdentifier, 'Subnets the group launches into: this master\'s subnet only.');
     output(stack, 'etcd_volume_ids', { main: main.id, events: events.id }, 'IDs of the etcd volumes.');
     output(stack, 'member_interface_subnet_id', eni.subnetId, 'Subnet of the member\'s network interface.');
     output(stack, 'etcd_volume_zones', [main.availabilityZone, events.availabilityZone], 'Availability zones of the etcd volumes.');

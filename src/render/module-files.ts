@@ -29,7 +29,7 @@ export function renderModule(stack: TerraformStack, opts: ModuleRenderOptions): 
   for (const block of topLevelBlocks(hcl)) {
     const file = FILE_OF[block.kind] ?? MAIN;
     const comment = comments.get(blockKey(block));
-    const body = tidy(block.kind === 'module' ? sourceFirst(block.text) : block.text);
+    const body = tidy(block.kind === 'module' ? sourceFirst(block.text) : block.kind === 'resource' || block.kind === 'data' ? conventionalOrder(block.text) : block.text);
     const text = comment ? `${comment.split('\n').map((l) => `# ${l}`).join('\n')}\n${body}` : body;
     byFile.set(file, [...(byFile.get(file) ?? []), text]);
   }
@@ -47,6 +47,55 @@ export function renderModule(stack: TerraformStack, opts: ModuleRenderOptions): 
 /** cdktn leaves blank lines where overrides were merged; none belong before a closing brace. */
 function tidy(text: string): string {
   return text.replace(/\n(?:[ \t]*\n)+(?=[ \t]*[}\]])/g, '\n').replace(/\n(?:[ \t]*\n){2,}/g, '\n\n');
+}
+
+/**
+ * Arguments in the order Terraform's style guide gives, where cdktn sorts them alphabetically:
+ * meta-arguments (for_each, count, provider) first, then the arguments with tags last among them,
+ * then nested blocks, then depends_on and lifecycle.
+ */
+export function conventionalOrder(text: string): string {
+  return orderArguments(namedIterators(text));
+}
+
+/**
+ * cdktn's dynamic blocks iterate as `each` (`iterator = each`, `each.key`); written by hand, a
+ * dynamic block's iterator is the block's own name (`tag.key`), and `each` belongs to for_each.
+ */
+function namedIterators(text: string): string {
+  return text.replace(/(dynamic "([a-z_]+)" \{\n(?:[^\n]*\n)*?)\s*iterator\s*=\s*each\n((?:[^\n]*\n)*?\s*content \{\n(?:[^\n]*\n)*?\s*\}\n)/g, (_, start: string, name: string, rest: string) =>
+    `${start}${rest.replace(/\beach\./g, `${name}.`)}`,
+  );
+}
+
+function orderArguments(text: string): string {
+  const lines = text.split('\n');
+  const head = lines[0]!;
+  const tail = lines.at(-1)!;
+  const items: { name: string; block: boolean; lines: string[] }[] = [];
+  let depth = 0;
+  for (const line of lines.slice(1, -1)) {
+    if (depth === 0) {
+      if (!line.trim()) continue;
+      const m = /^\s*([A-Za-z0-9_]+)(?:\s+"[^"]*")*\s*(=|\{)/.exec(line);
+      items.push({ name: m?.[1] ?? '', block: m?.[2] === '{', lines: [] });
+    }
+    items.at(-1)!.lines.push(line);
+    depth += (line.match(/[{[(]/g) ?? []).length - (line.match(/[}\])]/g) ?? []).length;
+  }
+  if (depth !== 0 || items.some((i) => !i.name)) return text;
+  const rank = (i: (typeof items)[number]) => {
+    if (['for_each', 'count', 'provider'].includes(i.name)) return 0;
+    if (i.name === 'depends_on') return 5;
+    if (i.name === 'lifecycle') return 6;
+    if (i.block) return 4;
+    if (i.name === 'tags') return 3;
+    return 2;
+  };
+  const sorted = items.map((item, index) => ({ item, index, rank: rank(item) })).sort((a, b) => a.rank - b.rank || a.index - b.index);
+  // A blank line between the arguments and the nested blocks, as people write them.
+  const body = sorted.flatMap(({ item, rank: r }, i) => (i > 0 && r >= 4 && sorted[i - 1]!.rank < 4 ? ['', ...item.lines] : item.lines));
+  return [head, ...body, tail].join('\n');
 }
 
 /** A module call names its source first, as people write it; cdktn puts it last. */

@@ -47,9 +47,7 @@ export class SourceDocument {
     const doc = parseDocument(text, { lineCounter: lines, uniqueKeys: true, prettyErrors: false });
     const source = new SourceDocument(file, doc, lines);
     if (doc.errors.length > 0) {
-      return {
-        problems: doc.errors.map((e) => source.problemAt(e.pos[0], 'error', e.code === 'DUPLICATE_KEY' ? 'yaml-duplicate-key' : 'yaml-syntax', firstLine(e.message), e.code === 'DUPLICATE_KEY' ? 'remove or rename the repeated key' : 'fix the YAML syntax at this position')),
-      };
+      return { problems: doc.errors.map((e) => source.problemAt(e.pos[0], 'error', ...yamlError(e.code, e.message))) };
     }
     if (doc.contents === null) {
       return { problems: [source.problemAt(0, 'error', 'yaml-empty', 'file is empty', 'start from `haform create cluster NAME --zones ...`, which writes a complete file')] };
@@ -103,6 +101,14 @@ export class SourceDocument {
 
 function rangeStart(node: unknown): number | undefined {
   return (node as Node | undefined)?.range?.[0];
+}
+
+/** The yaml library's errors in the user's terms: rule, message, hint. */
+function yamlError(code: string, message: string): [string, string, string] {
+  if (code === 'DUPLICATE_KEY') return ['yaml-duplicate-key', firstLine(message), 'remove or rename the repeated key'];
+  if (message.includes('multiple documents')) return ['yaml-multiple-documents', 'the file holds more than one YAML document (a --- line starts another)', 'keep one cluster per file: remove the --- and what follows, or split the file'];
+  if (message.includes('Maximum call stack')) return ['yaml-too-deep', 'the YAML nests too deep to read', 'a cluster YAML nests a few levels; check the file is the cluster YAML'];
+  return ['yaml-syntax', firstLine(message), 'fix the YAML syntax at this position'];
 }
 
 function firstLine(s: string): string {

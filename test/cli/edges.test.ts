@@ -136,3 +136,41 @@ describe('subnets of a cluster generated with the older split', () => {
     expect(readFileSync(join(out, 'modules/network/main.tf'), 'utf8')).toContain('172.20.32.0/19');
   });
 });
+
+describe('diff', () => {
+  it('tells invalid input (2) from a destructive change (1) from a safe one (0), in text and JSON', () => {
+    const bad = file('diff-bad.yaml', cluster('  zones: [us-west-2a]\n  masterCount: 2\n'));
+    expect(haform(['diff', 'fixtures/day2/three-masters.yaml', bad]).exitCode).toBe(2);
+    const invalid = haform(['diff', 'fixtures/day2/three-masters.yaml', bad, '--format', 'json']);
+    expect(invalid.exitCode).toBe(2);
+    expect(JSON.parse(invalid.stdout).problems.map((p: { rule: string }) => p.rule)).toContain('etcd-even-members');
+    const destructive = haform(['diff', 'fixtures/day2/three-masters.yaml', 'fixtures/day2/three-masters-private.yaml', '--format', 'json']);
+    expect(destructive.exitCode).toBe(1);
+    const d = JSON.parse(destructive.stdout);
+    expect(d.safe).toBe(false);
+    expect(d.destructions.map((x: { address: string }) => x.address)).toContain('module.network.aws_subnet.us_east_1a');
+    const safe = haform(['diff', 'fixtures/day2/one-master.yaml', 'fixtures/day2/three-masters.yaml', '--format', 'json']);
+    expect(safe.exitCode).toBe(0);
+    const s = JSON.parse(safe.stdout);
+    expect([s.masters.before.length, s.masters.after.length, s.safe]).toEqual([1, 3, true]);
+    expect(s.resources.destroy).toEqual([]);
+  });
+});
+
+describe('create cluster and YAML edges', () => {
+  it('--out without --target terraform, and a count that is not a number, are usage errors that say so', () => {
+    const out = haform(['create', 'cluster', 'e.k8s.local', '--zones', 'us-west-2a', '--out', join(work, 'x')]);
+    expect(out.exitCode).toBe(2);
+    expect(out.stderr).toContain('add --target terraform');
+    const n = haform(['create', 'cluster', 'e.k8s.local', '--zones', 'us-west-2a', '--node-count', 'abc']);
+    expect(n.exitCode).toBe(2);
+    expect(n.stderr).toContain('--node-count takes a whole number');
+  });
+
+  it('two YAML documents in one file, and absurd nesting, are named for what they are', () => {
+    const two = haform(['validate', file('two.yaml', `${cluster('  zones: [us-west-2a]\n')}---\nkind: Other\n`)]);
+    expect(rules(two)).toEqual(['error:yaml-multiple-documents']);
+    const deep = haform(['validate', file('deep.yaml', `x: ${'['.repeat(5000)}${']'.repeat(5000)}\n`)]);
+    expect(rules(deep)).toEqual(['error:yaml-too-deep']);
+  });
+});

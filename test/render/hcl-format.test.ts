@@ -34,3 +34,34 @@ describe('formatHcl (terraform fmt rules)', () => {
     expect(() => formatHcl('x = <<EOT\n')).toThrow(/cannot format HCL/);
   });
 });
+
+describe('conventionalOrder: arguments as the style guide orders them, not alphabetically', () => {
+  it('meta-arguments first, tags last among the arguments, then blocks, then depends_on and lifecycle; dynamic blocks iterate by their name', async () => {
+    const { conventionalOrder } = await import('../../src/render/module-files.js');
+    const out = conventionalOrder(
+      [
+        'resource "aws_x" "y" {',
+        '  depends_on = [',
+        '    aws_z.a,',
+        '  ]',
+        '  for_each = var.m',
+        '  lifecycle {',
+        '    prevent_destroy = true',
+        '  }',
+        '  name = "n"',
+        '  tags = var.tags',
+        '  dynamic "tag" {',
+        '    for_each = var.t',
+        '    iterator = each',
+        '    content {',
+        '      key = each.key',
+        '    }',
+        '  }',
+        '  vpc_id = "v"',
+        '}',
+      ].join('\n'),
+    );
+    expect(out.split('\n').map((l) => l.trim().split(/[ =]/)[0])).toEqual(['resource', 'for_each', 'name', 'vpc_id', 'tags', '', 'dynamic', 'for_each', 'content', 'key', '}', '}', 'depends_on', 'aws_z.a,', ']', 'lifecycle', 'prevent_destroy', '}', '}']);
+    expect(out).toContain('key = tag.key');
+  });
+});

@@ -7,8 +7,9 @@ resource "aws_launch_template" "this" {
   instance_type = "t3.micro"
   key_name      = "ops"
   name          = "bastions.big.prod.example.org"
-  tags          = merge(var.tags, { "Name" = "bastions.big.prod.example.org", "k8s.io/role/bastion" = "1" })
   user_data     = base64gzip(file(var.user_data_file))
+  tags          = merge(var.tags, { "Name" = "bastions.big.prod.example.org", "k8s.io/role/bastion" = "1" })
+
   block_device_mappings {
     device_name = var.root_device_name
     ebs {
@@ -50,16 +51,16 @@ resource "aws_autoscaling_group" "this" {
   min_size            = 1
   name                = "bastions.big.prod.example.org"
   vpc_zone_identifier = var.subnet_ids
+
   launch_template {
     id      = aws_launch_template.this.id
     version = aws_launch_template.this.latest_version
   }
   dynamic "tag" {
     for_each = merge(var.tags, { "Name" = "bastions.big.prod.example.org", "k8s.io/role/bastion" = "1" })
-    iterator = each
     content {
-      key                 = each.key
-      value               = each.value
+      key                 = tag.key
+      value               = tag.value
       propagate_at_launch = true
     }
   }

@@ -6,6 +6,7 @@ resource "aws_route53_record" "api" {
   name    = "api.big.prod.example.org"
   type    = "A"
   zone_id = "Z0123456789ABCDEFGHIJ"
+
   alias {
     evaluate_target_health = false
     name                   = var.load_balancer_dns_name

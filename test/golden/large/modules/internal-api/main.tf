@@ -6,6 +6,7 @@ resource "aws_route53_zone" "internal" {
   comment = "In-cluster names of big.prod.example.org"
   name    = "internal.big.prod.example.org"
   tags    = merge(var.tags, { "Name" = "internal.big.prod.example.org" })
+
   vpc {
     vpc_id = var.vpc_id
   }

@@ -8,8 +8,9 @@ resource "aws_ebs_volume" "etcd_main" {
   iops              = 6000
   kms_key_id        = "arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab"
   size              = 50
-  tags              = merge(var.tags, { "Name" = var.etcd_volume_names.main, "k8s.io/etcd/main" = var.etcd_member_tag, "k8s.io/role/master" = "1", "haform.io/etcd-member" = var.etcd_member })
   type              = "io2"
+  tags              = merge(var.tags, { "Name" = var.etcd_volume_names.main, "k8s.io/etcd/main" = var.etcd_member_tag, "k8s.io/role/master" = "1", "haform.io/etcd-member" = var.etcd_member })
+
   lifecycle {
     prevent_destroy = false
   }
@@ -22,8 +23,9 @@ resource "aws_ebs_volume" "etcd_events" {
   iops              = 6000
   kms_key_id        = "arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab"
   size              = 50
-  tags              = merge(var.tags, { "Name" = var.etcd_volume_names.events, "k8s.io/etcd/events" = var.etcd_member_tag, "k8s.io/role/master" = "1", "haform.io/etcd-member" = var.etcd_member })
   type              = "io2"
+  tags              = merge(var.tags, { "Name" = var.etcd_volume_names.events, "k8s.io/etcd/events" = var.etcd_member_tag, "k8s.io/role/master" = "1", "haform.io/etcd-member" = var.etcd_member })
+
   lifecycle {
     prevent_destroy = false
   }
@@ -43,8 +45,9 @@ resource "aws_launch_template" "this" {
   instance_type = var.instance_type
   key_name      = "ops"
   name          = var.group_name
-  tags          = merge(var.tags, { "Name" = var.group_name, "k8s.io/role/master" = "1", "haform.io/etcd-member" = var.etcd_member, "aws-node-termination-handler/managed" = "" })
   user_data     = base64gzip(file(var.user_data_file))
+  tags          = merge(var.tags, { "Name" = var.group_name, "k8s.io/role/master" = "1", "haform.io/etcd-member" = var.etcd_member, "aws-node-termination-handler/managed" = "" })
+
   block_device_mappings {
     device_name = var.root_device_name
     ebs {
@@ -87,16 +90,16 @@ resource "aws_autoscaling_group" "this" {
   vpc_zone_identifier = [
     var.subnet_id
   ]
+
   launch_template {
     id      = aws_launch_template.this.id
     version = aws_launch_template.this.latest_version
   }
   dynamic "tag" {
     for_each = merge(var.tags, { "Name" = var.group_name, "k8s.io/role/master" = "1", "haform.io/etcd-member" = var.etcd_member, "aws-node-termination-handler/managed" = "" })
-    iterator = each
     content {
-      key                 = each.key
-      value               = each.value
+      key                 = tag.key
+      value               = tag.value
       propagate_at_launch = true
     }
   }

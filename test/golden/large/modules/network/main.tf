@@ -10,14 +10,14 @@ resource "aws_vpc" "main" {
 }
 
 resource "aws_internet_gateway" "main" {
-  tags   = merge(var.tags, { "Name" = "big.prod.example.org" })
   vpc_id = aws_vpc.main.id
+  tags   = merge(var.tags, { "Name" = "big.prod.example.org" })
 }
 
 # Public subnets reach the internet through the internet gateway.
 resource "aws_route_table" "public" {
-  tags   = merge(var.tags, { "Name" = "big.prod.example.org", "kubernetes.io/kops/role" = "public" })
   vpc_id = aws_vpc.main.id
+  tags   = merge(var.tags, { "Name" = "big.prod.example.org", "kubernetes.io/kops/role" = "public" })
 }
 
 resource "aws_route" "public_internet" {
@@ -30,16 +30,16 @@ resource "aws_route" "public_internet" {
 resource "aws_subnet" "us_east_1a" {
   availability_zone = "us-east-1a"
   cidr_block        = "10.40.32.0/19"
-  tags              = merge(var.tags, { "Name" = "us-east-1a.big.prod.example.org", "SubnetType" = "Private", "kubernetes.io/role/internal-elb" = "1" })
   vpc_id            = aws_vpc.main.id
+  tags              = merge(var.tags, { "Name" = "us-east-1a.big.prod.example.org", "SubnetType" = "Private", "kubernetes.io/role/internal-elb" = "1" })
 }
 
 # Zone us-east-1a: utility (public) subnet for the load balancer, the NAT gateway and the bastion.
 resource "aws_subnet" "utility_us_east_1a" {
   availability_zone = "us-east-1a"
   cidr_block        = "10.40.0.0/22"
-  tags              = merge(var.tags, { "Name" = "utility-us-east-1a.big.prod.example.org", "SubnetType" = "Utility", "kubernetes.io/role/elb" = "1" })
   vpc_id            = aws_vpc.main.id
+  tags              = merge(var.tags, { "Name" = "utility-us-east-1a.big.prod.example.org", "SubnetType" = "Utility", "kubernetes.io/role/elb" = "1" })
 }
 
 resource "aws_route_table_association" "utility_us_east_1a_public" {
@@ -57,14 +57,15 @@ resource "aws_nat_gateway" "us_east_1a" {
   allocation_id = aws_eip.nat_us_east_1a.allocation_id
   subnet_id     = aws_subnet.utility_us_east_1a.id
   tags          = merge(var.tags, { "Name" = "us-east-1a.big.prod.example.org" })
+
   depends_on = [
     aws_internet_gateway.main,
   ]
 }
 
 resource "aws_route_table" "private_us_east_1a" {
-  tags   = merge(var.tags, { "Name" = "private-us-east-1a.big.prod.example.org", "kubernetes.io/kops/role" = "private-us-east-1a" })
   vpc_id = aws_vpc.main.id
+  tags   = merge(var.tags, { "Name" = "private-us-east-1a.big.prod.example.org", "kubernetes.io/kops/role" = "private-us-east-1a" })
 }
 
 resource "aws_route" "private_us_east_1a_internet" {
@@ -82,16 +83,16 @@ resource "aws_route_table_association" "us_east_1a_private" {
 resource "aws_subnet" "us_east_1b" {
   availability_zone = "us-east-1b"
   cidr_block        = "10.40.64.0/19"
-  tags              = merge(var.tags, { "Name" = "us-east-1b.big.prod.example.org", "SubnetType" = "Private", "kubernetes.io/role/internal-elb" = "1" })
   vpc_id            = aws_vpc.main.id
+  tags              = merge(var.tags, { "Name" = "us-east-1b.big.prod.example.org", "SubnetType" = "Private", "kubernetes.io/role/internal-elb" = "1" })
 }
 
 # Zone us-east-1b: utility (public) subnet for the load balancer, the NAT gateway and the bastion.
 resource "aws_subnet" "utility_us_east_1b" {
   availability_zone = "us-east-1b"
   cidr_block        = "10.40.4.0/22"
-  tags              = merge(var.tags, { "Name" = "utility-us-east-1b.big.prod.example.org", "SubnetType" = "Utility", "kubernetes.io/role/elb" = "1" })
   vpc_id            = aws_vpc.main.id
+  tags              = merge(var.tags, { "Name" = "utility-us-east-1b.big.prod.example.org", "SubnetType" = "Utility", "kubernetes.io/role/elb" = "1" })
 }
 
 resource "aws_route_table_association" "utility_us_east_1b_public" {
@@ -109,14 +110,15 @@ resource "aws_nat_gateway" "us_east_1b" {
   allocation_id = aws_eip.nat_us_east_1b.allocation_id
   subnet_id     = aws_subnet.utility_us_east_1b.id
   tags          = merge(var.tags, { "Name" = "us-east-1b.big.prod.example.org" })
+
   depends_on = [
     aws_internet_gateway.main,
   ]
 }
 
 resource "aws_route_table" "private_us_east_1b" {
-  tags   = merge(var.tags, { "Name" = "private-us-east-1b.big.prod.example.org", "kubernetes.io/kops/role" = "private-us-east-1b" })
   vpc_id = aws_vpc.main.id
+  tags   = merge(var.tags, { "Name" = "private-us-east-1b.big.prod.example.org", "kubernetes.io/kops/role" = "private-us-east-1b" })
 }
 
 resource "aws_route" "private_us_east_1b_internet" {
@@ -134,16 +136,16 @@ resource "aws_route_table_association" "us_east_1b_private" {
 resource "aws_subnet" "us_east_1c" {
   availability_zone = "us-east-1c"
   cidr_block        = "10.40.96.0/19"
-  tags              = merge(var.tags, { "Name" = "us-east-1c.big.prod.example.org", "SubnetType" = "Private", "kubernetes.io/role/internal-elb" = "1" })
   vpc_id            = aws_vpc.main.id
+  tags              = merge(var.tags, { "Name" = "us-east-1c.big.prod.example.org", "SubnetType" = "Private", "kubernetes.io/role/internal-elb" = "1" })
 }
 
 # Zone us-east-1c: utility (public) subnet for the load balancer, the NAT gateway and the bastion.
 resource "aws_subnet" "utility_us_east_1c" {
   availability_zone = "us-east-1c"
   cidr_block        = "10.40.8.0/22"
-  tags              = merge(var.tags, { "Name" = "utility-us-east-1c.big.prod.example.org", "SubnetType" = "Utility", "kubernetes.io/role/elb" = "1" })
   vpc_id            = aws_vpc.main.id
+  tags              = merge(var.tags, { "Name" = "utility-us-east-1c.big.prod.example.org", "SubnetType" = "Utility", "kubernetes.io/role/elb" = "1" })
 }
 
 resource "aws_route_table_association" "utility_us_east_1c_public" {
@@ -161,14 +163,15 @@ resource "aws_nat_gateway" "us_east_1c" {
   allocation_id = aws_eip.nat_us_east_1c.allocation_id
   subnet_id     = aws_subnet.utility_us_east_1c.id
   tags          = merge(var.tags, { "Name" = "us-east-1c.big.prod.example.org" })
+
   depends_on = [
     aws_internet_gateway.main,
   ]
 }
 
 resource "aws_route_table" "private_us_east_1c" {
-  tags   = merge(var.tags, { "Name" = "private-us-east-1c.big.prod.example.org", "kubernetes.io/kops/role" = "private-us-east-1c" })
   vpc_id = aws_vpc.main.id
+  tags   = merge(var.tags, { "Name" = "private-us-east-1c.big.prod.example.org", "kubernetes.io/kops/role" = "private-us-east-1c" })
 }
 
 resource "aws_route" "private_us_east_1c_internet" {
@@ -186,16 +189,16 @@ resource "aws_route_table_association" "us_east_1c_private" {
 resource "aws_subnet" "us_east_1d" {
   availability_zone = "us-east-1d"
   cidr_block        = "10.40.128.0/19"
-  tags              = merge(var.tags, { "Name" = "us-east-1d.big.prod.example.org", "SubnetType" = "Private", "kubernetes.io/role/internal-elb" = "1" })
   vpc_id            = aws_vpc.main.id
+  tags              = merge(var.tags, { "Name" = "us-east-1d.big.prod.example.org", "SubnetType" = "Private", "kubernetes.io/role/internal-elb" = "1" })
 }
 
 # Zone us-east-1d: utility (public) subnet for the load balancer, the NAT gateway and the bastion.
 resource "aws_subnet" "utility_us_east_1d" {
   availability_zone = "us-east-1d"
   cidr_block        = "10.40.12.0/22"
-  tags              = merge(var.tags, { "Name" = "utility-us-east-1d.big.prod.example.org", "SubnetType" = "Utility", "kubernetes.io/role/elb" = "1" })
   vpc_id            = aws_vpc.main.id
+  tags              = merge(var.tags, { "Name" = "utility-us-east-1d.big.prod.example.org", "SubnetType" = "Utility", "kubernetes.io/role/elb" = "1" })
 }
 
 resource "aws_route_table_association" "utility_us_east_1d_public" {
@@ -213,14 +216,15 @@ resource "aws_nat_gateway" "us_east_1d" {
   allocation_id = aws_eip.nat_us_east_1d.allocation_id
   subnet_id     = aws_subnet.utility_us_east_1d.id
   tags          = merge(var.tags, { "Name" = "us-east-1d.big.prod.example.org" })
+
   depends_on = [
     aws_internet_gateway.main,
   ]
 }
 
 resource "aws_route_table" "private_us_east_1d" {
-  tags   = merge(var.tags, { "Name" = "private-us-east-1d.big.prod.example.org", "kubernetes.io/kops/role" = "private-us-east-1d" })
   vpc_id = aws_vpc.main.id
+  tags   = merge(var.tags, { "Name" = "private-us-east-1d.big.prod.example.org", "kubernetes.io/kops/role" = "private-us-east-1d" })
 }
 
 resource "aws_route" "private_us_east_1d_internet" {
@@ -238,16 +242,16 @@ resource "aws_route_table_association" "us_east_1d_private" {
 resource "aws_subnet" "us_east_1e" {
   availability_zone = "us-east-1e"
   cidr_block        = "10.40.160.0/19"
-  tags              = merge(var.tags, { "Name" = "us-east-1e.big.prod.example.org", "SubnetType" = "Private", "kubernetes.io/role/internal-elb" = "1" })
   vpc_id            = aws_vpc.main.id
+  tags              = merge(var.tags, { "Name" = "us-east-1e.big.prod.example.org", "SubnetType" = "Private", "kubernetes.io/role/internal-elb" = "1" })
 }
 
 # Zone us-east-1e: utility (public) subnet for the load balancer, the NAT gateway and the bastion.
 resource "aws_subnet" "utility_us_east_1e" {
   availability_zone = "us-east-1e"
   cidr_block        = "10.40.16.0/22"
-  tags              = merge(var.tags, { "Name" = "utility-us-east-1e.big.prod.example.org", "SubnetType" = "Utility", "kubernetes.io/role/elb" = "1" })
   vpc_id            = aws_vpc.main.id
+  tags              = merge(var.tags, { "Name" = "utility-us-east-1e.big.prod.example.org", "SubnetType" = "Utility", "kubernetes.io/role/elb" = "1" })
 }
 
 resource "aws_route_table_association" "utility_us_east_1e_public" {
@@ -265,14 +269,15 @@ resource "aws_nat_gateway" "us_east_1e" {
   allocation_id = aws_eip.nat_us_east_1e.allocation_id
   subnet_id     = aws_subnet.utility_us_east_1e.id
   tags          = merge(var.tags, { "Name" = "us-east-1e.big.prod.example.org" })
+
   depends_on = [
     aws_internet_gateway.main,
   ]
 }
 
 resource "aws_route_table" "private_us_east_1e" {
-  tags   = merge(var.tags, { "Name" = "private-us-east-1e.big.prod.example.org", "kubernetes.io/kops/role" = "private-us-east-1e" })
   vpc_id = aws_vpc.main.id
+  tags   = merge(var.tags, { "Name" = "private-us-east-1e.big.prod.example.org", "kubernetes.io/kops/role" = "private-us-east-1e" })
 }
 
 resource "aws_route" "private_us_east_1e_internet" {
@@ -290,16 +295,16 @@ resource "aws_route_table_association" "us_east_1e_private" {
 resource "aws_subnet" "us_east_1f" {
   availability_zone = "us-east-1f"
   cidr_block        = "10.40.192.0/19"
-  tags              = merge(var.tags, { "Name" = "us-east-1f.big.prod.example.org", "SubnetType" = "Private", "kubernetes.io/role/internal-elb" = "1" })
   vpc_id            = aws_vpc.main.id
+  tags              = merge(var.tags, { "Name" = "us-east-1f.big.prod.example.org", "SubnetType" = "Private", "kubernetes.io/role/internal-elb" = "1" })
 }
 
 # Zone us-east-1f: utility (public) subnet for the load balancer, the NAT gateway and the bastion.
 resource "aws_subnet" "utility_us_east_1f" {
   availability_zone = "us-east-1f"
   cidr_block        = "10.40.20.0/22"
-  tags              = merge(var.tags, { "Name" = "utility-us-east-1f.big.prod.example.org", "SubnetType" = "Utility", "kubernetes.io/role/elb" = "1" })
   vpc_id            = aws_vpc.main.id
+  tags              = merge(var.tags, { "Name" = "utility-us-east-1f.big.prod.example.org", "SubnetType" = "Utility", "kubernetes.io/role/elb" = "1" })
 }
 
 resource "aws_route_table_association" "utility_us_east_1f_public" {
@@ -317,14 +322,15 @@ resource "aws_nat_gateway" "us_east_1f" {
   allocation_id = aws_eip.nat_us_east_1f.allocation_id
   subnet_id     = aws_subnet.utility_us_east_1f.id
   tags          = merge(var.tags, { "Name" = "us-east-1f.big.prod.example.org" })
+
   depends_on = [
     aws_internet_gateway.main,
   ]
 }
 
 resource "aws_route_table" "private_us_east_1f" {
-  tags   = merge(var.tags, { "Name" = "private-us-east-1f.big.prod.example.org", "kubernetes.io/kops/role" = "private-us-east-1f" })
   vpc_id = aws_vpc.main.id
+  tags   = merge(var.tags, { "Name" = "private-us-east-1f.big.prod.example.org", "kubernetes.io/kops/role" = "private-us-east-1f" })
 }
 
 resource "aws_route" "private_us_east_1f_internet" {

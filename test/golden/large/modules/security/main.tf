@@ -5,32 +5,32 @@
 resource "aws_security_group" "masters" {
   description = "Kubernetes masters"
   name        = "masters.big.prod.example.org"
-  tags        = merge(var.tags, { "Name" = "masters.big.prod.example.org" })
   vpc_id      = var.vpc_id
+  tags        = merge(var.tags, { "Name" = "masters.big.prod.example.org" })
 }
 
 # Worker nodes.
 resource "aws_security_group" "nodes" {
   description = "Kubernetes worker nodes"
   name        = "nodes.big.prod.example.org"
-  tags        = merge(var.tags, { "Name" = "nodes.big.prod.example.org" })
   vpc_id      = var.vpc_id
+  tags        = merge(var.tags, { "Name" = "nodes.big.prod.example.org" })
 }
 
 # The API load balancer: the only way in from outside.
 resource "aws_security_group" "api" {
   description = "Kubernetes API load balancer"
   name        = "api-elb.big.prod.example.org"
-  tags        = merge(var.tags, { "Name" = "api-elb.big.prod.example.org" })
   vpc_id      = var.vpc_id
+  tags        = merge(var.tags, { "Name" = "api-elb.big.prod.example.org" })
 }
 
 # The bastion: SSH jump host into the private subnets.
 resource "aws_security_group" "bastion" {
   description = "SSH bastion"
   name        = "bastion.big.prod.example.org"
-  tags        = merge(var.tags, { "Name" = "bastion.big.prod.example.org" })
   vpc_id      = var.vpc_id
+  tags        = merge(var.tags, { "Name" = "bastion.big.prod.example.org" })
 }
 
 # Inside the cluster.
@@ -64,8 +64,8 @@ resource "aws_vpc_security_group_ingress_rule" "masters_tcp_1_2378_from_nodes" {
   ip_protocol                  = "tcp"
   referenced_security_group_id = aws_security_group.nodes.id
   security_group_id            = aws_security_group.masters.id
-  tags                         = var.tags
   to_port                      = 2378
+  tags                         = var.tags
 }
 
 resource "aws_vpc_security_group_ingress_rule" "masters_tcp_2382_4000_from_nodes" {
@@ -74,8 +74,8 @@ resource "aws_vpc_security_group_ingress_rule" "masters_tcp_2382_4000_from_nodes
   ip_protocol                  = "tcp"
   referenced_security_group_id = aws_security_group.nodes.id
   security_group_id            = aws_security_group.masters.id
-  tags                         = var.tags
   to_port                      = 4000
+  tags                         = var.tags
 }
 
 resource "aws_vpc_security_group_ingress_rule" "masters_tcp_4003_65535_from_nodes" {
@@ -84,8 +84,8 @@ resource "aws_vpc_security_group_ingress_rule" "masters_tcp_4003_65535_from_node
   ip_protocol                  = "tcp"
   referenced_security_group_id = aws_security_group.nodes.id
   security_group_id            = aws_security_group.masters.id
-  tags                         = var.tags
   to_port                      = 65535
+  tags                         = var.tags
 }
 
 resource "aws_vpc_security_group_ingress_rule" "masters_udp_1_65535_from_nodes" {
@@ -94,8 +94,8 @@ resource "aws_vpc_security_group_ingress_rule" "masters_udp_1_65535_from_nodes" 
   ip_protocol                  = "udp"
   referenced_security_group_id = aws_security_group.nodes.id
   security_group_id            = aws_security_group.masters.id
-  tags                         = var.tags
   to_port                      = 65535
+  tags                         = var.tags
 }
 
 resource "aws_vpc_security_group_ingress_rule" "masters_ipip_all_from_nodes" {
@@ -113,8 +113,8 @@ resource "aws_vpc_security_group_ingress_rule" "masters_tcp_443_from_api" {
   ip_protocol                  = "tcp"
   referenced_security_group_id = aws_security_group.api.id
   security_group_id            = aws_security_group.masters.id
-  tags                         = var.tags
   to_port                      = 443
+  tags                         = var.tags
 }
 
 resource "aws_vpc_security_group_ingress_rule" "api_tcp_443_from_cidr_10_0_0_0_8" {
@@ -123,8 +123,8 @@ resource "aws_vpc_security_group_ingress_rule" "api_tcp_443_from_cidr_10_0_0_0_8
   from_port         = 443
   ip_protocol       = "tcp"
   security_group_id = aws_security_group.api.id
-  tags              = var.tags
   to_port           = 443
+  tags              = var.tags
 }
 
 resource "aws_vpc_security_group_ingress_rule" "api_tcp_443_from_cidr_192_168_10_0_24" {
@@ -133,8 +133,8 @@ resource "aws_vpc_security_group_ingress_rule" "api_tcp_443_from_cidr_192_168_10
   from_port         = 443
   ip_protocol       = "tcp"
   security_group_id = aws_security_group.api.id
-  tags              = var.tags
   to_port           = 443
+  tags              = var.tags
 }
 
 resource "aws_vpc_security_group_ingress_rule" "api_tcp_443_from_cidr_172_16_0_0_12" {
@@ -143,8 +143,8 @@ resource "aws_vpc_security_group_ingress_rule" "api_tcp_443_from_cidr_172_16_0_0
   from_port         = 443
   ip_protocol       = "tcp"
   security_group_id = aws_security_group.api.id
-  tags              = var.tags
   to_port           = 443
+  tags              = var.tags
 }
 
 resource "aws_vpc_security_group_ingress_rule" "api_tcp_443_from_masters" {
@@ -153,8 +153,8 @@ resource "aws_vpc_security_group_ingress_rule" "api_tcp_443_from_masters" {
   ip_protocol                  = "tcp"
   referenced_security_group_id = aws_security_group.masters.id
   security_group_id            = aws_security_group.api.id
-  tags                         = var.tags
   to_port                      = 443
+  tags                         = var.tags
 }
 
 resource "aws_vpc_security_group_ingress_rule" "api_tcp_443_from_nodes" {
@@ -163,8 +163,8 @@ resource "aws_vpc_security_group_ingress_rule" "api_tcp_443_from_nodes" {
   ip_protocol                  = "tcp"
   referenced_security_group_id = aws_security_group.nodes.id
   security_group_id            = aws_security_group.api.id
-  tags                         = var.tags
   to_port                      = 443
+  tags                         = var.tags
 }
 
 resource "aws_vpc_security_group_ingress_rule" "bastion_tcp_22_from_cidr_198_51_100_0_24" {
@@ -173,8 +173,8 @@ resource "aws_vpc_security_group_ingress_rule" "bastion_tcp_22_from_cidr_198_51_
   from_port         = 22
   ip_protocol       = "tcp"
   security_group_id = aws_security_group.bastion.id
-  tags              = var.tags
   to_port           = 22
+  tags              = var.tags
 }
 
 resource "aws_vpc_security_group_ingress_rule" "bastion_tcp_22_from_cidr_203_0_113_7_32" {
@@ -183,8 +183,8 @@ resource "aws_vpc_security_group_ingress_rule" "bastion_tcp_22_from_cidr_203_0_1
   from_port         = 22
   ip_protocol       = "tcp"
   security_group_id = aws_security_group.bastion.id
-  tags              = var.tags
   to_port           = 22
+  tags              = var.tags
 }
 
 resource "aws_vpc_security_group_ingress_rule" "bastion_tcp_22_from_cidr_192_0_2_0_28" {
@@ -193,8 +193,8 @@ resource "aws_vpc_security_group_ingress_rule" "bastion_tcp_22_from_cidr_192_0_2
   from_port         = 22
   ip_protocol       = "tcp"
   security_group_id = aws_security_group.bastion.id
-  tags              = var.tags
   to_port           = 22
+  tags              = var.tags
 }
 
 resource "aws_vpc_security_group_ingress_rule" "masters_tcp_22_from_bastion" {
@@ -203,8 +203,8 @@ resource "aws_vpc_security_group_ingress_rule" "masters_tcp_22_from_bastion" {
   ip_protocol                  = "tcp"
   referenced_security_group_id = aws_security_group.bastion.id
   security_group_id            = aws_security_group.masters.id
-  tags                         = var.tags
   to_port                      = 22
+  tags                         = var.tags
 }
 
 resource "aws_vpc_security_group_ingress_rule" "nodes_tcp_22_from_bastion" {
@@ -213,8 +213,8 @@ resource "aws_vpc_security_group_ingress_rule" "nodes_tcp_22_from_bastion" {
   ip_protocol                  = "tcp"
   referenced_security_group_id = aws_security_group.bastion.id
   security_group_id            = aws_security_group.nodes.id
-  tags                         = var.tags
   to_port                      = 22
+  tags                         = var.tags
 }
 
 resource "aws_vpc_security_group_egress_rule" "masters_egress" {

@@ -6,6 +6,7 @@ resource "aws_route53_zone" "internal" {
   comment = "In-cluster names of private.example.com"
   name    = "internal.private.example.com"
   tags    = merge(var.tags, { "Name" = "internal.private.example.com" })
+
   vpc {
     vpc_id = var.vpc_id
   }

@@ -7,9 +7,10 @@ resource "aws_ebs_volume" "etcd_main" {
   encrypted         = true
   iops              = 3000
   size              = 20
-  tags              = merge(var.tags, { "Name" = var.etcd_volume_names.main, "k8s.io/etcd/main" = var.etcd_member_tag, "k8s.io/role/master" = "1", "haform.io/etcd-member" = var.etcd_member })
   throughput        = 125
   type              = "gp3"
+  tags              = merge(var.tags, { "Name" = var.etcd_volume_names.main, "k8s.io/etcd/main" = var.etcd_member_tag, "k8s.io/role/master" = "1", "haform.io/etcd-member" = var.etcd_member })
+
   lifecycle {
     prevent_destroy = true
   }
@@ -21,9 +22,10 @@ resource "aws_ebs_volume" "etcd_events" {
   encrypted         = true
   iops              = 3000
   size              = 20
-  tags              = merge(var.tags, { "Name" = var.etcd_volume_names.events, "k8s.io/etcd/events" = var.etcd_member_tag, "k8s.io/role/master" = "1", "haform.io/etcd-member" = var.etcd_member })
   throughput        = 125
   type              = "gp3"
+  tags              = merge(var.tags, { "Name" = var.etcd_volume_names.events, "k8s.io/etcd/events" = var.etcd_member_tag, "k8s.io/role/master" = "1", "haform.io/etcd-member" = var.etcd_member })
+
   lifecycle {
     prevent_destroy = true
   }
@@ -42,8 +44,9 @@ resource "aws_launch_template" "this" {
   image_id      = var.image_id
   instance_type = var.instance_type
   name          = var.group_name
-  tags          = merge(var.tags, { "Name" = var.group_name, "k8s.io/role/master" = "1", "haform.io/etcd-member" = var.etcd_member, "aws-node-termination-handler/managed" = "" })
   user_data     = base64gzip(file(var.user_data_file))
+  tags          = merge(var.tags, { "Name" = var.group_name, "k8s.io/role/master" = "1", "haform.io/etcd-member" = var.etcd_member, "aws-node-termination-handler/managed" = "" })
+
   block_device_mappings {
     device_name = var.root_device_name
     ebs {
@@ -86,16 +89,16 @@ resource "aws_autoscaling_group" "this" {
   vpc_zone_identifier = [
     var.subnet_id
   ]
+
   launch_template {
     id      = aws_launch_template.this.id
     version = aws_launch_template.this.latest_version
   }
   dynamic "tag" {
     for_each = merge(var.tags, { "Name" = var.group_name, "k8s.io/role/master" = "1", "haform.io/etcd-member" = var.etcd_member, "aws-node-termination-handler/managed" = "" })
-    iterator = each
     content {
-      key                 = each.key
-      value               = each.value
+      key                 = tag.key
+      value               = tag.value
       propagate_at_launch = true
     }
   }

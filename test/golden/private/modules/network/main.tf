@@ -10,14 +10,14 @@ resource "aws_vpc" "main" {
 }
 
 resource "aws_internet_gateway" "main" {
-  tags   = merge(var.tags, { "Name" = "private.example.com" })
   vpc_id = aws_vpc.main.id
+  tags   = merge(var.tags, { "Name" = "private.example.com" })
 }
 
 # Public subnets reach the internet through the internet gateway.
 resource "aws_route_table" "public" {
-  tags   = merge(var.tags, { "Name" = "private.example.com", "kubernetes.io/kops/role" = "public" })
   vpc_id = aws_vpc.main.id
+  tags   = merge(var.tags, { "Name" = "private.example.com", "kubernetes.io/kops/role" = "public" })
 }
 
 resource "aws_route" "public_internet" {
@@ -30,16 +30,16 @@ resource "aws_route" "public_internet" {
 resource "aws_subnet" "us_west_2a" {
   availability_zone = "us-west-2a"
   cidr_block        = "172.20.64.0/18"
-  tags              = merge(var.tags, { "Name" = "us-west-2a.private.example.com", "SubnetType" = "Private", "kubernetes.io/role/internal-elb" = "1" })
   vpc_id            = aws_vpc.main.id
+  tags              = merge(var.tags, { "Name" = "us-west-2a.private.example.com", "SubnetType" = "Private", "kubernetes.io/role/internal-elb" = "1" })
 }
 
 # Zone us-west-2a: utility (public) subnet for the load balancer, the NAT gateway and the bastion.
 resource "aws_subnet" "utility_us_west_2a" {
   availability_zone = "us-west-2a"
   cidr_block        = "172.20.0.0/21"
-  tags              = merge(var.tags, { "Name" = "utility-us-west-2a.private.example.com", "SubnetType" = "Utility", "kubernetes.io/role/elb" = "1" })
   vpc_id            = aws_vpc.main.id
+  tags              = merge(var.tags, { "Name" = "utility-us-west-2a.private.example.com", "SubnetType" = "Utility", "kubernetes.io/role/elb" = "1" })
 }
 
 resource "aws_route_table_association" "utility_us_west_2a_public" {
@@ -57,14 +57,15 @@ resource "aws_nat_gateway" "us_west_2a" {
   allocation_id = aws_eip.nat_us_west_2a.allocation_id
   subnet_id     = aws_subnet.utility_us_west_2a.id
   tags          = merge(var.tags, { "Name" = "us-west-2a.private.example.com" })
+
   depends_on = [
     aws_internet_gateway.main,
   ]
 }
 
 resource "aws_route_table" "private_us_west_2a" {
-  tags   = merge(var.tags, { "Name" = "private-us-west-2a.private.example.com", "kubernetes.io/kops/role" = "private-us-west-2a" })
   vpc_id = aws_vpc.main.id
+  tags   = merge(var.tags, { "Name" = "private-us-west-2a.private.example.com", "kubernetes.io/kops/role" = "private-us-west-2a" })
 }
 
 resource "aws_route" "private_us_west_2a_internet" {
@@ -82,16 +83,16 @@ resource "aws_route_table_association" "us_west_2a_private" {
 resource "aws_subnet" "us_west_2b" {
   availability_zone = "us-west-2b"
   cidr_block        = "172.20.128.0/18"
-  tags              = merge(var.tags, { "Name" = "us-west-2b.private.example.com", "SubnetType" = "Private", "kubernetes.io/role/internal-elb" = "1" })
   vpc_id            = aws_vpc.main.id
+  tags              = merge(var.tags, { "Name" = "us-west-2b.private.example.com", "SubnetType" = "Private", "kubernetes.io/role/internal-elb" = "1" })
 }
 
 # Zone us-west-2b: utility (public) subnet for the load balancer, the NAT gateway and the bastion.
 resource "aws_subnet" "utility_us_west_2b" {
   availability_zone = "us-west-2b"
   cidr_block        = "172.20.8.0/21"
-  tags              = merge(var.tags, { "Name" = "utility-us-west-2b.private.example.com", "SubnetType" = "Utility", "kubernetes.io/role/elb" = "1" })
   vpc_id            = aws_vpc.main.id
+  tags              = merge(var.tags, { "Name" = "utility-us-west-2b.private.example.com", "SubnetType" = "Utility", "kubernetes.io/role/elb" = "1" })
 }
 
 resource "aws_route_table_association" "utility_us_west_2b_public" {
@@ -109,14 +110,15 @@ resource "aws_nat_gateway" "us_west_2b" {
   allocation_id = aws_eip.nat_us_west_2b.allocation_id
   subnet_id     = aws_subnet.utility_us_west_2b.id
   tags          = merge(var.tags, { "Name" = "us-west-2b.private.example.com" })
+
   depends_on = [
     aws_internet_gateway.main,
   ]
 }
 
 resource "aws_route_table" "private_us_west_2b" {
-  tags   = merge(var.tags, { "Name" = "private-us-west-2b.private.example.com", "kubernetes.io/kops/role" = "private-us-west-2b" })
   vpc_id = aws_vpc.main.id
+  tags   = merge(var.tags, { "Name" = "private-us-west-2b.private.example.com", "kubernetes.io/kops/role" = "private-us-west-2b" })
 }
 
 resource "aws_route" "private_us_west_2b_internet" {
@@ -134,16 +136,16 @@ resource "aws_route_table_association" "us_west_2b_private" {
 resource "aws_subnet" "us_west_2c" {
   availability_zone = "us-west-2c"
   cidr_block        = "172.20.192.0/18"
-  tags              = merge(var.tags, { "Name" = "us-west-2c.private.example.com", "SubnetType" = "Private", "kubernetes.io/role/internal-elb" = "1" })
   vpc_id            = aws_vpc.main.id
+  tags              = merge(var.tags, { "Name" = "us-west-2c.private.example.com", "SubnetType" = "Private", "kubernetes.io/role/internal-elb" = "1" })
 }
 
 # Zone us-west-2c: utility (public) subnet for the load balancer, the NAT gateway and the bastion.
 resource "aws_subnet" "utility_us_west_2c" {
   availability_zone = "us-west-2c"
   cidr_block        = "172.20.16.0/21"
-  tags              = merge(var.tags, { "Name" = "utility-us-west-2c.private.example.com", "SubnetType" = "Utility", "kubernetes.io/role/elb" = "1" })
   vpc_id            = aws_vpc.main.id
+  tags              = merge(var.tags, { "Name" = "utility-us-west-2c.private.example.com", "SubnetType" = "Utility", "kubernetes.io/role/elb" = "1" })
 }
 
 resource "aws_route_table_association" "utility_us_west_2c_public" {
@@ -161,14 +163,15 @@ resource "aws_nat_gateway" "us_west_2c" {
   allocation_id = aws_eip.nat_us_west_2c.allocation_id
   subnet_id     = aws_subnet.utility_us_west_2c.id
   tags          = merge(var.tags, { "Name" = "us-west-2c.private.example.com" })
+
   depends_on = [
     aws_internet_gateway.main,
   ]
 }
 
 resource "aws_route_table" "private_us_west_2c" {
-  tags   = merge(var.tags, { "Name" = "private-us-west-2c.private.example.com", "kubernetes.io/kops/role" = "private-us-west-2c" })
   vpc_id = aws_vpc.main.id
+  tags   = merge(var.tags, { "Name" = "private-us-west-2c.private.example.com", "kubernetes.io/kops/role" = "private-us-west-2c" })
 }
 
 resource "aws_route" "private_us_west_2c_internet" {

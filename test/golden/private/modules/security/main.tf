@@ -5,24 +5,24 @@
 resource "aws_security_group" "masters" {
   description = "Kubernetes masters"
   name        = "masters.private.example.com"
-  tags        = merge(var.tags, { "Name" = "masters.private.example.com" })
   vpc_id      = var.vpc_id
+  tags        = merge(var.tags, { "Name" = "masters.private.example.com" })
 }
 
 # Worker nodes.
 resource "aws_security_group" "nodes" {
   description = "Kubernetes worker nodes"
   name        = "nodes.private.example.com"
-  tags        = merge(var.tags, { "Name" = "nodes.private.example.com" })
   vpc_id      = var.vpc_id
+  tags        = merge(var.tags, { "Name" = "nodes.private.example.com" })
 }
 
 # The API load balancer: the only way in from outside.
 resource "aws_security_group" "api" {
   description = "Kubernetes API load balancer"
   name        = "api-elb.private.example.com"
-  tags        = merge(var.tags, { "Name" = "api-elb.private.example.com" })
   vpc_id      = var.vpc_id
+  tags        = merge(var.tags, { "Name" = "api-elb.private.example.com" })
 }
 
 # Inside the cluster.
@@ -56,8 +56,8 @@ resource "aws_vpc_security_group_ingress_rule" "masters_tcp_1_2378_from_nodes" {
   ip_protocol                  = "tcp"
   referenced_security_group_id = aws_security_group.nodes.id
   security_group_id            = aws_security_group.masters.id
-  tags                         = var.tags
   to_port                      = 2378
+  tags                         = var.tags
 }
 
 resource "aws_vpc_security_group_ingress_rule" "masters_tcp_2382_4000_from_nodes" {
@@ -66,8 +66,8 @@ resource "aws_vpc_security_group_ingress_rule" "masters_tcp_2382_4000_from_nodes
   ip_protocol                  = "tcp"
   referenced_security_group_id = aws_security_group.nodes.id
   security_group_id            = aws_security_group.masters.id
-  tags                         = var.tags
   to_port                      = 4000
+  tags                         = var.tags
 }
 
 resource "aws_vpc_security_group_ingress_rule" "masters_tcp_4003_65535_from_nodes" {
@@ -76,8 +76,8 @@ resource "aws_vpc_security_group_ingress_rule" "masters_tcp_4003_65535_from_node
   ip_protocol                  = "tcp"
   referenced_security_group_id = aws_security_group.nodes.id
   security_group_id            = aws_security_group.masters.id
-  tags                         = var.tags
   to_port                      = 65535
+  tags                         = var.tags
 }
 
 resource "aws_vpc_security_group_ingress_rule" "masters_udp_1_65535_from_nodes" {
@@ -86,8 +86,8 @@ resource "aws_vpc_security_group_ingress_rule" "masters_udp_1_65535_from_nodes" 
   ip_protocol                  = "udp"
   referenced_security_group_id = aws_security_group.nodes.id
   security_group_id            = aws_security_group.masters.id
-  tags                         = var.tags
   to_port                      = 65535
+  tags                         = var.tags
 }
 
 resource "aws_vpc_security_group_ingress_rule" "masters_ipip_all_from_nodes" {
@@ -105,8 +105,8 @@ resource "aws_vpc_security_group_ingress_rule" "masters_tcp_443_from_api" {
   ip_protocol                  = "tcp"
   referenced_security_group_id = aws_security_group.api.id
   security_group_id            = aws_security_group.masters.id
-  tags                         = var.tags
   to_port                      = 443
+  tags                         = var.tags
 }
 
 resource "aws_vpc_security_group_ingress_rule" "api_tcp_443_from_anywhere" {
@@ -115,8 +115,8 @@ resource "aws_vpc_security_group_ingress_rule" "api_tcp_443_from_anywhere" {
   from_port         = 443
   ip_protocol       = "tcp"
   security_group_id = aws_security_group.api.id
-  tags              = var.tags
   to_port           = 443
+  tags              = var.tags
 }
 
 resource "aws_vpc_security_group_ingress_rule" "api_tcp_443_from_masters" {
@@ -125,8 +125,8 @@ resource "aws_vpc_security_group_ingress_rule" "api_tcp_443_from_masters" {
   ip_protocol                  = "tcp"
   referenced_security_group_id = aws_security_group.masters.id
   security_group_id            = aws_security_group.api.id
-  tags                         = var.tags
   to_port                      = 443
+  tags                         = var.tags
 }
 
 resource "aws_vpc_security_group_ingress_rule" "api_tcp_443_from_nodes" {
@@ -135,8 +135,8 @@ resource "aws_vpc_security_group_ingress_rule" "api_tcp_443_from_nodes" {
   ip_protocol                  = "tcp"
   referenced_security_group_id = aws_security_group.nodes.id
   security_group_id            = aws_security_group.api.id
-  tags                         = var.tags
   to_port                      = 443
+  tags                         = var.tags
 }
 
 resource "aws_vpc_security_group_egress_rule" "masters_egress" {

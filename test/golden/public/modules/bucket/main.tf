@@ -5,6 +5,7 @@
 resource "aws_s3_bucket" "this" {
   bucket_prefix = "hacluster-example-com-"
   tags          = var.tags
+
   lifecycle {
     prevent_destroy = true
   }
@@ -20,6 +21,7 @@ resource "aws_s3_bucket_public_access_block" "this" {
 
 resource "aws_s3_bucket_ownership_controls" "this" {
   bucket = aws_s3_bucket.this.id
+
   rule {
     object_ownership = "BucketOwnerEnforced"
   }
@@ -27,6 +29,7 @@ resource "aws_s3_bucket_ownership_controls" "this" {
 
 resource "aws_s3_bucket_versioning" "this" {
   bucket = aws_s3_bucket.this.id
+
   versioning_configuration {
     status = "Enabled"
   }
@@ -34,6 +37,7 @@ resource "aws_s3_bucket_versioning" "this" {
 
 resource "aws_s3_bucket_server_side_encryption_configuration" "this" {
   bucket = aws_s3_bucket.this.id
+
   rule {
     apply_server_side_encryption_by_default {
       sse_algorithm = "AES256"
@@ -44,6 +48,7 @@ resource "aws_s3_bucket_server_side_encryption_configuration" "this" {
 # Snapshots expire after 90 days (etcd.backupRetentionDays); a deleted or overwritten one stays recoverable for 30.
 resource "aws_s3_bucket_lifecycle_configuration" "this" {
   bucket = aws_s3_bucket.this.id
+
   rule {
     id     = "etcd-backups"
     status = "Enabled"
@@ -99,17 +104,17 @@ resource "aws_s3_bucket_policy" "this" {
 
 # The addon manifests, applied by the masters after kubeadm.
 resource "aws_s3_object" "addons" {
+  for_each    = toset(fileset(var.addons_dir, "**"))
   bucket      = aws_s3_bucket.this.id
   key         = "addons/${each.value}"
   source      = "${var.addons_dir}/${each.value}"
   source_hash = filemd5("${var.addons_dir}/${each.value}")
-  for_each    = toset(fileset(var.addons_dir, "**"))
 }
 
 # Where the boot scripts find the bucket: its name has a unique suffix.
 resource "aws_ssm_parameter" "bucket" {
   name  = "/haform/hacluster.example.com/cluster/bucket"
-  tags  = var.tags
   type  = "String"
   value = aws_s3_bucket.this.id
+  tags  = var.tags
 }

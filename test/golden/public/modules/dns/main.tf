@@ -12,6 +12,7 @@ resource "aws_route53_record" "api" {
   name    = "api.hacluster.example.com"
   type    = "A"
   zone_id = data.aws_route53_zone.cluster.zone_id
+
   alias {
     evaluate_target_health = false
     name                   = var.load_balancer_dns_name

@@ -6,6 +6,7 @@ resource "aws_route53_zone" "internal" {
   comment = "In-cluster names of hacluster.example.com"
   name    = "internal.hacluster.example.com"
   tags    = merge(var.tags, { "Name" = "internal.hacluster.example.com" })
+
   vpc {
     vpc_id = var.vpc_id
   }

@@ -10,14 +10,14 @@ resource "aws_vpc" "main" {
 }
 
 resource "aws_internet_gateway" "main" {
-  tags   = merge(var.tags, { "Name" = "hacluster.example.com" })
   vpc_id = aws_vpc.main.id
+  tags   = merge(var.tags, { "Name" = "hacluster.example.com" })
 }
 
 # Public subnets reach the internet through the internet gateway.
 resource "aws_route_table" "public" {
-  tags   = merge(var.tags, { "Name" = "hacluster.example.com", "kubernetes.io/kops/role" = "public" })
   vpc_id = aws_vpc.main.id
+  tags   = merge(var.tags, { "Name" = "hacluster.example.com", "kubernetes.io/kops/role" = "public" })
 }
 
 resource "aws_route" "public_internet" {
@@ -30,8 +30,8 @@ resource "aws_route" "public_internet" {
 resource "aws_subnet" "us_west_2a" {
   availability_zone = "us-west-2a"
   cidr_block        = "172.20.0.0/18"
-  tags              = merge(var.tags, { "Name" = "us-west-2a.hacluster.example.com", "SubnetType" = "Public", "kubernetes.io/role/elb" = "1" })
   vpc_id            = aws_vpc.main.id
+  tags              = merge(var.tags, { "Name" = "us-west-2a.hacluster.example.com", "SubnetType" = "Public", "kubernetes.io/role/elb" = "1" })
 }
 
 resource "aws_route_table_association" "us_west_2a_public" {
@@ -43,8 +43,8 @@ resource "aws_route_table_association" "us_west_2a_public" {
 resource "aws_subnet" "us_west_2b" {
   availability_zone = "us-west-2b"
   cidr_block        = "172.20.64.0/18"
-  tags              = merge(var.tags, { "Name" = "us-west-2b.hacluster.example.com", "SubnetType" = "Public", "kubernetes.io/role/elb" = "1" })
   vpc_id            = aws_vpc.main.id
+  tags              = merge(var.tags, { "Name" = "us-west-2b.hacluster.example.com", "SubnetType" = "Public", "kubernetes.io/role/elb" = "1" })
 }
 
 resource "aws_route_table_association" "us_west_2b_public" {
@@ -56,8 +56,8 @@ resource "aws_route_table_association" "us_west_2b_public" {
 resource "aws_subnet" "us_west_2c" {
   availability_zone = "us-west-2c"
   cidr_block        = "172.20.128.0/18"
-  tags              = merge(var.tags, { "Name" = "us-west-2c.hacluster.example.com", "SubnetType" = "Public", "kubernetes.io/role/elb" = "1" })
   vpc_id            = aws_vpc.main.id
+  tags              = merge(var.tags, { "Name" = "us-west-2c.hacluster.example.com", "SubnetType" = "Public", "kubernetes.io/role/elb" = "1" })
 }
 
 resource "aws_route_table_association" "us_west_2c_public" {

@@ -19,9 +19,10 @@ resource "aws_lb_target_group" "api" {
   name        = "tcp-hacluster-k8s-local"
   port        = 443
   protocol    = "TCP"
-  tags        = merge(var.tags, { "Name" = "tcp.hacluster.k8s.local" })
   target_type = "instance"
   vpc_id      = var.vpc_id
+  tags        = merge(var.tags, { "Name" = "tcp.hacluster.k8s.local" })
+
   health_check {
     healthy_threshold   = 2
     interval            = 10
@@ -38,6 +39,7 @@ resource "aws_lb_listener" "api" {
   port              = 443
   protocol          = "TCP"
   tags              = var.tags
+
   default_action {
     target_group_arn = aws_lb_target_group.api.arn
     type             = "forward"

@@ -6,6 +6,7 @@ resource "aws_route53_zone" "internal" {
   comment = "In-cluster names of hacluster.k8s.local"
   name    = "internal.hacluster.k8s.local"
   tags    = merge(var.tags, { "Name" = "internal.hacluster.k8s.local" })
+
   vpc {
     vpc_id = var.vpc_id
   }

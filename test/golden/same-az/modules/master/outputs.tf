@@ -25,7 +25,7 @@ output "autoscaling_group_size" {
 }
 
 output "subnet_ids" {
-  value       = tolist(tolist(aws_autoscaling_group.this.vpc_zone_identifier))
+  value       = tolist(aws_autoscaling_group.this.vpc_zone_identifier)
   description = "Subnets the group launches into: this master's subnet only."
 }
 

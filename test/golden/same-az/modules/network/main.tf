@@ -10,14 +10,14 @@ resource "aws_vpc" "main" {
 }
 
 resource "aws_internet_gateway" "main" {
-  tags   = merge(var.tags, { "Name" = "hacluster.k8s.local" })
   vpc_id = aws_vpc.main.id
+  tags   = merge(var.tags, { "Name" = "hacluster.k8s.local" })
 }
 
 # Public subnets reach the internet through the internet gateway.
 resource "aws_route_table" "public" {
-  tags   = merge(var.tags, { "Name" = "hacluster.k8s.local", "kubernetes.io/kops/role" = "public" })
   vpc_id = aws_vpc.main.id
+  tags   = merge(var.tags, { "Name" = "hacluster.k8s.local", "kubernetes.io/kops/role" = "public" })
 }
 
 resource "aws_route" "public_internet" {
@@ -30,8 +30,8 @@ resource "aws_route" "public_internet" {
 resource "aws_subnet" "cn_north_1a" {
   availability_zone = "cn-north-1a"
   cidr_block        = "172.20.0.0/17"
-  tags              = merge(var.tags, { "Name" = "cn-north-1a.hacluster.k8s.local", "SubnetType" = "Public", "kubernetes.io/role/elb" = "1" })
   vpc_id            = aws_vpc.main.id
+  tags              = merge(var.tags, { "Name" = "cn-north-1a.hacluster.k8s.local", "SubnetType" = "Public", "kubernetes.io/role/elb" = "1" })
 }
 
 resource "aws_route_table_association" "cn_north_1a_public" {
@@ -43,8 +43,8 @@ resource "aws_route_table_association" "cn_north_1a_public" {
 resource "aws_subnet" "cn_north_1b" {
   availability_zone = "cn-north-1b"
   cidr_block        = "172.20.128.0/17"
-  tags              = merge(var.tags, { "Name" = "cn-north-1b.hacluster.k8s.local", "SubnetType" = "Public", "kubernetes.io/role/elb" = "1" })
   vpc_id            = aws_vpc.main.id
+  tags              = merge(var.tags, { "Name" = "cn-north-1b.hacluster.k8s.local", "SubnetType" = "Public", "kubernetes.io/role/elb" = "1" })
 }
 
 resource "aws_route_table_association" "cn_north_1b_public" {

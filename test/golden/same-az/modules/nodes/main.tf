@@ -6,8 +6,9 @@ resource "aws_launch_template" "this" {
   image_id      = var.image_id
   instance_type = var.instance_type
   name          = var.group_name
-  tags          = merge(var.tags, { "Name" = var.group_name, "k8s.io/role/node" = "1", "aws-node-termination-handler/managed" = "" })
   user_data     = base64gzip(file(var.user_data_file))
+  tags          = merge(var.tags, { "Name" = var.group_name, "k8s.io/role/node" = "1", "aws-node-termination-handler/managed" = "" })
+
   block_device_mappings {
     device_name = var.root_device_name
     ebs {
@@ -47,16 +48,16 @@ resource "aws_autoscaling_group" "this" {
   min_size            = var.size
   name                = var.group_name
   vpc_zone_identifier = var.subnet_ids
+
   launch_template {
     id      = aws_launch_template.this.id
     version = aws_launch_template.this.latest_version
   }
   dynamic "tag" {
     for_each = merge(var.tags, { "Name" = var.group_name, "k8s.io/role/node" = "1", "aws-node-termination-handler/managed" = "" })
-    iterator = each
     content {
-      key                 = each.key
-      value               = each.value
+      key                 = tag.key
+      value               = tag.value
       propagate_at_launch = true
     }
   }
