@@ -1,4 +1,4 @@
-import { haTestFile } from './generators/ha-tests.js';
+import { haTestFiles } from './generators/ha-tests.js';
 import type { Move } from './model/guard.js';
 import { buildPlan } from './model/plan.js';
 import { renderAddons } from './render/addons.js';
@@ -21,5 +21,5 @@ export async function generateFiles(spec: ClusterSpec, moves: readonly Move[] = 
   const plan = buildPlan(spec);
   const { files, modules } = await renderTerraform(plan, moves, forgotten);
   const header = generatedHeader(plan);
-  return [...files, ...renderUserData(plan, header), ...renderAddons(plan, header), haTestFile(plan), renderReadme(plan, modules)].sort(byPath);
+  return [...files, ...renderUserData(plan, header), ...renderAddons(plan, header), ...haTestFiles(plan), renderReadme(plan, modules)].sort(byPath);
 }
