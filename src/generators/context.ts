@@ -44,8 +44,9 @@ export function moduleStack(scope: Construct, id: string): TerraformStack {
   return stack;
 }
 
-export function variable(stack: TerraformStack, name: string, type: string, description: string): TerraformVariable {
-  return tfName(new TerraformVariable(stack, `variable_${name}`, { type, description }), name);
+/** A module input; `validation` where a wrong value would hurt, so that a hand-written call fails at plan. */
+export function variable(stack: TerraformStack, name: string, type: string, description: string, validation?: { condition: string; errorMessage: string }[]): TerraformVariable {
+  return tfName(new TerraformVariable(stack, `variable_${name}`, { type, description, validation }), name);
 }
 
 export function output(stack: TerraformStack, name: string, value: unknown, description: string): TerraformOutput {

@@ -29,9 +29,16 @@ export const controlPlane: Generator = {
   modules(scope, plan) {
     const stack = moduleStack(scope, 'master');
     const v = {
-      member: variable(stack, 'etcd_member', 'string', 'Name of this master\'s etcd member: its zone letter, then a2, a3 for further masters in the zone.'),
-      memberTag: variable(stack, 'etcd_member_tag', 'string', 'Volume tag value <member>/<all members>, e.g. a/a,b,c.'),
-      zone: variable(stack, 'zone', 'string', 'Availability zone of this master and of its volumes.'),
+      member: variable(stack, 'etcd_member', 'string', 'Name of this master\'s etcd member: its zone letter, then a2, a3 for further masters in the zone.', [
+        { condition: '${can(regex("^[a-z][0-9]*$", var.etcd_member))}', errorMessage: 'etcd_member is a zone letter, then a number for further masters in the zone: a, b, a2.' },
+      ]),
+      memberTag: variable(stack, 'etcd_member_tag', 'string', 'Volume tag value <member>/<all members>, e.g. a/a,b,c.', [
+        // Its own value only: a condition naming another variable needs Terraform 1.9.
+        { condition: '${can(regex("^([a-z][0-9]*)/([a-z][0-9]*,)*[a-z][0-9]*$", var.etcd_member_tag))}', errorMessage: 'etcd_member_tag is <member>/<all members>, e.g. a/a,b,c.' },
+      ]),
+      zone: variable(stack, 'zone', 'string', 'Availability zone of this master and of its volumes.', [
+        { condition: '${can(regex("^[a-z]{2}(-[a-z]+)+-[0-9][a-z]$", var.zone))}', errorMessage: 'zone is an Availability Zone name, e.g. us-west-2a: the volumes can never leave it.' },
+      ]),
       volumeNames: variable(stack, 'etcd_volume_names', 'object({ main = string, events = string })', 'Name tags of the etcd volumes.'),
       targets: variable(stack, 'target_group_arns', 'list(string)', 'API load balancer target groups to register into.'),
       subnetId: variable(stack, 'subnet_id', 'string', 'Subnet of the master, in its zone.'),

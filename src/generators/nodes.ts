@@ -18,8 +18,8 @@ export const nodes: Generator = {
   modules(scope, plan) {
     const stack = moduleStack(scope, 'nodes');
     const v = {
-      size: variable(stack, 'size', 'number', 'Number of nodes in the group.'),
-      subnetIds: variable(stack, 'subnet_ids', 'list(string)', 'Subnets the nodes run in, one per zone of the group.'),
+      size: variable(stack, 'size', 'number', 'Number of nodes in the group.', [{ condition: '${var.size >= 0 && floor(var.size) == var.size}', errorMessage: 'size is a whole number of nodes, 0 or more.' }]),
+      subnetIds: variable(stack, 'subnet_ids', 'list(string)', 'Subnets the nodes run in, one per zone of the group.', [{ condition: '${length(var.subnet_ids) > 0}', errorMessage: 'the nodes need at least one subnet.' }]),
       ...groupVariables(stack, 'nodes'),
     };
     const { group } = instanceGroup(stack, {

@@ -66,3 +66,16 @@ describe.skipIf(!tf)('your provider and backend with the generated code', () => 
     expect(v.output).toContain('Duplicate provider configuration');
   });
 });
+
+describe.skipIf(!tf)('module inputs a hand edit could get wrong', () => {
+  it('a master module called with a region for a zone fails at plan, with the variable\'s own message', () => {
+    const dir = join(work, 'bad-zone');
+    expect(haform(['generate', 'fixtures/examples/public.yaml', '--out', dir]).exitCode).toBe(0);
+    const main = readFileSync(join(dir, 'main.tf'), 'utf8');
+    writeFileSync(join(dir, 'main.tf'), main.replace('zone            = "us-west-2a"', 'zone            = "us-west-2"'));
+    expect(tf!.run(['init', '-input=false', '-backend=false'], dir).code).toBe(0);
+    const t = tf!.run(['test'], dir);
+    expect(t.code).not.toBe(0);
+    expect(t.output).toContain('zone is an Availability Zone name');
+  });
+});

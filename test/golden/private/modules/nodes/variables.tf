@@ -3,11 +3,19 @@
 variable "size" {
   description = "Number of nodes in the group."
   type        = number
+  validation {
+    error_message = "size is a whole number of nodes, 0 or more."
+    condition     = var.size >= 0 && floor(var.size) == var.size
+  }
 }
 
 variable "subnet_ids" {
   description = "Subnets the nodes run in, one per zone of the group."
   type        = list(string)
+  validation {
+    error_message = "the nodes need at least one subnet."
+    condition     = length(var.subnet_ids) > 0
+  }
 }
 
 variable "group_name" {
