@@ -35,6 +35,27 @@ export interface CreateClusterOptions {
   readonly force?: boolean;
 }
 
+/** The option behind each flag: a flag the user did not pass is named as the way to change a default. */
+const OPTION_OF: Record<string, keyof CreateClusterOptions> = {
+  '--zones': 'zones',
+  '--master-zones': 'masterZones',
+  '--master-count': 'masterCount',
+  '--node-count': 'nodeCount',
+  '--topology': 'topology',
+  '--networking': 'networking',
+  '--bastion': 'bastion',
+  '--master-size': 'masterSize',
+  '--node-size': 'nodeSize',
+  '--network-cidr': 'networkCidr',
+  '--ssh-access': 'sshAccess',
+  '--api-loadbalancer-type': 'apiLoadBalancerType',
+  '--admin-access': 'adminAccess',
+  '--dns-zone': 'dnsZone',
+  '--kubernetes-version': 'kubernetesVersion',
+  '--image': 'image',
+  '--ssh-key-name': 'sshKeyName',
+};
+
 /** Which flag sets which field, so that errors name what the user typed. */
 const FLAG_OF: Record<string, string> = {
   'metadata.name': 'NAME',
@@ -62,7 +83,7 @@ export function createCluster(opts: CreateClusterOptions): CommandOutput & { spe
   const raw = toRaw(opts);
   const text = renderYaml(raw);
   const { spec, problems } = loadClusterText(opts.file ?? '<flags>', text);
-  const report = problems.map((p) => `${formatForFlags(p)}\n`).join('');
+  const report = problems.map((p) => `${formatForFlags(p, opts)}\n`).join('');
   if (!spec) return { ...output('', report, 1) };
   if (opts.file) {
     if (existsSync(opts.file) && !opts.force) {
@@ -104,10 +125,14 @@ function renderYaml(raw: RawCluster): string {
   return doc.toString({ lineWidth: 0 });
 }
 
-function formatForFlags(p: Problem): string {
+/** The problem in the user's terms: the flag they passed, or, for a default, the flag that changes it. */
+function formatForFlags(p: Problem, opts: CreateClusterOptions): string {
   const key = Object.keys(FLAG_OF)
     .filter((k) => p.field === k || p.field.startsWith(`${k}.`) || p.field.startsWith(`${k}[`))
     .sort((a, b) => b.length - a.length)[0];
-  const flag = key ? ` (${FLAG_OF[key]})` : '';
+  const name = key ? FLAG_OF[key]! : undefined;
+  const option = name ? OPTION_OF[name] : undefined;
+  const given = !option || opts[option] !== undefined;
+  const flag = name ? (given ? ` (${name})` : ` (a default: set ${name})`) : '';
   return `haform create cluster: ${p.severity}[${p.rule}]${flag}: ${p.message}. hint: ${p.hint}`;
 }

@@ -47,7 +47,7 @@ export async function runProgram(argv: string[]): Promise<void> {
   await yargs(argv)
     .scriptName('haform')
     .usage('$0 <command>\n\nTurns one cluster YAML into the Terraform of a highly available Kubernetes cluster on AWS.')
-    .command('create <what> [clusterName]', 'create a cluster YAML from kops-style flags', (y) => createClusterFlags(y.positional('what', { choices: ['cluster'] as const })), async (a) => {
+    .command('create <what> [clusterName]', 'create a cluster YAML from kops-style flags', (y) => createClusterFlags(y.positional('what', { choices: ['cluster'] as const, describe: 'what to create' })).epilog('Exit codes: 0 written, 1 the flags make an invalid cluster, 2 usage error.'), async (a) => {
       const name = a.clusterName ?? a.name ?? '';
       if (!name) throw new HaformError('create cluster needs the cluster name: haform create cluster NAME --zones ... (or --name NAME)', 2);
       if (a.target === 'terraform' && !a.out) throw new HaformError('--target terraform needs --out DIR', 2);
@@ -85,13 +85,17 @@ export async function runProgram(argv: string[]): Promise<void> {
       }
     })
     .command('validate <files..>', 'check cluster YAML files (the pre-commit hook)', (y) =>
-      y.positional('files', { type: 'string', array: true, demandOption: true }).option('format', { choices: ['text', 'json'] as const, default: 'text' as const }),
+      y
+        .positional('files', { type: 'string', array: true, demandOption: true, describe: 'cluster YAML files' })
+        .option('format', { choices: ['text', 'json'] as const, default: 'text' as const, describe: 'output for people or for machines' })
+        .epilog('Exit codes: 0 every file valid (warnings allowed), 1 a file is invalid, 2 a file cannot be read or usage error.'),
       async (a) => {
         const { validate } = await import('./validate.js');
         emit(validate({ files: a.files, format: a.format }));
       })
     .command('generate <file>', 'write the Terraform of a cluster YAML', (y) =>
-      y.positional('file', { type: 'string', demandOption: true })
+      y.positional('file', { type: 'string', demandOption: true, describe: 'the cluster YAML' })
+        .epilog('Exit codes: 0 written (or up to date), 1 invalid input, a refused change, or out of date with --check, 2 usage error.')
         .option('out', { type: 'string', alias: 'o', demandOption: true, describe: 'output directory' })
         .option('check', { type: 'boolean', describe: 'write nothing; exit 1 if the directory is out of date (CI drift gate)' })
         .option('force', { type: 'boolean', describe: 'discard hand edits of generated files' })
@@ -105,12 +109,13 @@ export async function runProgram(argv: string[]): Promise<void> {
       y
         .positional('old', { type: 'string', demandOption: true, describe: 'the cluster YAML as it is' })
         .positional('new', { type: 'string', demandOption: true, describe: 'the cluster YAML as it would be' })
-        .option('format', { choices: ['text', 'json'] as const, default: 'text' as const }),
+        .option('format', { choices: ['text', 'json'] as const, default: 'text' as const, describe: 'output for people or for machines' })
+        .epilog('Exit codes: 0 safe, 1 destroys or replaces state, 2 invalid input or usage error.'),
       async (a) => {
         const { diff } = await load('engine');
         emit(await diff(a.old, a.new, a.format));
       })
-    .command('explain <file>', 'show masters and etcd members per zone, and what losing each zone does', (y) => y.positional('file', { type: 'string', demandOption: true }), async (a) => {
+    .command('explain <file>', 'show masters and etcd members per zone, and what losing each zone does', (y) => y.positional('file', { type: 'string', demandOption: true, describe: 'the cluster YAML' }).epilog('Exit codes: 0 explained, 1 invalid input, 2 usage error.'), async (a) => {
       const { explain } = await import('./explain.js');
       emit(explain(a.file));
     })

@@ -174,3 +174,20 @@ describe('create cluster and YAML edges', () => {
     expect(rules(deep)).toEqual(['error:yaml-too-deep']);
   });
 });
+
+describe('help and warnings name what the user did', () => {
+  it('every command\'s help describes its positionals and its exit codes', () => {
+    for (const cmd of ['validate', 'generate', 'diff', 'explain', 'create']) {
+      const r = haform([cmd, '--help']);
+      expect(r.stdout, cmd).toContain('Exit codes: 0');
+      expect(r.stdout, cmd).not.toMatch(/^\s{2}\S+\s+\[(string|array)\]/m);
+    }
+  });
+
+  it('create cluster names a flag the user passed, and a default as the flag that changes it', () => {
+    const defaults = haform(['create', 'cluster', 'w.k8s.local', '--zones', 'us-west-2a']);
+    expect(defaults.stderr).toContain('warning[single-master] (a default: set --master-count)');
+    const passed = haform(['create', 'cluster', 'w.k8s.local', '--zones', 'us-west-2a', '--master-count', '1']);
+    expect(passed.stderr).toContain('warning[single-master] (--master-count)');
+  });
+});
