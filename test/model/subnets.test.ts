@@ -15,7 +15,7 @@ describe('cidr', () => {
     expect(p.hostBits).toBe(hostBits);
   });
 
-  it.each(['10.0.0.0', '10.0.0.0/33', '256.0.0.0/8', '10.0.0/8', 'a.b.c.d/8', '010.0.0.0/8', ''])('rejects %j', (text) => {
+  it.each(['10.0.0.0', '10.0.0.0/33', '256.0.0.0/8', '10.0.0/8', 'a.b.c.d/8', '010.0.0.0/8', '', 'x10.0.0.0/8', '10.0.0.0/8x', ' 10.0.0.0/8'])('rejects %j', (text) => {
     expect(parseCidr(text)).toBeUndefined();
   });
 
@@ -26,6 +26,9 @@ describe('cidr', () => {
     expect(overlaps(c('172.20.32.0/19'), c('172.20.48.0/20'))).toBe(true);
     expect(overlaps(c('172.20.32.0/19'), c('172.20.64.0/19'))).toBe(false);
     expect(split(c('10.0.0.0/16'), 2).map(formatCidr)).toEqual(['10.0.0.0/18', '10.0.64.0/18', '10.0.128.0/18', '10.0.192.0/18']);
+    // Down to single addresses, and no further (mutation testing found both edges untested).
+    expect(split(c('10.0.0.0/31'), 1).map(formatCidr)).toEqual(['10.0.0.0/32', '10.0.0.1/32']);
+    expect(split(c('10.0.0.0/31'), 2)).toEqual([]);
   });
 });
 
