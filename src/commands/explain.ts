@@ -1,4 +1,4 @@
-import { analyzeQuorum, analyzeWorkers, placeMasters } from '../model/placement.js';
+import { analyzeQuorum, analyzeWorkers, placeMasters, workerLossText } from '../model/placement.js';
 import { formatProblem } from '../spec/format.js';
 import { type ClusterSpec, loadClusterFile } from '../spec/index.js';
 import { type CommandOutput, output } from './output.js';
@@ -29,11 +29,7 @@ export function explainSpec(spec: ClusterSpec): string {
     ...workers.map((w) => [
       w.zone,
       String(w.nodes),
-      w.nodes === 0
-        ? `no nodes there: ${w.remaining} of ${spec.nodeCount} remain`
-        : w.relaunched
-          ? `relaunched in the other zones: ${w.remaining} of ${spec.nodeCount} back once the group replaces them`
-          : `lost until the zone returns: ${w.remaining} of ${spec.nodeCount} remain`,
+      workerLossText(w, spec.nodeCount),
     ]),
   ];
   const zonesWithMasters = new Set(masters.map((m) => m.zone)).size;

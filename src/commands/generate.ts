@@ -1,10 +1,10 @@
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { HaformError } from '../errors.js';
 import { generateFiles } from '../generate.js';
 import { guardStatefulChanges, type Move } from '../model/guard.js';
 import { type StatefulResource, statefulInventory } from '../model/inventory.js';
 import { buildPlan } from '../model/plan.js';
-import { conflicts, diffOutput, readManifest, writeOutput } from '../render/write.js';
+import { conflicts, diffOutput, readManifest, stagingDirs, writeOutput } from '../render/write.js';
 import { formatProblem } from '../spec/format.js';
 import { type ClusterSpec, loadClusterFile } from '../spec/index.js';
 import { VERSION } from '../version.js';
@@ -86,10 +86,7 @@ function dryRun(out: string, files: Awaited<ReturnType<typeof generateFiles>>, g
 
 /** Staging directories a killed run left in the output: never up to date. */
 function leftovers(out: string): { path: string; kind: 'leftover' }[] {
-  if (!existsSync(out)) return [];
-  return readdirSync(out)
-    .filter((n) => /^\.haform-tmp-\d+$/.test(n))
-    .map((path) => ({ path, kind: 'leftover' as const }));
+  return stagingDirs(out).map(({ name }) => ({ path: name, kind: 'leftover' as const }));
 }
 
 /**

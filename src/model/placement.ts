@@ -74,6 +74,13 @@ export interface WorkerZoneLoss {
   readonly relaunched: boolean;
 }
 
+/** What losing the zone leaves of the workers, in words: explain and the generated README say it alike. */
+export function workerLossText(w: WorkerZoneLoss, nodeCount: number): string {
+  if (w.nodes === 0) return `no nodes there: ${w.remaining} of ${nodeCount} remain`;
+  if (w.relaunched) return `relaunched in the other zones: ${w.remaining} of ${nodeCount} back once the group replaces them`;
+  return `lost until the zone returns: ${w.remaining} of ${nodeCount} remain`;
+}
+
 /**
  * One group across zones (spread) relaunches a lost zone's nodes in the others, as autoscaling
  * groups replace unhealthy instances in their healthy zones; per-zone groups cannot.

@@ -16,6 +16,8 @@ export interface ClusterPlan {
   readonly masterZones: readonly string[];
   readonly etcd: EtcdPlan;
   readonly nodeGroups: readonly NodeGroupPlan[];
+  /** What the YAML asks of the node groups: one across the zones, or one per zone. */
+  readonly nodePlacement: 'spread' | 'perZone';
   readonly api: ApiPlan;
   readonly ssh: { readonly cidrs: readonly string[]; readonly keyName: string | undefined };
   readonly bastion: { readonly groupName: string } | undefined;
@@ -131,6 +133,7 @@ export function buildPlan(spec: ClusterSpec): ClusterPlan {
       backupRetentionDays: spec.etcd.backupRetentionDays,
     },
     nodeGroups: nodeGroups(spec),
+    nodePlacement: spec.nodeGroups,
     api: {
       internal: spec.api.loadBalancerType === 'internal',
       allowedCIDRs: spec.api.allowedCIDRs,

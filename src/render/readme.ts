@@ -1,5 +1,5 @@
 import { BACKUP_PREFIX } from '../model/names.js';
-import { analyzeWorkers } from '../model/placement.js';
+import { analyzeWorkers, workerLossText } from '../model/placement.js';
 import type { ClusterPlan } from '../model/plan.js';
 import { VERSION } from '../version.js';
 import { templates } from './templates.js';
@@ -18,8 +18,7 @@ export function renderReadme(plan: ClusterPlan, modules: readonly ModuleSummary[
 function viewModel(plan: ClusterPlan, modules: readonly ModuleSummary[]) {
   const q = plan.quorum;
   const nodeCount = plan.nodeGroups.reduce((n, g) => n + g.size, 0);
-  const spread = plan.nodeGroups.length === 1 && plan.nodeGroups[0]!.zones.length > 1;
-  const workers = analyzeWorkers(spread ? 'spread' : 'perZone', nodeCount, plan.network.zones.map((z) => z.zone));
+  const workers = analyzeWorkers(plan.nodePlacement, nodeCount, plan.network.zones.map((z) => z.zone));
   const mermaidId = (s: string) => s.replace(/[^A-Za-z0-9]/g, '_');
   return {
     name: plan.name,
@@ -60,13 +59,9 @@ function viewModel(plan: ClusterPlan, modules: readonly ModuleSummary[]) {
     }),
     modules,
     workers: {
-      spread,
+      spread: plan.nodePlacement === 'spread',
       count: nodeCount,
-      zones: workers.map((w) => ({
-        zone: w.zone,
-        nodes: w.nodes,
-        loss: w.nodes === 0 ? `no nodes there: ${w.remaining} of ${nodeCount} remain` : w.relaunched ? `relaunched in the other zones: ${w.remaining} of ${nodeCount} back` : `lost until the zone returns: ${w.remaining} of ${nodeCount} remain`,
-      })),
+      zones: workers.map((w) => ({ zone: w.zone, nodes: w.nodes, loss: workerLossText(w, nodeCount) })),
     },
   };
 }

@@ -101,7 +101,7 @@ export function conflicts(dir: string, changes: readonly Change[], force: boolea
 export function writeOutput(dir: string, files: readonly OutputFile[], opts: WriteOptions): Change[] {
   if (existsSync(dir) && !statSync(dir).isDirectory()) throw new HaformError(`${dir} exists and is not a directory.`, 1);
   const base = nearestExisting(dir);
-  if (!statSync(base).isDirectory()) throw new HaformError(`cannot write under ${base}: it is not a directory.`, 1);
+  if (!statSync(base).isDirectory()) throw new HaformError(`cannot write under ${base}: it is not a directory. Nothing was written; choose another --out.`, 1);
   const changes = diffOutput(dir, files);
   const refused = conflicts(dir, changes, opts.force ?? false);
   if (refused.length) throw new HaformError(`nothing written:\n  ${refused.join('\n  ')}`, 1);
@@ -160,14 +160,14 @@ function makeDirs(dir: string): void {
   const d = nearestExisting(dir);
   const missing: string[] = [];
   for (let m = resolve(dir); m !== d; m = dirname(m)) missing.unshift(m);
-  if (!statSync(d).isDirectory()) throw new HaformError(`cannot write under ${d}: it is not a directory.`, 1);
+  if (!statSync(d).isDirectory()) throw new HaformError(`cannot write under ${d}: it is not a directory. Nothing was written; choose another --out.`, 1);
   for (const m of missing) {
     try {
       mkdirSync(m);
     } catch (e) {
       const code = (e as NodeJS.ErrnoException).code;
       const why = code === 'EROFS' ? 'read-only file system' : code === 'EACCES' || code === 'EPERM' ? 'permission denied' : `cannot create directories there (${code})`;
-      throw new HaformError(`cannot create ${m}: ${why}. Nothing was written.`, 1);
+      throw new HaformError(`cannot create ${m}: ${why}. Nothing was written; choose an --out where you can create directories.`, 1);
     }
   }
 }
@@ -178,13 +178,19 @@ function nearestExisting(dir: string): string {
   return d;
 }
 
+/** Staging directories in `dir` (`<name>.haform-tmp-<pid>`, or `.haform-tmp-<pid>` inside an output), with their pid. */
+export function stagingDirs(dir: string): { name: string; pid: number }[] {
+  if (!existsSync(dir) || !statSync(dir).isDirectory()) return [];
+  return readdirSync(dir).flatMap((name) => {
+    const m = /\.haform-tmp-(\d+)$/.exec(name);
+    return m ? [{ name, pid: Number(m[1]) }] : [];
+  });
+}
+
 /** Staging directories of runs that were killed (their process is gone): never part of the output. */
 function removeAbandonedStaging(dir: string): void {
-  if (!existsSync(dir) || !statSync(dir).isDirectory()) return;
-  for (const name of readdirSync(dir)) {
-    const m = /\.haform-tmp-(\d+)$/.exec(name);
-    if (!m || Number(m[1]) === process.pid || alive(Number(m[1]))) continue;
-    rmSync(join(dir, name), { recursive: true, force: true });
+  for (const { name, pid } of stagingDirs(dir)) {
+    if (pid !== process.pid && !alive(pid)) rmSync(join(dir, name), { recursive: true, force: true });
   }
 }
 

@@ -271,3 +271,61 @@ describe('rendered scripts', () => {
     }
   });
 });
+
+describe('a replaced master\'s identity toward the cloud controller', () => {
+  /** The script's functions with IMDS saying this is instance i-0new in us-west-2a; kubectl and systemctl recorded. */
+  const run = (code: string, registered: string) => {
+    const dir = mkdtempSync(join(tmpdir(), 'haform-identity-'));
+    const file = join(dir, 'master.sh');
+    writeFileSync(file, scripts['public/master.sh']!);
+    const r = spawnSync(
+      'bash',
+      [
+        '-c',
+        `source ${file}
+imds() { case $1 in instance-id) echo i-0new ;; placement/availability-zone) echo us-west-2a ;; esac; }
+kubectl() { echo "kubectl $*" >>"${dir}/calls"; [[ $* == *providerID* ]] && printf '%s' '${registered}'; return 0; }
+systemctl() { echo "systemctl $*" >>"${dir}/calls"; }
+NODE_NAME=ip-172-20-32-10.us-west-2.compute.internal
+${code}`,
+      ],
+      { encoding: 'utf8', env: { ...process.env, HAFORM_ROOT: dir } },
+    );
+    const calls = (() => {
+      try {
+        return readFileSync(join(dir, 'calls'), 'utf8');
+      } catch {
+        return '';
+      }
+    })();
+    const flags = (() => {
+      try {
+        return readFileSync(join(dir, 'var/lib/kubelet/kubeadm-flags.env'), 'utf8');
+      } catch {
+        return '';
+      }
+    })();
+    rmSync(dir, { recursive: true, force: true });
+    return { code: r.status, stderr: r.stderr, calls, flags };
+  };
+
+  it('kubelet\'s flags on the member volume get this instance\'s provider ID', () => {
+    const r = run(
+      `mkdir -p "\${ROOT}/var/lib/kubelet"; echo 'KUBELET_KUBEADM_ARGS="--node-ip=172.20.32.10 --provider-id=aws:///us-west-2a/i-0old --cloud-provider=external"' >"\${ROOT}/var/lib/kubelet/kubeadm-flags.env"; refresh_provider_id`,
+      '',
+    );
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.flags).toBe('KUBELET_KUBEADM_ARGS="--node-ip=172.20.32.10 --provider-id=aws:///us-west-2a/i-0new --cloud-provider=external"\n');
+  });
+
+  it('a Node registered by the old instance is deleted and kubelet restarted; one of this instance is left alone', () => {
+    const stale = run('node_identity', 'aws:///us-west-2a/i-0old');
+    expect(stale.code, stale.stderr).toBe(0);
+    expect(stale.calls).toContain('delete node ip-172-20-32-10.us-west-2.compute.internal');
+    expect(stale.calls).toContain('systemctl restart kubelet');
+    const current = run('node_identity', 'aws:///us-west-2a/i-0new');
+    expect(current.code, current.stderr).toBe(0);
+    expect(current.calls).not.toContain('delete node');
+    expect(current.calls).not.toContain('systemctl restart');
+  });
+});

@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { parseDocument } from 'yaml';
-import { MEMBER_TAG } from '../../src/model/names.js';
+import { MEMBER_TAG, terminationQueueName } from '../../src/model/names.js';
 import { buildPlan, type ClusterPlan } from '../../src/model/plan.js';
 import { isGossip, parentDomain } from '../../src/spec/defaults.js';
 import { loadClusterFile } from '../../src/spec/index.js';
@@ -215,7 +215,7 @@ export async function cloudViolations(emu: Emulator, plan: ClusterPlan, addonFil
   const wanted = [...addonFiles.map((f) => f), 'addons/node-termination-handler/queue.env'].sort();
   if (JSON.stringify(keys) !== JSON.stringify(wanted)) bad.push(`bucket ${bucket}: addons ${keys.join(', ')}, not ${wanted.join(', ')}`);
 
-  const queueUrl = (await aws(['sqs', 'get-queue-url', '--queue-name', `${plan.name.replace(/[^A-Za-z0-9-]/g, '-').slice(0, 52)}-termination`])).QueueUrl as string;
+  const queueUrl = (await aws(['sqs', 'get-queue-url', '--queue-name', terminationQueueName(plan.name)])).QueueUrl as string;
   const queueArn = (await aws(['sqs', 'get-queue-attributes', '--queue-url', queueUrl, '--attribute-names', 'QueueArn'])).Attributes.QueueArn;
   const envFile = join(mkdtempSync(join(tmpdir(), 'haform-queue-env-')), 'queue.env');
   await aws(['s3api', 'get-object', '--bucket', bucket, '--key', 'addons/node-termination-handler/queue.env', envFile]);
