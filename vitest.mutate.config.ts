@@ -7,7 +7,7 @@ import { defineConfig } from 'vitest/config';
  */
 export default defineConfig({
   test: {
-    include: ['test/model/*.test.ts', 'test/spec/*.test.ts', 'test/render/*.test.ts', 'test/generate/{intent,cloud,opentofu}.test.ts'],
+    include: ['test/model/*.test.ts', 'test/spec/*.test.ts', 'test/render/*.test.ts', 'test/generate/{intent,cloud,opentofu,network}.test.ts'],
     testTimeout: 60_000,
   },
 });

@@ -23,6 +23,16 @@ export interface CreateClusterOptions {
   readonly masterSize?: string;
   readonly nodeSize?: string;
   readonly networkCidr?: string;
+  /** --network-cidr's further values: secondary blocks of the VPC. */
+  readonly additionalNetworkCidrs?: readonly string[];
+  readonly vpc?: string;
+  /** Existing subnet ids, paired with --zones by position; the zones are checked at plan time. */
+  readonly subnets?: readonly string[];
+  readonly utilitySubnets?: readonly string[];
+  readonly masterSecurityGroups?: readonly string[];
+  readonly nodeSecurityGroups?: readonly string[];
+  readonly cloudLabels?: Readonly<Record<string, string>>;
+  readonly dns?: 'public' | 'none';
   readonly sshAccess?: readonly string[];
   readonly apiLoadBalancerType?: 'public' | 'internal';
   /** kops --admin-access: who may reach the API. */
@@ -47,6 +57,12 @@ const OPTION_OF: Record<string, keyof CreateClusterOptions> = {
   '--master-size': 'masterSize',
   '--node-size': 'nodeSize',
   '--network-cidr': 'networkCidr',
+  '--vpc': 'vpc',
+  '--subnets': 'subnets',
+  '--master-security-groups': 'masterSecurityGroups',
+  '--node-security-groups': 'nodeSecurityGroups',
+  '--cloud-labels': 'cloudLabels',
+  '--dns': 'dns',
   '--ssh-access': 'sshAccess',
   '--api-loadbalancer-type': 'apiLoadBalancerType',
   '--admin-access': 'adminAccess',
@@ -69,6 +85,13 @@ const FLAG_OF: Record<string, string> = {
   'spec.masterSize': '--master-size',
   'spec.nodeSize': '--node-size',
   'spec.networkCIDR': '--network-cidr',
+  'spec.network': '--vpc',
+  'spec.network.additionalCIDRs': '--network-cidr',
+  'spec.subnets': '--subnets',
+  'spec.additionalSecurityGroups.masters': '--master-security-groups',
+  'spec.additionalSecurityGroups.nodes': '--node-security-groups',
+  'spec.tags': '--cloud-labels',
+  'spec.dns.none': '--dns',
   'spec.sshAccess': '--ssh-access',
   'spec.api': '--api-loadbalancer-type',
   'spec.api.allowedCIDRs': '--admin-access',
@@ -105,17 +128,26 @@ function toRaw(o: CreateClusterOptions): RawCluster {
   spec.topology = o.topology ?? 'public';
   spec.networking = o.networking ?? 'kubenet';
   if (o.networkCidr) spec.networkCIDR = o.networkCidr;
+  if (o.vpc || o.additionalNetworkCidrs?.length) {
+    spec.network = { ...(o.vpc ? { vpcId: o.vpc } : {}), ...(o.additionalNetworkCidrs?.length ? { additionalCIDRs: [...o.additionalNetworkCidrs] } : {}) };
+  }
+  if (o.subnets) spec.subnets = zones.map((zone, i) => ({ zone, id: o.subnets![i]!, ...(o.utilitySubnets ? { utilityId: o.utilitySubnets[i]! } : {}) }));
   if (o.masterSize) spec.masterSize = o.masterSize;
   if (o.nodeSize) spec.nodeSize = o.nodeSize;
   if (o.kubernetesVersion) spec.kubernetesVersion = o.kubernetesVersion;
   if (o.image) spec.image = o.image;
   // Written out even when defaulted, so that an API open to the world is visible in review.
   spec.api = { loadBalancerType: o.apiLoadBalancerType ?? 'public', allowedCIDRs: o.adminAccess ? [...o.adminAccess] : ['0.0.0.0/0'] };
-  if (o.dnsZone) spec.dns = /^Z[A-Z0-9]{1,31}$/.test(o.dnsZone) ? { zoneId: o.dnsZone } : { zoneName: o.dnsZone };
+  if (o.dns === 'none') spec.dns = { none: true };
+  else if (o.dnsZone) spec.dns = /^Z[A-Z0-9]{1,31}$/.test(o.dnsZone) ? { zoneId: o.dnsZone } : { zoneName: o.dnsZone };
   else if (!isGossip(o.name) && o.name.includes('.')) spec.dns = { zoneName: parentDomain(o.name) };
   if (o.sshAccess?.length) spec.sshAccess = [...o.sshAccess];
   if (o.sshKeyName) spec.sshKeyName = o.sshKeyName;
   if (o.bastion) spec.bastion = true;
+  if (o.masterSecurityGroups?.length || o.nodeSecurityGroups?.length) {
+    spec.additionalSecurityGroups = { ...(o.masterSecurityGroups?.length ? { masters: [...o.masterSecurityGroups] } : {}), ...(o.nodeSecurityGroups?.length ? { nodes: [...o.nodeSecurityGroups] } : {}) };
+  }
+  if (o.cloudLabels && Object.keys(o.cloudLabels).length) spec.tags = { ...o.cloudLabels };
   return { apiVersion: 'haform.io/v1alpha1', kind: 'Cluster', metadata: { name: o.name }, spec };
 }
 

@@ -15,6 +15,17 @@ const list = (v: unknown): string[] =>
     .map((s) => s.trim())
     .filter(Boolean);
 
+/** kops --cloud-labels: `team=platform,env=prod`. */
+function labels(v: string): Record<string, string> {
+  return Object.fromEntries(
+    list(v).map((item) => {
+      const eq = item.indexOf('=');
+      if (eq < 1) throw new HaformError(`--cloud-labels takes key=value pairs, comma separated; got "${item}"`, 2);
+      return [item.slice(0, eq), item.slice(eq + 1)];
+    }),
+  );
+}
+
 function createClusterFlags(y: Argv) {
   return y
     .positional('clusterName', { type: 'string', describe: 'cluster DNS name (or use --name)' })
@@ -28,7 +39,14 @@ function createClusterFlags(y: Argv) {
     .option('bastion', { type: 'boolean', describe: 'run a bastion (private topology)' })
     .option('master-size', { type: 'string', alias: 'control-plane-size', describe: 'master instance type' })
     .option('node-size', { type: 'string', describe: 'node instance type' })
-    .option('network-cidr', { type: 'string', describe: 'VPC CIDR' })
+    .option('network-cidr', { type: 'string', describe: 'VPC CIDR; further comma-separated CIDRs are secondary blocks' })
+    .option('vpc', { type: 'string', describe: 'existing VPC id to build the cluster in' })
+    .option('subnets', { type: 'string', describe: 'existing subnet ids, one per zone in the order of --zones' })
+    .option('utility-subnets', { type: 'string', describe: 'existing utility (public) subnet ids, one per zone (private topology)' })
+    .option('master-security-groups', { type: 'string', alias: 'control-plane-security-groups', describe: 'existing security group ids added to the masters' })
+    .option('node-security-groups', { type: 'string', describe: 'existing security group ids added to the nodes' })
+    .option('cloud-labels', { type: 'string', describe: 'tags for every AWS resource: key=value, comma separated' })
+    .option('dns', { choices: ['public', 'none'] as const, describe: 'none: no Route53 record; clients use the load balancer\'s name' })
     .option('ssh-access', { type: 'string', describe: 'CIDRs allowed to SSH' })
     .option('api-loadbalancer-type', { choices: ['public', 'internal'] as const, describe: 'API load balancer type' })
     .option('admin-access', { type: 'string', describe: 'CIDRs allowed to reach the API (default 0.0.0.0/0)' })
@@ -55,6 +73,13 @@ export async function runProgram(argv: string[]): Promise<void> {
       for (const [flag, v] of [['--master-count', a.masterCount], ['--node-count', a.nodeCount]] as const) {
         if (v !== undefined && !Number.isInteger(v)) throw new HaformError(`${flag} takes a whole number, e.g. ${flag} 3`, 2);
       }
+      const cidrs = list(a.networkCidr);
+      const zoneCount = list(a.zones).length;
+      for (const [flag, v] of [['--subnets', a.subnets], ['--utility-subnets', a.utilitySubnets]] as const) {
+        if (v !== undefined && list(v).length !== zoneCount) throw new HaformError(`${flag} lists ${list(v).length} subnet(s) for ${zoneCount} zone(s): give one per zone, in the order of --zones`, 2);
+      }
+      if (a.dns === 'none' && a.dnsZone) throw new HaformError('--dns none means no hosted zone, yet --dns-zone names one: drop one of them', 2);
+      if (a.utilitySubnets && !a.subnets) throw new HaformError('--utility-subnets needs --subnets: existing subnets are all of a cluster\'s or none', 2);
       const { createCluster } = await import('./create-cluster.js');
       const out = createCluster({
         name,
@@ -67,7 +92,15 @@ export async function runProgram(argv: string[]): Promise<void> {
         bastion: a.bastion,
         masterSize: a.masterSize,
         nodeSize: a.nodeSize,
-        networkCidr: a.networkCidr,
+        networkCidr: cidrs[0],
+        additionalNetworkCidrs: cidrs.slice(1),
+        vpc: a.vpc,
+        subnets: a.subnets ? list(a.subnets) : undefined,
+        utilitySubnets: a.utilitySubnets ? list(a.utilitySubnets) : undefined,
+        masterSecurityGroups: a.masterSecurityGroups ? list(a.masterSecurityGroups) : undefined,
+        nodeSecurityGroups: a.nodeSecurityGroups ? list(a.nodeSecurityGroups) : undefined,
+        cloudLabels: a.cloudLabels ? labels(a.cloudLabels) : undefined,
+        dns: a.dns as 'public' | 'none' | undefined,
         sshAccess: a.sshAccess ? list(a.sshAccess) : undefined,
         apiLoadBalancerType: a.apiLoadBalancerType as 'public' | 'internal' | undefined,
         adminAccess: a.adminAccess ? list(a.adminAccess) : undefined,
@@ -84,6 +117,17 @@ export async function runProgram(argv: string[]): Promise<void> {
         emit(await generateSpec(out.spec, { out: a.out, force: a.force }));
       }
     })
+    .command('import <from> <files..>', 'write a cluster YAML from kops Cluster and InstanceGroup manifests', (y) =>
+      y
+        .positional('from', { choices: ['kops'] as const, describe: 'the tool the manifests come from' })
+        .positional('files', { type: 'string', array: true, demandOption: true, describe: 'kops manifests: kops get cluster NAME -o yaml, kops get ig --name NAME -o yaml' })
+        .option('file', { type: 'string', alias: 'f', describe: 'write the cluster YAML here instead of stdout' })
+        .option('force', { type: 'boolean', describe: 'overwrite an existing --file' })
+        .epilog('What haform cannot carry over is listed on stderr and in the YAML\'s header.\nExit codes: 0 written, 1 the imported cluster is invalid, 2 unreadable or not kops manifests, usage error.'),
+      async (a) => {
+        const { importKopsCommand } = await import('./import-kops.js');
+        emit(importKopsCommand({ files: a.files, file: a.file, force: a.force }));
+      })
     .command('validate <files..>', 'check cluster YAML files (the pre-commit hook)', (y) =>
       y
         .positional('files', { type: 'string', array: true, demandOption: true, describe: 'cluster YAML files' })

@@ -124,7 +124,7 @@ function wireMaster(
     root_device_name: ctx.shared.image.rootDevice,
     instance_type: ctx.plan.masterSize,
     instance_profile: mods.iamMod.get(IamOutputs.mastersProfile),
-    security_group_ids: [mods.security.get(SecurityOutputs.masters)],
+    security_group_ids: [mods.security.get(SecurityOutputs.masters), ...ctx.plan.additionalSecurityGroups.masters],
     target_group_arns: [mods.lb.get(ApiOutputs.targetGroupArn)],
     user_data_file: `\${path.module}/${userDataPath.master}`,
     tags: ctx.shared.tags,

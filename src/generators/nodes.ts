@@ -42,7 +42,7 @@ export const nodes: Generator = {
         root_device_name: ctx.shared.image.rootDevice,
         instance_type: ctx.plan.nodeSize,
         instance_profile: moduleNamed(ctx, IAM_MODULE).get(IamOutputs.nodesProfile),
-        security_group_ids: [moduleNamed(ctx, SECURITY_MODULE).get(SecurityOutputs.nodes)],
+        security_group_ids: [moduleNamed(ctx, SECURITY_MODULE).get(SecurityOutputs.nodes), ...ctx.plan.additionalSecurityGroups.nodes],
         user_data_file: `\${path.module}/${userDataPath.node}`,
         tags: ctx.shared.tags,
       });

@@ -8,6 +8,7 @@
  * route table per zone, is refused).
  */
 export interface CniPlan {
+  /** '' for networking cni: the user brings their own, haform installs none. */
   readonly manifest: string;
   readonly podSubnet: string;
   /** The pod range written into the manifest, replaced by podSubnet before it is applied. */
@@ -28,6 +29,8 @@ const CNI: Record<string, CniPlan> = {
   flannel: { manifest: 'https://github.com/flannel-io/flannel/releases/download/v0.26.1/kube-flannel.yml', podSubnet: '10.244.0.0/16' },
   amazonvpc: { manifest: 'https://raw.githubusercontent.com/aws/amazon-vpc-cni-k8s/v1.18.5/config/master/aws-k8s-cni.yaml', podSubnet: KOPS_PODS },
   'kube-router': { manifest: 'https://raw.githubusercontent.com/cloudnativelabs/kube-router/v2.2.1/daemonset/kubeadm-kuberouter.yaml', podSubnet: KOPS_PODS },
+  // kops --networking cni: nothing installed; the user's CNI is told the pod range by kubeadm's config.
+  cni: { manifest: '', podSubnet: KOPS_PODS },
   weave: { manifest: 'https://github.com/weaveworks/weave/releases/download/v2.8.1/weave-daemonset-k8s.yaml', podSubnet: KOPS_PODS },
 };
 

@@ -18,9 +18,11 @@ export interface StatefulResource {
 
 export function statefulInventory(plan: ClusterPlan): StatefulResource[] {
   const net = TF.networkModule;
-  const out: StatefulResource[] = [{ address: moduleAddress(net, 'aws_vpc', TF.vpc), identity: `vpc/${plan.name}`, kind: 'vpc', attributes: { cidr_block: plan.network.cidr } }];
+  // The user's own VPC and subnets are looked up, not managed: nothing of theirs to destroy.
+  const out: StatefulResource[] = plan.network.existingVpc ? [] : [{ address: moduleAddress(net, 'aws_vpc', TF.vpc), identity: `vpc/${plan.name}`, kind: 'vpc', attributes: { cidr_block: plan.network.cidr } }];
   for (const z of plan.network.zones) {
     const masters = plan.masters.filter((m) => m.zone === z.zone).map((m) => m.member);
+    if (z.subnet.existingId) continue;
     out.push({
       address: moduleAddress(net, 'aws_subnet', TF.subnet(z.zone)),
       identity: `subnet/${z.zone}`,

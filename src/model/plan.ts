@@ -26,6 +26,8 @@ export interface ClusterPlan {
   readonly nodeSize: string;
   readonly roles: { readonly masters: string; readonly nodes: string; readonly bastions: string };
   readonly securityGroups: { readonly masters: string; readonly nodes: string; readonly api: string; readonly bastion: string };
+  /** The user's security groups added to the masters' and the nodes' own. */
+  readonly additionalSecurityGroups: { readonly masters: readonly string[]; readonly nodes: readonly string[] };
   readonly parameterPath: string;
   readonly quorum: QuorumAnalysis;
   /** Whether the root configures the aws provider, or the user's own file does. */
@@ -37,13 +39,29 @@ export interface ZonePlan {
   /** Terraform name of this zone's resources: `us_west_2a`. */
   readonly id: string;
   /** Where instances run: public subnet (public topology) or private subnet (private topology). */
-  readonly subnet: { readonly name: string; readonly cidr: string };
+  readonly subnet: SubnetPlan;
   /** Public subnet for load balancer, NAT and bastion (private topology only). */
-  readonly utility: { readonly name: string; readonly cidr: string } | undefined;
+  readonly utility: SubnetPlan | undefined;
+  /**
+   * The internet route of a private subnet haform creates: undefined for a NAT gateway of its own,
+   * an existing NAT gateway's ID, or `external` (no route table: the user routes the subnet).
+   */
+  readonly egress: string | undefined;
+}
+
+/** A subnet haform creates (cidr), or an existing one (existingId; cidr '' or the CIDR it must have). */
+export interface SubnetPlan {
+  readonly name: string;
+  readonly cidr: string;
+  readonly existingId?: string;
 }
 
 export interface NetworkPlan {
   readonly cidr: string;
+  /** Secondary CIDR blocks, associated with the VPC when haform creates it. */
+  readonly additionalCidrs: readonly string[];
+  /** The user's VPC, looked up; undefined when haform creates the VPC. */
+  readonly existingVpc: { readonly id: string; readonly internetGatewayId: string | undefined } | undefined;
   readonly zones: readonly ZonePlan[];
 }
 
@@ -106,11 +124,14 @@ export function buildPlan(spec: ClusterSpec): ClusterPlan {
     },
     network: {
       cidr: spec.networkCIDR,
+      additionalCidrs: spec.additionalCIDRs,
+      existingVpc: spec.existingVpc,
       zones: spec.subnets.map((s) => ({
         zone: s.zone,
         id: names.tfId(s.zone),
-        subnet: { name: names.subnetName(s.zone, cluster, false), cidr: s.cidr },
-        utility: privateTopology ? { name: names.subnetName(s.zone, cluster, true), cidr: s.utilityCidr } : undefined,
+        subnet: { name: names.subnetName(s.zone, cluster, false), cidr: s.cidr, ...(s.id ? { existingId: s.id } : {}) },
+        utility: privateTopology ? { name: names.subnetName(s.zone, cluster, true), cidr: s.utilityCidr, ...(s.utilityId ? { existingId: s.utilityId } : {}) } : undefined,
+        egress: privateTopology ? s.egress : undefined,
       })),
     },
     masterZones: [...new Set(spec.masterZones)],
@@ -158,6 +179,7 @@ export function buildPlan(spec: ClusterSpec): ClusterPlan {
       api: names.securityGroupName('api-elb', cluster),
       bastion: names.securityGroupName('bastion', cluster),
     },
+    additionalSecurityGroups: spec.additionalSecurityGroups,
     parameterPath: names.parameterPath(cluster),
     quorum: analyzeQuorum(placement, spec.zones),
     provider: spec.provider,

@@ -25,6 +25,7 @@ export interface HclFixOptions {
 export function fixHcl(src: string, opts: HclFixOptions = {}): string {
   let out = unwrapInterpolations(src);
   out = unquoteReferenceLists(out);
+  out = conditionBlocks(out);
   out = fixRequiredVersion(out, opts.requiredVersion);
   // A function, not a string: in a replacement string `$$` means a single `$`.
   return out.replaceAll(LITERAL_DOLLAR, () => '$${').replaceAll(LITERAL_PERCENT, () => '%%{');
@@ -44,6 +45,48 @@ function unquoteReferenceLists(src: string): string {
     const items = body.replace(/"([A-Za-z0-9_.\-[\]]+)"/g, '$1');
     return `${head}${items}]`;
   });
+}
+
+/**
+ * `precondition` and `postcondition` are blocks in Terraform; cdktn writes them as a list of objects
+ * (`postcondition = [{ condition = ... }]`), which terraform rejects. One block per object.
+ */
+export function conditionBlocks(src: string): string {
+  const head = /^([ \t]*)(precondition|postcondition) = \[/gm;
+  let out = '';
+  let last = 0;
+  for (let m = head.exec(src); m; m = head.exec(src)) {
+    const open = m.index + m[0].length - 1;
+    const close = closingBracket(src, open);
+    const objects: string[] = [];
+    for (let i = open + 1; i < close; i++) {
+      if (src[i] === '"') i = scanString(src, i) - 1;
+      else if (src[i] === '{') {
+        const end = closingBracket(src, i);
+        objects.push(`${m[1]}${m[2]} {${src.slice(i + 1, end)}}`);
+        i = end;
+      }
+    }
+    out += src.slice(last, m.index) + objects.join('\n');
+    last = close + 1;
+    head.lastIndex = last;
+  }
+  return out + src.slice(last);
+}
+
+/** Index of the bracket that closes the one at `open` (`[` or `{`), strings skipped. */
+function closingBracket(src: string, open: number): number {
+  let depth = 0;
+  for (let i = open; i < src.length; i++) {
+    const ch = src[i]!;
+    if (ch === '"') i = scanString(src, i) - 1;
+    else if (ch === '[' || ch === '{') depth++;
+    else if (ch === ']' || ch === '}') {
+      depth--;
+      if (depth === 0) return i;
+    }
+  }
+  throw new Error(`unclosed bracket at offset ${open}`);
 }
 
 /** Where unwrapInterpolations may find a string or a comment; everything else is copied as is. */

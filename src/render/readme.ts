@@ -1,6 +1,6 @@
 import { BACKUP_PREFIX } from '../model/names.js';
 import { analyzeWorkers, workerLossText } from '../model/placement.js';
-import type { ClusterPlan } from '../model/plan.js';
+import type { ClusterPlan, SubnetPlan } from '../model/plan.js';
 import { VERSION } from '../version.js';
 import { templates } from './templates.js';
 import type { OutputFile } from './write.js';
@@ -49,8 +49,8 @@ function viewModel(plan: ClusterPlan, modules: readonly ModuleSummary[]) {
         members: loss.members.join(', ') || '-',
         loss: `${loss.remaining} of ${q.members} remain: quorum ${loss.quorumKept ? 'kept' : '**lost**'}`,
         subnets: [
-          { id: mermaidId(`subnet_${z.zone}`), label: `${plan.topology === 'private' ? 'private' : 'public'} subnet ${z.subnet.cidr}` },
-          ...(z.utility ? [{ id: mermaidId(`utility_${z.zone}`), label: `utility subnet ${z.utility.cidr}, NAT gateway` }] : []),
+          { id: mermaidId(`subnet_${z.zone}`), label: `${plan.topology === 'private' ? 'private' : 'public'} subnet ${subnetLabel(z.subnet)}` },
+          ...(z.utility ? [{ id: mermaidId(`utility_${z.zone}`), label: `utility subnet ${subnetLabel(z.utility)}${natLabel(z.egress, !!z.subnet.existingId)}` }] : []),
         ],
         masters: plan.masters.filter((m) => m.zone === z.zone).map((m) => ({ id: mermaidId(`master_${m.member}`), member: m.member })),
         nodes,
@@ -64,4 +64,14 @@ function viewModel(plan: ClusterPlan, modules: readonly ModuleSummary[]) {
       zones: workers.map((w) => ({ zone: w.zone, nodes: w.nodes, loss: workerLossText(w, nodeCount) })),
     },
   };
+}
+
+/** A created subnet by its range, an existing one by its ID. */
+function subnetLabel(s: SubnetPlan): string {
+  return s.existingId ? `${s.existingId} (existing)` : s.cidr;
+}
+
+function natLabel(egress: string | undefined, existing: boolean): string {
+  if (existing || egress === 'external') return '';
+  return egress ? `, NAT gateway ${egress} (existing)` : ', NAT gateway';
 }

@@ -53,11 +53,14 @@ export function applyDefaults(raw: RawCluster, source: string): ClusterSpec {
   const defaults = defaultSubnetCidrs(networkCIDR, s.zones, (s.topology ?? DEFAULTS.topology) === 'private') ?? [];
   const subnets = s.zones.map((zone, i) => {
     const explicit = s.subnets?.find((x) => x.zone === zone);
-    const d = defaults[i];
+    if (!explicit) return { zone, cidr: defaults[i]!.cidr, utilityCidr: defaults[i]!.utilityCidr };
     return {
       zone,
-      cidr: explicit?.cidr ?? d!.cidr,
-      utilityCidr: explicit ? (explicit.utilityCidr ?? '') : d!.utilityCidr,
+      cidr: explicit.cidr ?? '',
+      utilityCidr: explicit.utilityCidr ?? '',
+      ...(explicit.id ? { id: explicit.id } : {}),
+      ...(explicit.utilityId ? { utilityId: explicit.utilityId } : {}),
+      ...(explicit.egress ? { egress: explicit.egress } : {}),
     };
   });
   const name = raw.metadata.name;
@@ -74,6 +77,8 @@ export function applyDefaults(raw: RawCluster, source: string): ClusterSpec {
     topology: s.topology ?? DEFAULTS.topology,
     networking: s.networking ?? DEFAULTS.networking,
     networkCIDR,
+    additionalCIDRs: s.network?.additionalCIDRs ?? [],
+    existingVpc: s.network?.vpcId ? { id: s.network.vpcId, internetGatewayId: s.network.internetGatewayId } : undefined,
     subnets,
     masterSize: s.masterSize ?? DEFAULTS.masterSize,
     nodeSize: s.nodeSize ?? DEFAULTS.nodeSize,
@@ -84,7 +89,7 @@ export function applyDefaults(raw: RawCluster, source: string): ClusterSpec {
       loadBalancerType: s.api?.loadBalancerType ?? 'public',
       allowedCIDRs: s.api?.allowedCIDRs ?? [...DEFAULTS.apiAllowedCIDRs],
     },
-    dns: isGossip(name)
+    dns: isGossip(name) || s.dns?.none
       ? undefined
       : s.dns?.zoneId
         ? { zoneId: s.dns.zoneId }
@@ -93,6 +98,7 @@ export function applyDefaults(raw: RawCluster, source: string): ClusterSpec {
     sshKeyName: s.sshKeyName,
     bastion: s.bastion ?? false,
     tags: s.tags ?? {},
+    additionalSecurityGroups: { masters: s.additionalSecurityGroups?.masters ?? [], nodes: s.additionalSecurityGroups?.nodes ?? [] },
     provider: s.terraform?.provider ?? 'generated',
   };
 }

@@ -1,8 +1,8 @@
-import { type Cidr, formatCidr, overlaps, contains, parseCidr } from '../net/cidr.js';
+import { formatCidr, parseCidr } from '../net/cidr.js';
 import { addonVersions, minorOf, SUPPORTED_MINORS } from '../model/addons.js';
 import { analyzeQuorum, placeMasters, quorumSize } from '../model/placement.js';
-import { defaultSubnetCidrs, MIN_SUBNET_PREFIX } from '../model/subnets.js';
 import { checkNameLengths, checkTags } from './aws-limits.js';
+import { network } from './network-rules.js';
 import { isGossip, parentDomain, regionOfZone, resolveMasters } from './defaults.js';
 import { KNOWN_ZONES_AS_OF, zonesOf, zoneStatus } from './known-zones.js';
 import type { RawCluster, Severity, YamlPath } from './types.js';
@@ -113,72 +113,12 @@ const kubernetes: Rule = (c, report) => {
 };
 
 const dns: Rule = (c, report) => {
-  if (isGossip(c.metadata.name) && c.spec.dns) {
+  if (isGossip(c.metadata.name) && (c.spec.dns?.zoneName || c.spec.dns?.zoneId)) {
     report(at('dns'), 'error', 'gossip-with-dns', `${c.metadata.name} ends in .k8s.local, which means no Route53 records, yet a hosted zone is set`, 'remove spec.dns, or rename the cluster to a name in your hosted zone');
   }
   const zoneName = c.spec.dns?.zoneName;
   if (zoneName && !`.${c.metadata.name}`.endsWith(`.${zoneName.replace(/\.$/, '')}`)) {
     report(at('dns', 'zoneName'), 'error', 'dns-zone-mismatch', `api.${c.metadata.name} cannot live in the hosted zone ${zoneName}`, `use a hosted zone that is a suffix of the cluster name, e.g. ${parentDomain(c.metadata.name)}`);
-  }
-};
-
-const subnets: Rule = (c, report) => {
-  const s = c.spec;
-  const netText = s.networkCIDR ?? '172.20.0.0/16';
-  const net = parseCidr(netText);
-  if (!net) {
-    report(at('networkCIDR'), 'error', 'cidr-invalid', `networkCIDR "${netText}" is not an IPv4 CIDR`, 'write a.b.c.d/n, e.g. 172.20.0.0/16');
-    return;
-  }
-  if (net.hostBits) {
-    report(at('networkCIDR'), 'error', 'cidr-invalid', `networkCIDR ${netText} has host bits set`, `write the network address: ${formatCidr(net.cidr)}`);
-  }
-  if (net.cidr.prefix < 16 || net.cidr.prefix > 28) {
-    report(at('networkCIDR'), 'error', 'network-cidr-too-small', `a VPC CIDR must be between /16 and /28; got /${net.cidr.prefix}`, 'use a /16 to /20, e.g. 172.20.0.0/16');
-    return;
-  }
-  const zones = c.spec.zones;
-  if (!s.subnets) {
-    if (!defaultSubnetCidrs(netText, zones, s.topology === 'private')) {
-      report(at(s.networkCIDR ? 'networkCIDR' : 'zones'), 'error', 'network-cidr-too-small', `networkCIDR ${netText} is too small to split into subnets for ${zones.length} zone(s) (AWS subnets are /${MIN_SUBNET_PREFIX} at the smallest)`, 'use a larger networkCIDR (e.g. a /16), or list explicit subnets');
-    }
-    return;
-  }
-  const taken: { cidr: Cidr; path: YamlPath; text: string }[] = [];
-  const covered = new Set<string>();
-  s.subnets.forEach((sub, i) => {
-    if (!zones.includes(sub.zone)) {
-      report(at('subnets', i, 'zone'), 'error', 'subnet-zone-unknown', `subnet zone ${sub.zone} is not among the zones`, `use one of: ${zones.join(', ')}`);
-    } else if (covered.has(sub.zone)) {
-      report(at('subnets', i, 'zone'), 'error', 'subnet-zone-duplicate', `zone ${sub.zone} has two subnet entries`, 'give each zone one entry');
-    }
-    covered.add(sub.zone);
-    if (s.topology === 'private' && sub.utilityCidr === undefined) {
-      report(at('subnets', i), 'error', 'subnet-utility-missing', `private topology needs a utility subnet in ${sub.zone}`, 'add utilityCidr: a small public subnet for the load balancer and NAT, e.g. a /22');
-    }
-    for (const key of ['cidr', 'utilityCidr'] as const) {
-      const text = sub[key];
-      if (text === undefined) continue;
-      const path = at('subnets', i, key);
-      const p = parseCidr(text);
-      if (!p) {
-        report(path, 'error', 'cidr-invalid', `"${text}" is not an IPv4 CIDR`, 'write a.b.c.d/n, e.g. 172.20.32.0/19');
-        continue;
-      }
-      if (p.hostBits) report(path, 'error', 'cidr-invalid', `${text} has host bits set`, `write the network address: ${formatCidr(p.cidr)}`);
-      if (p.cidr.prefix > MIN_SUBNET_PREFIX) report(path, 'error', 'cidr-invalid', `${text} is smaller than AWS's smallest subnet, /${MIN_SUBNET_PREFIX}`, 'use a larger subnet');
-      if (!contains(net.cidr, p.cidr)) {
-        report(path, 'error', 'subnet-outside-network', `subnet ${text} is not inside networkCIDR ${netText}`, `pick a subnet of ${netText}, or widen networkCIDR`);
-        continue;
-      }
-      const clash = taken.find((t) => overlaps(t.cidr, p.cidr));
-      if (clash) report(path, 'error', 'subnet-overlap', `subnet ${text} overlaps ${clash.text} (${clash.path.join('.')})`, 'give every subnet its own address range');
-      taken.push({ cidr: p.cidr, path, text });
-    }
-  });
-  const missing = zones.filter((z) => !covered.has(z));
-  if (missing.length) {
-    report(at('subnets'), 'error', 'subnet-missing', `explicit subnets leave zone(s) ${missing.join(', ')} without a subnet`, 'list a subnet for every zone, or remove spec.subnets to have them derived from networkCIDR');
   }
 };
 
@@ -223,4 +163,4 @@ const etcdVolumes: Rule = (c, report) => {
 };
 
 /** Every semantic rule, in the order their findings are listed. */
-export const RULES: readonly Rule[] = [clusterName, checkNameLengths, zones, masters, networking, kubernetes, dns, subnets, accessLists, etcdVolumes, checkTags];
+export const RULES: readonly Rule[] = [clusterName, checkNameLengths, zones, masters, networking, kubernetes, dns, network, accessLists, etcdVolumes, checkTags];

@@ -12,6 +12,10 @@ export interface ClusterSpec {
   readonly topology: 'public' | 'private';
   readonly networking: string;
   readonly networkCIDR: string;
+  /** Secondary CIDR blocks of the VPC. */
+  readonly additionalCIDRs: readonly string[];
+  /** An existing VPC (and its internet gateway, if named), or undefined: haform creates the VPC. */
+  readonly existingVpc: { readonly id: string; readonly internetGatewayId: string | undefined } | undefined;
   /** Subnets per zone, in the order of `zones`: explicit or defaulted. */
   readonly subnets: readonly SubnetSpec[];
   readonly masterSize: string;
@@ -26,14 +30,22 @@ export interface ClusterSpec {
   readonly sshKeyName: string | undefined;
   readonly bastion: boolean;
   readonly tags: Readonly<Record<string, string>>;
+  readonly additionalSecurityGroups: { readonly masters: readonly string[]; readonly nodes: readonly string[] };
   /** generated: providers.tf is haform's; user: the user's own provider configuration. */
   readonly provider: 'generated' | 'user';
 }
 
 export interface SubnetSpec {
   readonly zone: string;
+  /** The CIDR of a subnet haform creates; for an existing subnet, the CIDR it must have, or ''. */
   readonly cidr: string;
+  /** Likewise for the utility subnet (private topology); '' in public topology. */
   readonly utilityCidr: string;
+  /** Existing subnets (all zones or none): used, never created. */
+  readonly id?: string;
+  readonly utilityId?: string;
+  /** Private subnets haform creates: an existing NAT gateway, or external (no route table). */
+  readonly egress?: string;
 }
 
 export interface EtcdSpec {
@@ -77,7 +89,8 @@ export interface RawCluster {
     topology?: 'public' | 'private';
     networking?: string;
     networkCIDR?: string;
-    subnets?: { zone: string; cidr: string; utilityCidr?: string }[];
+    network?: { vpcId?: string; internetGatewayId?: string; additionalCIDRs?: string[] };
+    subnets?: { zone: string; cidr?: string; utilityCidr?: string; id?: string; utilityId?: string; egress?: string }[];
     masterSize?: string;
     nodeSize?: string;
     kubernetesVersion?: string;
@@ -92,11 +105,12 @@ export interface RawCluster {
       backupRetentionDays?: number;
     };
     api?: { loadBalancerType?: 'public' | 'internal'; allowedCIDRs?: string[] };
-    dns?: { zoneName?: string; zoneId?: string };
+    dns?: { zoneName?: string; zoneId?: string; none?: true };
     sshAccess?: string[];
     sshKeyName?: string;
     bastion?: boolean;
     tags?: Record<string, string>;
+    additionalSecurityGroups?: { masters?: string[]; nodes?: string[] };
     terraform?: { provider?: 'generated' | 'user' };
   };
 }

@@ -2,6 +2,7 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadClusterFile, loadClusterText } from '../../src/spec/index.js';
 import { haform, ROOT } from './run.js';
 
 const SEED = {
@@ -67,6 +68,35 @@ describe('create cluster: the seed commands with haform for kops', () => {
     const r = haform(['create', 'cluster', '--zones', 'us-west-2a,us-west-2b', '--master-count', '2', 'x.example.com']);
     expect(r.exitCode).toBe(1);
     expect(r.stderr).toMatch(/error\[etcd-even-members\] \(--master-count\): 2 masters make 2 etcd members: quorum is 2/);
+  });
+
+  it("kops's flags for an existing network (--vpc, --subnets, --utility-subnets, --dns none, --networking cni, security groups, cloud labels) give the existing-subnets fixture", () => {
+    const ids = (prefix: string) => [1, 2, 3].map((i) => `${prefix}${i}`).join(',');
+    const r = haform(['create', 'cluster', 'shared.example.com', '--zones', 'us-east-1a,us-east-1b,us-east-1c', '--master-count', '3', '--topology', 'private', '--networking', 'cni',
+      '--vpc', 'vpc-0a1b2c3d4e5f60718', '--subnets', ids('subnet-0a00000000000000'), '--utility-subnets', ids('subnet-0b00000000000000'), '--admin-access', '10.0.0.0/8', '--dns', 'none',
+      '--master-security-groups', 'sg-0a1b2c3d4e5f60718', '--node-security-groups', 'sg-0a1b2c3d4e5f60718', '--cloud-labels', 'team=platform']);
+    expect(r.exitCode, r.stderr).toBe(0);
+    const { source: _a, ...fromFlags } = loadClusterText('flags.yaml', r.stdout).spec!;
+    const { source: _b, ...fixture } = loadClusterFile('fixtures/valid/existing-subnets.yaml').spec!;
+    expect(fromFlags).toEqual(fixture);
+  });
+
+  it('--network-cidr with several ranges: the first is the VPC\'s, the others are secondary blocks', () => {
+    const r = haform(['create', 'cluster', 'multi.k8s.local', '--zones', 'us-east-1a', '--network-cidr', '10.10.0.0/16,10.11.0.0/16']);
+    expect(r.exitCode, r.stderr).toBe(0);
+    expect(loadClusterText('x.yaml', r.stdout).spec).toMatchObject({ networkCIDR: '10.10.0.0/16', additionalCIDRs: ['10.11.0.0/16'] });
+  });
+
+  it('existing-network flags that cannot make a cluster are refused before any YAML is written', () => {
+    const subnets = haform(['create', 'cluster', 'x.k8s.local', '--zones', 'us-east-1a,us-east-1b', '--vpc', 'vpc-0a1b2c3d4e5f60718', '--subnets', 'subnet-0a000000000000001']);
+    expect(subnets.exitCode).toBe(2);
+    expect(subnets.stderr).toContain('--subnets lists 1 subnet(s) for 2 zone(s)');
+    const vpcOnly = haform(['create', 'cluster', 'x.k8s.local', '--zones', 'us-east-1a', '--vpc', 'vpc-0a1b2c3d4e5f60718']);
+    expect(vpcOnly.exitCode).toBe(1);
+    expect(vpcOnly.stderr).toContain('error[network-cidr-required] (--vpc)');
+    const labels = haform(['create', 'cluster', 'x.k8s.local', '--zones', 'us-east-1a', '--cloud-labels', 'team']);
+    expect(labels.exitCode).toBe(2);
+    expect(labels.stderr).toContain('--cloud-labels takes key=value pairs');
   });
 
   it('a missing name is a usage error', () => {

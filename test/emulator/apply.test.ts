@@ -6,7 +6,7 @@ import { removeBootDirs } from '../bootstrap/simulator.js';
 import { haform } from '../cli/run.js';
 import { findTerraform, REQUIRE_TERRAFORM } from '../terraform/harness.js';
 import { readFileSync } from 'node:fs';
-import { apply, bootCluster, type Change, cloudViolations, emulatorYaml, init, masterViolations, planChanges, planOf } from './cluster.js';
+import { apply, bootCluster, type Change, cloudViolations, emulatorYaml, init, masterViolations, networkViolations, planChanges, planOf } from './cluster.js';
 import { type Emulator, emulatorOrSkip, startEmulator, writeEmulatorOverride } from './emulator.js';
 
 /**
@@ -47,7 +47,7 @@ async function generateAndApply(fixture: string, dir: string): Promise<string> {
 }
 
 describe.skipIf(!ready).concurrent('terraform apply against the AWS API emulator', () => {
-  it.each(['examples/public', 'examples/private', 'examples/same-az', 'valid/large'])(
+  it.each(['examples/public', 'examples/private', 'examples/same-az', 'valid/large', 'valid/existing-vpc', 'valid/existing-subnets'])(
     '%s: applies; every master is one instance in its zone with its volumes and interface; a second plan is empty',
     async (fixture) => {
       const out = join(work, fixture.replace('/', '-'));
@@ -58,6 +58,8 @@ describe.skipIf(!ready).concurrent('terraform apply against the AWS API emulator
         .filter((e) => e.isFile())
         .map((e) => relative(out, join(e.parentPath, e.name)));
       expect(await cloudViolations(emu, plan, addons)).toEqual([]);
+      // In the user's own VPC (created first, outside haform): used, never duplicated.
+      if (plan.network.existingVpc) expect(await networkViolations(emu, plan)).toEqual([]);
       const again = realChanges(await planChanges(tf!, out));
       expect(again).toEqual([]);
 

@@ -6,6 +6,7 @@ import { MEMBER_TAG, terminationQueueName } from '../../src/model/names.js';
 import { buildPlan, type ClusterPlan } from '../../src/model/plan.js';
 import { isGossip, parentDomain } from '../../src/spec/defaults.js';
 import { loadClusterFile } from '../../src/spec/index.js';
+import type { RawCluster } from '../../src/spec/types.js';
 import type { Terraform } from '../terraform/harness.js';
 import { EMULATOR_IMAGE, type Emulator } from './emulator.js';
 
@@ -29,8 +30,45 @@ export async function emulatorYaml(emu: Emulator, fixture: string, dest: string)
     const key = await emu.aws(region, ['kms', 'create-key', '--description', `etcd volumes of ${name}`]);
     doc.setIn(['spec', 'etcd', 'kmsKeyId'], key.KeyMetadata.Arn);
   }
+  if (doc.hasIn(['spec', 'network', 'vpcId'])) await userNetwork(emu, region, doc);
   writeFileSync(dest, doc.toString());
   return dest;
+}
+
+/**
+ * The user's network, created in the emulator before haform runs, as it exists in a real account:
+ * the VPC with its secondary blocks and internet gateway, the subnets the YAML names by ID, a NAT
+ * gateway the YAML names as egress, and the additional security groups. The YAML's placeholder IDs
+ * are replaced by the real ones.
+ */
+async function userNetwork(emu: Emulator, region: string, doc: ReturnType<typeof parseDocument>): Promise<void> {
+  const aws = (args: string[]) => emu.aws(region, args);
+  const spec = (doc.get('spec') as { toJSON(): RawCluster['spec'] }).toJSON();
+  const cidr = spec.networkCIDR ?? '10.20.0.0/16';
+  const vpc = (await aws(['ec2', 'create-vpc', '--cidr-block', cidr])).Vpc.VpcId as string;
+  for (const extra of spec.network?.additionalCIDRs ?? []) await aws(['ec2', 'associate-vpc-cidr-block', '--vpc-id', vpc, '--cidr-block', extra]);
+  const igw = (await aws(['ec2', 'create-internet-gateway'])).InternetGateway.InternetGatewayId as string;
+  await aws(['ec2', 'attach-internet-gateway', '--internet-gateway-id', igw, '--vpc-id', vpc]);
+  doc.setIn(['spec', 'network', 'vpcId'], vpc);
+  const [a, b] = cidr.split('.').map(Number);
+  const subnet = async (zone: string, block: string) => (await aws(['ec2', 'create-subnet', '--vpc-id', vpc, '--availability-zone', zone, '--cidr-block', block])).Subnet.SubnetId as string;
+  for (const [i, sub] of (spec.subnets ?? []).entries()) {
+    if (sub.id) doc.setIn(['spec', 'subnets', i, 'id'], await subnet(sub.zone, `${a}.${b}.${32 * i}.0/19`));
+    if (sub.utilityId) doc.setIn(['spec', 'subnets', i, 'utilityId'], await subnet(sub.zone, `${a}.${b}.${128 + 16 * i}.0/20`));
+    if (sub.egress?.startsWith('nat-')) {
+      // The user's NAT gateway, in a public subnet of theirs at the top of the range.
+      const own = await subnet(sub.zone, `${a}.${b}.${255 - i}.0/24`);
+      const eip = (await aws(['ec2', 'allocate-address', '--domain', 'vpc'])).AllocationId as string;
+      const nat = (await aws(['ec2', 'create-nat-gateway', '--subnet-id', own, '--allocation-id', eip])).NatGateway.NatGatewayId as string;
+      doc.setIn(['spec', 'subnets', i, 'egress'], nat);
+    }
+  }
+  for (const role of ['masters', 'nodes'] as const) {
+    for (const [i] of (spec.additionalSecurityGroups?.[role] ?? []).entries()) {
+      const sg = (await aws(['ec2', 'create-security-group', '--vpc-id', vpc, '--group-name', `user-${role}-${i}-${vpc}`, '--description', `the user's own group for ${role}`])).GroupId as string;
+      doc.setIn(['spec', 'additionalSecurityGroups', role, i], sg);
+    }
+  }
 }
 
 const zones = new WeakMap<Emulator, Map<string, Promise<string>>>();
@@ -241,6 +279,57 @@ export async function cloudViolations(emu: Emulator, plan: ClusterPlan, addonFil
     const subnets: string[] = String(g.VPCZoneIdentifier).split(',').filter(Boolean);
     const zones = (await aws(['ec2', 'describe-subnets', '--subnet-ids', ...subnets])).Subnets.map((s: any) => s.AvailabilityZone).sort();
     if (JSON.stringify(zones) !== JSON.stringify([...ng.zones].sort())) bad.push(`node group ${ng.groupName}: subnets in ${zones.join(', ')}, not ${ng.zones.join(', ')}`);
+  }
+  return bad;
+}
+
+/**
+ * A cluster in the user's network: nothing of the network created that the YAML names as existing,
+ * every instance in the user's VPC, the existing subnets used as they are and tagged as shared with
+ * the cluster, the zone with an existing NAT gateway routed through it, the user's security groups
+ * on the instances.
+ */
+export async function networkViolations(emu: Emulator, plan: ClusterPlan): Promise<string[]> {
+  const bad: string[] = [];
+  const aws = (args: string[]) => emu.aws(plan.region, args);
+  const vpc = plan.network.existingVpc!.id;
+  const owned = `Name=tag:KubernetesCluster,Values=${plan.name}`;
+  const vpcs = (await aws(['ec2', 'describe-vpcs', '--filters', owned])).Vpcs;
+  if (vpcs.length) bad.push(`haform created VPC(s) ${vpcs.map((v: any) => v.VpcId).join(', ')} beside the user's ${vpc}`);
+  const subnets = (await aws(['ec2', 'describe-subnets', '--filters', `Name=vpc-id,Values=${vpc}`])).Subnets;
+  for (const z of plan.network.zones) {
+    for (const s of [z.subnet, z.utility]) {
+      if (!s?.existingId) continue;
+      const found = subnets.find((x: any) => x.SubnetId === s.existingId);
+      const shared = found?.Tags?.find((t: any) => t.Key === `kubernetes.io/cluster/${plan.name}`)?.Value;
+      if (shared !== 'shared') bad.push(`existing subnet ${s.existingId}: cluster tag ${shared}, not shared`);
+    }
+    if (z.egress?.startsWith('nat-')) {
+      const tables = (await aws(['ec2', 'describe-route-tables', '--filters', `Name=vpc-id,Values=${vpc}`, `Name=tag:kubernetes.io/kops/role,Values=private-${z.zone}`])).RouteTables;
+      const nat = tables[0]?.Routes?.find((r: any) => r.DestinationCidrBlock === '0.0.0.0/0')?.NatGatewayId;
+      if (nat !== z.egress) bad.push(`zone ${z.zone}: private route to ${nat}, not the user's NAT gateway ${z.egress}`);
+    }
+  }
+  const groups = [...plan.masters.map((m) => ({ name: m.groupName, zone: m.zone, extra: plan.additionalSecurityGroups.masters })), ...plan.nodeGroups.map((g) => ({ name: g.groupName, zone: undefined, extra: plan.additionalSecurityGroups.nodes }))];
+  for (const g of groups) {
+    const asg = (await aws(['autoscaling', 'describe-auto-scaling-groups', '--auto-scaling-group-names', g.name])).AutoScalingGroups[0];
+    for (const id of String(asg.VPCZoneIdentifier).split(',').filter(Boolean)) {
+      const sub = subnets.find((x: any) => x.SubnetId === id);
+      if (!sub) bad.push(`group ${g.name}: subnet ${id} is not in the user's VPC ${vpc}`);
+      const zone = plan.network.zones.find((z) => z.zone === sub?.AvailabilityZone);
+      if (zone?.subnet.existingId && zone.subnet.existingId !== id) bad.push(`group ${g.name}: subnet ${id}, not the user's ${zone.subnet.existingId}`);
+    }
+    for (const i of asg.Instances) {
+      const inst = (await aws(['ec2', 'describe-instances', '--instance-ids', i.InstanceId])).Reservations[0].Instances[0];
+      if (inst.VpcId !== vpc) bad.push(`group ${g.name}: instance ${i.InstanceId} in ${inst.VpcId}`);
+    }
+    // The groups the instances launch with: the launch template's interface (moto does not copy
+    // them onto the instances it starts, AWS does).
+    const lt = asg.LaunchTemplate ?? asg.MixedInstancesPolicy?.LaunchTemplate?.LaunchTemplateSpecification;
+    const version = (await aws(['ec2', 'describe-launch-template-versions', '--launch-template-id', lt.LaunchTemplateId, '--versions', '$Latest'])).LaunchTemplateVersions[0];
+    const sgs: string[] = version.LaunchTemplateData.NetworkInterfaces?.[0]?.Groups ?? version.LaunchTemplateData.SecurityGroupIds ?? [];
+    if (sgs.length !== g.extra.length + 1) bad.push(`group ${g.name}: launches with ${sgs.length} security groups, not its own and ${g.extra.length} of the user's`);
+    for (const want of g.extra) if (!sgs.includes(want)) bad.push(`group ${g.name}: launches without the user's security group ${want}`);
   }
   return bad;
 }

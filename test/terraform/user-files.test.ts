@@ -48,6 +48,20 @@ describe.skipIf(!tf)('your provider and backend with the generated code', () => 
     expect(fmt.code, fmt.output).toBe(0);
   });
 
+  it("the README's imports.tf (adopting kops's VPC and subnets) names resources the generated code has", () => {
+    const adopt = join(work, 'adopt');
+    expect(haform(['generate', 'fixtures/examples/public.yaml', '--out', adopt]).exitCode).toBe(0);
+    writeFileSync(join(adopt, 'imports.tf'), readmeFile('imports.tf'));
+    expect(tf!.run(['init', '-input=false', '-backend=false'], adopt).code).toBe(0);
+    const v = tf!.run(['validate'], adopt);
+    expect(v.code, v.output).toBe(0);
+    // The same block aimed at an address the output lacks is refused: validate does check targets.
+    writeFileSync(join(adopt, 'imports.tf'), readmeFile('imports.tf').replace('aws_subnet.us_west_2a', 'aws_subnet.us_west_2z'));
+    const bad = tf!.run(['validate'], adopt);
+    expect(bad.code).not.toBe(0);
+    expect(bad.output).toMatch(/Configuration for import target does not exist/);
+  });
+
   it('a regeneration leaves both files as they are', () => {
     const before = ['providers.tf', 'backend.tf'].map((f) => readFileSync(join(dir, f), 'utf8'));
     const g = haform(['generate', fixture('user'), '--out', dir]);

@@ -444,10 +444,13 @@ KUBEADM
   # The marker first: without it a replacement would discard this cluster as a failed init.
   param_put control-plane/initialized "${MEMBER}"
   publish_join_material
-  log "installing ${NETWORKING} pod networking (once, by the first member)"
-  if [[ -n ${CNI_MANIFEST_POD_SUBNET} ]]; then
+  if [[ -z ${CNI_MANIFEST} ]]; then
+    log "networking cni: no pod networking installed; apply your CNI for pod range ${POD_SUBNET} (nodes stay NotReady until then)"
+  elif [[ -n ${CNI_MANIFEST_POD_SUBNET} ]]; then
+    log "installing ${NETWORKING} pod networking (once, by the first member)"
     curl -fsSL "${CNI_MANIFEST}" | sed "s#\"${CNI_MANIFEST_POD_SUBNET}\"#\"${POD_SUBNET}\"#g" | kubectl apply --kubeconfig /etc/kubernetes/admin.conf -f -
   else
+    log "installing ${NETWORKING} pod networking (once, by the first member)"
     kubectl apply --kubeconfig /etc/kubernetes/admin.conf -f "${CNI_MANIFEST}"
   fi
   apply_addons
