@@ -26,6 +26,7 @@ export function fixHcl(src: string, opts: HclFixOptions = {}): string {
   let out = unwrapInterpolations(src);
   out = unquoteReferenceLists(out);
   out = conditionBlocks(out);
+  out = unquoteBooleans(out);
   out = fixRequiredVersion(out, opts.requiredVersion);
   // A function, not a string: in a replacement string `$$` means a single `$`.
   return out.replaceAll(LITERAL_DOLLAR, () => '$${').replaceAll(LITERAL_PERCENT, () => '%%{');
@@ -45,6 +46,16 @@ function unquoteReferenceLists(src: string): string {
     const items = body.replace(/"([A-Za-z0-9_.\-[\]]+)"/g, '$1');
     return `${head}${items}]`;
   });
+}
+
+/**
+ * Launch-template flags the provider types as strings (they are tri-state in EC2's API), which cdktn
+ * therefore quotes: `encrypted = "true"`. Terraform converts a bool to the string itself, so the
+ * plan is the same and the file reads as a hand-written one would.
+ */
+const TRI_STATE = /^(\s*(?:encrypted|delete_on_termination|associate_public_ip_address) = )"(true|false)"$/gm;
+function unquoteBooleans(src: string): string {
+  return src.replace(TRI_STATE, '$1$2');
 }
 
 /**

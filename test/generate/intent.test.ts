@@ -74,7 +74,7 @@ describe.each(FIXTURES)('%s: the YAML\'s promises hold in the output', (fixture)
       const lt = blocks(f.get(path)!).find((b) => b.labels[0] === 'aws_launch_template')!;
       expect(attr(lt.text, 'http_tokens'), path).toBe('required');
       expect(attr(lt.text, 'http_put_response_hop_limit'), path).toBe('1');
-      expect(lt.text, path).toMatch(/encrypted\s*=\s*"true"/);
+      expect(lt.text, path).toMatch(/encrypted\s*=\s*true\n/);
     }
   });
 

@@ -50,8 +50,8 @@ resource "aws_launch_template" "this" {
   block_device_mappings {
     device_name = var.root_device_name
     ebs {
-      delete_on_termination = "true"
-      encrypted             = "true"
+      delete_on_termination = true
+      encrypted             = true
       volume_size           = 64
       volume_type           = "gp3"
     }
@@ -66,8 +66,8 @@ resource "aws_launch_template" "this" {
     instance_metadata_tags      = "disabled"
   }
   network_interfaces {
-    associate_public_ip_address = "true"
-    delete_on_termination       = "true"
+    associate_public_ip_address = true
+    delete_on_termination       = true
     device_index                = 0
     security_groups             = var.security_group_ids
   }
