@@ -82,7 +82,8 @@ const masters: Rule = (c, report) => {
   }
   if (masterCount === 1) {
     report(countPath, 'warning', 'single-master', 'one master is not highly available: while it is down the Kubernetes API is unavailable', 'for production, run 3 masters in 3 zones (masterZones with three zones)');
-  } else if (masterCount % 2 === 1 && masterCount >= masterZones.length) {
+  } else if (masterCount % 2 === 1 && masterCount >= masterZones.length && new Set(masterZones).size === masterZones.length) {
+    // (A zone listed twice is an error already; counting it twice would warn about it twice.)
     const analysis = analyzeQuorum(placeMasters(masterZones, masterCount), masterZones);
     for (const z of analysis.zones.filter((l) => !l.quorumKept)) {
       report(countPath, 'warning', 'az-loss-breaks-quorum', `zone ${z.zone} holds ${z.members.length} of ${analysis.members} etcd members (${z.members.join(', ')}): losing it leaves ${z.remaining}, below the quorum of ${analysis.quorum}, and the API stops`, 'spread the masters over at least 3 zones so that no zone holds a majority; with fewer zones, upgrades stay graceful but a zone outage means downtime');
