@@ -42,8 +42,9 @@ export const network = (c: RawCluster, report: Report): void => {
     }
     return;
   }
-  // With only existing subnets in an existing VPC, networkCIDR may be left out: then there is no range to hold CIDRs to.
-  const checkRanges = !(existingVpc && existingSubnets && !s.networkCIDR);
+  // In an existing VPC without networkCIDR there is no range to hold CIDRs to (network-cidr-required
+  // asks for one where haform creates the subnets).
+  const checkRanges = !existingVpc || !!s.networkCIDR;
   const taken: { cidr: Cidr; path: YamlPath; text: string }[] = [];
   const covered = new Set<string>();
   s.subnets.forEach((sub, i) => {

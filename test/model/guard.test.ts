@@ -52,6 +52,21 @@ describe('guardStatefulChanges', () => {
     expect(change({ cidr_block: '10.0.0.0/16' }, vpc)[0]).toMatch(/cidr_block would change/);
   });
 
+  it('utility subnets (NAT gateway, load balancer) and member interfaces are state too: a change that replaces them is refused', () => {
+    const before = inv('three-masters-private');
+    const utility = before.filter((r) => r.identity.startsWith('utility-subnet/'));
+    expect(utility.map((r) => [r.address, r.attributes.role])).toEqual(['a', 'b', 'c'].map((z) => [`module.network.aws_subnet.utility_us_east_1${z}`, 'utility']));
+    const change = (r: (typeof before)[number], attrs: Record<string, unknown>) => guardStatefulChanges([r], [{ ...r, attributes: { ...r.attributes, ...attrs } } as typeof r]).destructions.map((d) => `${d.address}: ${d.reason}`);
+    expect(change(utility[0]!, { cidr_block: '172.20.24.0/21' })[0]).toMatch(/utility_us_east_1a: .*cidr_block would change/);
+    const eni = before.find((r) => r.kind === 'member-interface')!;
+    expect(change(eni, { availability_zone: 'us-east-1b' })[0]).toMatch(/member: .*availability_zone would change/);
+    const subnet = before.find((r) => r.address === 'module.network.aws_subnet.us_east_1a')!;
+    expect(subnet.holdsMasters).toEqual(['a']);
+    expect(before.filter((r) => r.kind === 'vpc').map((r) => r.attributes.cidr_block)).toEqual(['172.20.0.0/16']);
+    expect(before.filter((r) => r.kind === 'etcd-volume')).toHaveLength(6);
+    for (const v of before.filter((r) => r.kind === 'etcd-volume')) expect(v.attributes).toMatchObject({ encrypted: true, size: 20, type: 'gp3', kms_key_id: null });
+  });
+
   it('the same resource at a new address is moved, not destroyed', () => {
     const after = inv('three-masters');
     const before = after.map((r) => (r.address === 'module.master_a.aws_ebs_volume.etcd_main' ? { ...r, address: 'module.master_us_east_1a.aws_ebs_volume.etcd_main' } : r));

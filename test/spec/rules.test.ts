@@ -56,6 +56,7 @@ const cases: [string, Partial<RawCluster['spec']>, Expect[], string?][] = [
   ['zones of two regions: reported at the first zone of the second region', { zones: ['eu-west-1a', 'us-east-1a', 'us-east-1b'] }, [E('error zone-region-mismatch spec.zones.1', 'zone us-east-1a is in us-east-1, but eu-west-1a is in eu-west-1')]],
   ['a region that does not hold the zones', { region: 'us-east-1' }, [E('error zone-region-mismatch spec.region', 'region us-east-1 does not hold the zones, which are in eu-west-1', 'set region: eu-west-1')]],
   ['the region of the zones', { region: 'eu-west-1' }, []],
+  ['zones of two regions and a region: the zones are what is wrong', { zones: ['eu-west-1a', 'us-east-1a', 'us-east-1b'], region: 'us-east-1' }, [E('error zone-region-mismatch spec.zones.1')]],
   // masters
   ['a master zone outside the zones', { masterZones: ['eu-west-1a', 'eu-west-1b', 'eu-west-2a'] }, [E('error master-zone-unknown spec.masterZones.2', 'master zone eu-west-2a is not among the zones (eu-west-1a, eu-west-1b, eu-west-1c)', 'add eu-west-2a to spec.zones')]],
   ['a master zone listed twice', { masterCount: 5, masterZones: ['eu-west-1a', 'eu-west-1b', 'eu-west-1c', 'eu-west-1a'] }, [E('error zone-duplicate spec.masterZones.3', 'master zone eu-west-1a is listed twice', 'masterCount')]],
@@ -78,7 +79,7 @@ const cases: [string, Partial<RawCluster['spec']>, Expect[], string?][] = [
   ['a bastion in public topology', { bastion: true }, [E('error bastion-requires-private spec.bastion', 'private topology', 'topology: private')]],
   ['a bastion nobody may reach', { topology: 'private', networking: 'calico', bastion: true }, [E('warning bastion-without-ssh-access spec.bastion', 'accepts no SSH', 'spec.sshAccess')]],
   ['a bastion with SSH access', { topology: 'private', networking: 'calico', bastion: true, sshAccess: ['10.0.0.0/8'] }, []],
-  ['a Kubernetes minor without pinned controllers', { kubernetesVersion: '1.29.0' }, [E('error kubernetes-version-unsupported spec.kubernetesVersion', 'Kubernetes 1.29 has no pinned', '1.30')]],
+  ['a Kubernetes minor without pinned controllers', { kubernetesVersion: '1.29.0' }, [E('error kubernetes-version-unsupported spec.kubernetesVersion', 'Kubernetes 1.29 has no pinned', '1.30, 1.31')]],
   ['a supported Kubernetes version', { kubernetesVersion: '1.31.4' }, []],
   // DNS
   ['a hosted zone for a gossip name', { dns: { zoneName: 'k8s.local' } }, [E('error gossip-with-dns spec.dns', 'c.k8s.local ends in .k8s.local', 'remove spec.dns')], 'c.k8s.local'],
@@ -152,6 +153,8 @@ const subnetCases: [string, Partial<RawCluster['spec']>, Expect[]][] = [
   ['existing subnets in the existing VPC, no networkCIDR needed, no range checked', { network: VPC, subnets: [Z('a', { ...ids(1), cidr: '10.9.0.0/24' }), Z('b', ids(2)), Z('c', ids(3))] }, []],
   ['existing subnets held to a networkCIDR that is given', { network: VPC, networkCIDR: '10.0.0.0/16', subnets: [Z('a', { ...ids(1), cidr: '10.9.0.0/24' }), Z('b', ids(2)), Z('c', ids(3))] }, [E('error subnet-outside-network spec.subnets.0.cidr')]],
   ['existing and created subnets mixed', { network: VPC, subnets: [Z('a', ids(1)), Z('b', { cidr: '172.20.64.0/18' }), Z('c', ids(3))] }, [E('error subnet-ids-partial spec.subnets.1')]],
+  ['two zones without a subnet', { subnets: [Z('a', { cidr: '172.20.0.0/18' })] }, [E('error subnet-missing spec.subnets', 'leave zone(s) eu-west-1b, eu-west-1c without a subnet')]],
+  ['created subnets in an existing VPC without networkCIDR: asked for the range, not held to the default one', { network: VPC, subnets: [Z('a', { cidr: '10.9.0.0/18' }), Z('b', { cidr: '10.9.64.0/18' }), Z('c', { cidr: '10.9.128.0/18' })] }, [E('error network-cidr-required spec.network.vpcId')]],
   ['an existing subnet missing a zone', { network: VPC, subnets: [Z('a', ids(1)), Z('b', ids(2))] }, [E('error subnet-missing spec.subnets', 'eu-west-1c', 'existing subnet (id)')]],
   ['egress of an existing subnet', { network: VPC, subnets: [Z('a', { ...ids(1), egress: 'external' }), Z('b', ids(2)), Z('c', ids(3))] }, [E('error subnet-egress-existing spec.subnets.0.egress', 'subnet-0a000000000000001 are yours')]],
   ['a utility subnet in public topology', { network: VPC, subnets: [Z('a', { ...ids(1), utilityId: 'subnet-0b000000000000001' }), Z('b', ids(2)), Z('c', ids(3))] }, [E('error subnet-utility-public spec.subnets.0.utilityId', 'only in private topology')]],
