@@ -1,6 +1,8 @@
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { homedir, tmpdir } from 'node:os';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readdirSync, renameSync, writeFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { homedir } from 'node:os';
 import { join } from 'node:path';
 
 /**
@@ -40,12 +42,9 @@ export function findTerraform(): { tf?: Terraform; missing?: string } {
   if (!terraformWorks()) return { missing: 'no terraform CLI on PATH' };
   const mirror = findMirror();
   if (!mirror) return { missing: `no filesystem mirror of hashicorp/aws (looked in ${MIRROR_CANDIDATES.filter(Boolean).join(', ')}; set HAFORM_TF_MIRROR)` };
-  const dir = mkdtempSync(join(tmpdir(), 'haform-tfrc-'));
-  process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
-  const rc = join(dir, 'terraformrc');
-  writeFileSync(
-    rc,
-    `disable_checkpoint = true
+  // One file per mirror in the ignored node_modules/.cache, not a temp dir per test process: vitest
+  // ends its workers without their exit handlers, which left a directory behind per run.
+  const text = `disable_checkpoint = true
 provider_installation {
   filesystem_mirror {
     path    = ${JSON.stringify(mirror)}
@@ -55,8 +54,15 @@ provider_installation {
     exclude = ["registry.terraform.io/*/*"]
   }
 }
-`,
-  );
+`;
+  const dir = fileURLToPath(new URL('../../node_modules/.cache/haform/', import.meta.url));
+  const rc = join(dir, `terraformrc-${createHash('sha256').update(text).digest('hex').slice(0, 12)}`);
+  if (!existsSync(rc)) {
+    mkdirSync(dir, { recursive: true });
+    const tmp = `${rc}.${process.pid}`;
+    writeFileSync(tmp, text);
+    renameSync(tmp, rc);
+  }
   const prefix = noNetworkPrefix();
   const env = { ...process.env, TF_CLI_CONFIG_FILE: rc, CHECKPOINT_DISABLE: '1', TF_IN_AUTOMATION: '1', TF_INPUT: '0' };
   return {
