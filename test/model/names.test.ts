@@ -11,6 +11,7 @@ describe('names', () => {
     expect(n.tfId('-a-')).toBe('a');
     expect(n.tfId('2a')).toBe('_2a');
     expect(n.tfId('_x_')).toBe('x');
+    expect(n.tfId('__x__')).toBe('x');
     expect(n.masterModule('a2')).toBe('master_a2');
     expect(n.nodesModule()).toBe('nodes');
     expect(n.nodesModule('us-west-2b')).toBe('nodes_b');
@@ -56,11 +57,12 @@ describe('names', () => {
     expect(n.limit('x'.repeat(10), 10)).toBe('x'.repeat(10));
     expect(n.limit('x'.repeat(11), 10)).toHaveLength(10);
     expect(n.limit('abc.-defghijkl', 10, '-')).toMatch(/^abc-[0-9a-f]{6}$/);
+    expect(n.limit('ab.-cdefghijk', 10)).toMatch(/^ab[0-9a-f]{6}$/);
     const bucket = n.bucketPrefix(LONG);
     expect(bucket.length).toBeLessThanOrEqual(37);
     expect(bucket).toMatch(/^[a-z0-9-]+-$/);
     expect(bucket).not.toMatch(/--$/);
-    expect(n.bucketPrefix(`${'a'.repeat(35)}.-b.example.com`)).toBe(`${'a'.repeat(35)}-`);
+    expect(n.bucketPrefix(`${'a'.repeat(34)}..b.example.com`)).toBe(`${'a'.repeat(34)}-`);
     expect(n.terminationQueueName(LONG).length).toBeLessThanOrEqual(80);
     expect(n.terminationQueueName(LONG)).toMatch(/^[A-Za-z0-9-]+-termination$/);
     expect(n.eventRuleName(LONG, 'instance_state_change').length).toBeLessThanOrEqual(64);

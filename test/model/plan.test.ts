@@ -1,0 +1,152 @@
+import { describe, expect, it } from 'vitest';
+import { guardStatefulChanges } from '../../src/model/guard.js';
+import { statefulInventory } from '../../src/model/inventory.js';
+import * as names from '../../src/model/names.js';
+import { analyzeWorkers, workerLossText } from '../../src/model/placement.js';
+import { buildPlan, spreadNodes } from '../../src/model/plan.js';
+import { cniPlan } from '../../src/model/cni.js';
+import { minorOf } from '../../src/model/addons.js';
+import { defaultSubnetCidrs } from '../../src/model/subnets.js';
+import { loadClusterFile, loadClusterText } from '../../src/spec/index.js';
+
+/** What generation reads, decided once from the YAML: every field a generator relies on. */
+const planOf = (f: string) => buildPlan(loadClusterFile(f).spec!);
+
+describe('buildPlan', () => {
+  it('the large fixture: tags, members, volumes, names, API, bastion', () => {
+    const p = planOf('fixtures/valid/large.yaml');
+    const c = 'big.prod.example.org';
+    expect(p.tags).toMatchObject({ KubernetesCluster: c, [`kubernetes.io/cluster/${c}`]: 'owned' });
+    expect(p.masterZones).toEqual(['us-east-1a', 'us-east-1b', 'us-east-1c', 'us-east-1d', 'us-east-1e', 'us-east-1f']);
+    const a2 = p.masters.find((m) => m.member === 'a2')!;
+    expect(a2).toEqual({
+      member: 'a2',
+      zone: 'us-east-1a',
+      module: 'master_a2',
+      groupName: `master-us-east-1a-2.masters.${c}`,
+      volumes: { main: `a2.etcd-main.${c}`, events: `a2.etcd-events.${c}` },
+      etcdMemberTag: `a2/${p.etcd.members.join(',')}`,
+    });
+    expect(p.etcd.members).toEqual(['a', 'b', 'c', 'd', 'e', 'f', 'a2']);
+    expect(p.api).toEqual({
+      internal: true,
+      allowedCIDRs: ['10.0.0.0/8', '192.168.10.0/24', '172.16.0.0/12'],
+      loadBalancerName: names.loadBalancerName('api', c),
+      targetGroupName: names.loadBalancerName('tcp', c),
+      dns: { recordName: `api.${c}`, zone: { zoneId: 'Z0123456789ABCDEFGHIJ' } },
+      internalName: `api.internal.${c}`,
+    });
+    expect(p.api.loadBalancerName).not.toBe(p.api.targetGroupName);
+    expect(p.bastion).toEqual({ groupName: `bastions.${c}` });
+    expect(p.roles).toEqual({ masters: `masters.${c}`, nodes: `nodes.${c}`, bastions: `bastions.${c}` });
+    expect(p.securityGroups).toEqual({ masters: `masters.${c}`, nodes: `nodes.${c}`, api: `api-elb.${c}`, bastion: `bastion.${c}` });
+    expect(p.network.zones.every((z) => z.utility && !z.utility.existingId && !z.subnet.existingId)).toBe(true);
+    expect(p.network.zones[0]!.utility!.name).toBe(`utility-us-east-1a.${c}`);
+    const utility = statefulInventory(p).find((r) => r.identity === 'utility-subnet/us-east-1a')!;
+    expect(utility).toEqual({ address: 'module.network.aws_subnet.utility_us_east_1a', identity: 'utility-subnet/us-east-1a', kind: 'subnet', attributes: { availability_zone: 'us-east-1a', cidr_block: p.network.zones[0]!.utility!.cidr, role: 'utility' } });
+  });
+
+  it('a public cluster: no bastion, a public API, no utility subnets', () => {
+    const p = planOf('fixtures/examples/public.yaml');
+    expect(p.network.zones[0]!.subnet).toEqual({ name: 'us-west-2a.hacluster.example.com', cidr: '172.20.0.0/18' });
+    const inventory = statefulInventory(p);
+    expect(inventory[0]).toEqual({ address: 'module.network.aws_vpc.main', identity: 'vpc/hacluster.example.com', kind: 'vpc', attributes: { cidr_block: '172.20.0.0/16' } });
+    expect(inventory[1]).toEqual({ address: 'module.network.aws_subnet.us_west_2a', identity: 'subnet/us-west-2a', kind: 'subnet', attributes: { availability_zone: 'us-west-2a', cidr_block: '172.20.0.0/18', role: 'public' }, holdsMasters: ['a'] });
+    expect(p.api.internal).toBe(false);
+    expect(p.bastion).toBeUndefined();
+    expect(p.network.zones.map((z) => z.utility)).toEqual([undefined, undefined, undefined]);
+  });
+
+  it('existing subnets carry their IDs, created ones none', () => {
+    const p = planOf('fixtures/valid/existing-subnets.yaml');
+    expect(p.network.existingVpc).toEqual({ id: 'vpc-0a1b2c3d4e5f60718', internetGatewayId: undefined });
+    expect(p.network.zones.map((z) => [z.subnet.existingId, z.utility?.existingId])).toEqual([1, 2, 3].map((i) => [`subnet-0a00000000000000${i}`, `subnet-0b00000000000000${i}`]));
+    expect(p.api.dns).toBeUndefined();
+  });
+
+  it('per-zone node groups: one zone each, the count spread, the first zones taking the remainder', () => {
+    const { spec } = loadClusterText('n.yaml', 'apiVersion: haform.io/v1alpha1\nkind: Cluster\nmetadata:\n  name: n.k8s.local\nspec:\n  zones: [eu-west-1a, eu-west-1b, eu-west-1c]\n  masterCount: 3\n  nodeCount: 5\n  nodeGroups: perZone\n');
+    expect(buildPlan(spec!).nodeGroups).toEqual([
+      { zones: ['eu-west-1a'], size: 2, module: 'nodes_a', groupName: 'nodes-eu-west-1a.n.k8s.local' },
+      { zones: ['eu-west-1b'], size: 2, module: 'nodes_b', groupName: 'nodes-eu-west-1b.n.k8s.local' },
+      { zones: ['eu-west-1c'], size: 1, module: 'nodes_c', groupName: 'nodes-eu-west-1c.n.k8s.local' },
+    ]);
+    expect(spreadNodes(7, ['x', 'y', 'z'])).toEqual([{ zone: 'x', size: 3 }, { zone: 'y', size: 2 }, { zone: 'z', size: 2 }]);
+  });
+});
+
+describe('what a zone loss does to the workers', () => {
+  const zones = ['a', 'b', 'c'];
+  it('spread over several zones: the group relaunches the lost nodes elsewhere', () => {
+    const w = analyzeWorkers('spread', 5, zones);
+    expect(w).toEqual([
+      { zone: 'a', nodes: 2, remaining: 5, relaunched: true },
+      { zone: 'b', nodes: 2, remaining: 5, relaunched: true },
+      { zone: 'c', nodes: 1, remaining: 5, relaunched: true },
+    ]);
+    expect(workerLossText(w[0]!, 5)).toBe('relaunched in the other zones: 5 of 5 back once the group replaces them');
+  });
+
+  it('per zone: the zone\'s nodes are lost until it returns; a zone without nodes loses none', () => {
+    const w = analyzeWorkers('perZone', 4, zones);
+    expect(w.map((x) => [x.nodes, x.remaining, x.relaunched])).toEqual([[2, 2, false], [1, 3, false], [1, 3, false]]);
+    expect(workerLossText(w[0]!, 4)).toBe('lost until the zone returns: 2 of 4 remain');
+    const few = analyzeWorkers('perZone', 2, zones);
+    expect(few[2]).toEqual({ zone: 'c', nodes: 0, remaining: 2, relaunched: false });
+    expect(workerLossText(few[2]!, 2)).toBe('no nodes there: 2 of 2 remain');
+  });
+
+  it('spread over one zone: nowhere to relaunch', () => {
+    expect(analyzeWorkers('spread', 3, ['a'])).toEqual([{ zone: 'a', nodes: 3, remaining: 0, relaunched: false }]);
+  });
+});
+
+describe('the guard on removals', () => {
+  const inv = (f: string) => statefulInventory(planOf(`fixtures/day2/${f}.yaml`));
+
+  it('a zone dropped with its master: the subnet is destroyed while the master runs in it, and only volumes and interfaces are forgotten', () => {
+    const before = inv('three-masters');
+    const g = guardStatefulChanges(before, before.filter((r) => !/us_east_1c|master_c\./.test(r.address)));
+    const subnet = g.destructions.find((d) => d.address === 'module.network.aws_subnet.us_east_1c')!;
+    expect(subnet.reason).toBe('would be destroyed while masters c run in it');
+    expect(g.forgets.some((f) => f.includes('aws_subnet'))).toBe(false);
+    expect(g.forgets.length).toBeGreaterThan(0);
+    for (const f of g.forgets) expect(f).toMatch(/aws_ebs_volume|aws_network_interface/);
+  });
+
+  it('a VPC dropped: destroyed, not forgotten; an address reused by another resource is a destruction', () => {
+    const before = inv('three-masters');
+    const vpc = before.find((r) => r.kind === 'vpc')!;
+    expect(guardStatefulChanges([vpc], [])).toEqual({ destructions: [{ address: vpc.address, reason: 'would be destroyed' }], moves: [], forgets: [] });
+    const vol = before.find((r) => r.kind === 'etcd-volume')!;
+    const g = guardStatefulChanges([vol], [{ ...vol, identity: 'etcd-main/z' }]);
+    expect(g.destructions).toHaveLength(1);
+    expect(g.forgets).toEqual([]);
+  });
+
+  it('sizes: growing is fine, shrinking is refused; a role change moves no master when none runs there', () => {
+    const before = inv('three-masters-private');
+    const vol = before.find((r) => r.kind === 'etcd-volume')!;
+    const grow = guardStatefulChanges([vol], [{ ...vol, attributes: { ...vol.attributes, size: 21 } }]);
+    expect(grow.destructions).toEqual([]);
+    const same = guardStatefulChanges([vol], [{ ...vol, attributes: { ...vol.attributes, size: 20 } }]);
+    expect(same.destructions).toEqual([]);
+    expect(guardStatefulChanges([vol], [{ ...vol, attributes: { ...vol.attributes, size: 19 } }]).destructions[0]!.reason).toBe('size would shrink from 20 to 19 GiB: EBS volumes cannot shrink, terraform would replace it and lose its data');
+    const utility = before.find((r) => r.identity === 'utility-subnet/us-east-1a')!;
+    expect(guardStatefulChanges([utility], [{ ...utility, attributes: { ...utility.attributes, role: 'public' } }]).destructions).toEqual([]);
+    const main = before.find((r) => r.identity === 'subnet/us-east-1a')!;
+    expect(guardStatefulChanges([main], [{ ...main, attributes: { ...main.attributes, role: 'public' } }]).destructions[0]!.reason).toBe('masters a would move from a private to a public subnet: their instances must be replaced, one at a time');
+    expect(guardStatefulChanges([main], [{ ...main, attributes: { ...main.attributes, availability_zone: 'us-east-1b' } }]).destructions[0]!.reason).toBe('availability_zone would change from "us-east-1a" to "us-east-1b", which forces replacement');
+  });
+});
+
+describe('small model helpers', () => {
+  it('minorOf, cniPlan and defaultSubnetCidrs at their edges', () => {
+    expect(minorOf('v1.31.4')).toBe('1.31');
+    expect(minorOf('1.30')).toBe('1.30');
+    expect(cniPlan('cni')).toEqual({ manifest: '', podSubnet: '100.96.0.0/11' });
+    expect(() => cniPlan('nope')).toThrow('internal: no CNI plan for networking nope');
+    expect(defaultSubnetCidrs('10.0.0.0/16', [], false)).toBeUndefined();
+    expect(defaultSubnetCidrs('nope', ['a'], false)).toBeUndefined();
+  });
+});
