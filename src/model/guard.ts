@@ -25,10 +25,10 @@ export function guardStatefulChanges(before: readonly StatefulResource[], after:
   const moves: Move[] = [];
   const forgets: string[] = [];
   const byAddress = new Map(after.map((r) => [r.address, r]));
-  const byIdentity = new Map(after.map((r) => [r.identity, r]));
+  const byIdentity = new Map(after.map((r) => [identityOf(r), r]));
   for (const old of before) {
-    const next = byAddress.get(old.address) ?? byIdentity.get(old.identity);
-    if (!next || next.identity !== old.identity) {
+    const next = byAddress.get(old.address) ?? byIdentity.get(identityOf(old));
+    if (!next || identityOf(next) !== identityOf(old)) {
       destructions.push({ address: old.address, reason: removalReason(old) });
       if (!next && (old.kind === 'etcd-volume' || old.kind === 'member-interface')) forgets.push(old.address);
       continue;
@@ -39,7 +39,16 @@ export function guardStatefulChanges(before: readonly StatefulResource[], after:
   return { destructions, moves, forgets };
 }
 
+/**
+ * A cluster has one VPC: renaming the cluster retags it, so its identity is not its name (manifests
+ * of earlier haform versions record `vpc/<cluster>`).
+ */
+function identityOf(r: StatefulResource): string {
+  return r.kind === 'vpc' ? 'vpc' : r.identity;
+}
+
 function removalReason(r: StatefulResource): string {
+  if (r.kind === 'backup-bucket') return 'would be destroyed with the etcd backups in it';
   if (r.kind === 'etcd-volume') return `leaves the configuration with etcd member ${r.identity.split('/')[1]} (remove the member from etcd first); a removed block keeps the volume in AWS, forgotten by terraform, for you to delete`;
   if (r.kind === 'member-interface') return `leaves the configuration: etcd member ${r.identity.split('/')[1]} loses its peer address (a removed block keeps the interface in AWS)`;
   if (r.kind === 'subnet' && r.holdsMasters?.length) return `would be destroyed while masters ${r.holdsMasters.join(', ')} run in it`;
@@ -60,7 +69,7 @@ function attributeChanges(old: StatefulResource, next: StatefulResource): Destru
     } else if (key === 'role') {
       if (old.holdsMasters?.length) out.push({ address: at, reason: `masters ${old.holdsMasters.join(', ')} would move from a ${a} to a ${b} subnet: their instances must be replaced, one at a time` });
     } else {
-      out.push({ address: at, reason: `${key} would change from ${JSON.stringify(a)} to ${JSON.stringify(b)}, which forces replacement${old.kind === 'etcd-volume' ? ' and loses the etcd data' : ''}` });
+      out.push({ address: at, reason: `${key} would change from ${JSON.stringify(a)} to ${JSON.stringify(b)}, which forces replacement${old.kind === 'etcd-volume' ? ' and loses the etcd data' : old.kind === 'backup-bucket' ? ' and deletes the etcd backups with the old bucket' : ''}` });
     }
   }
   return out;

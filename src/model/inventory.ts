@@ -1,15 +1,15 @@
-import { moduleAddress, TF } from './names.js';
+import { bucketPrefix, moduleAddress, TF } from './names.js';
 import type { ClusterPlan } from './plan.js';
 
 /**
- * The resources whose loss loses the cluster's state: etcd volumes, the VPC, the subnets. Recorded in
+ * The resources whose loss loses the cluster's state: etcd volumes, the VPC, the subnets, the backups. Recorded in
  * the output's manifest so that the next generation can tell what it would destroy or replace.
  */
 export interface StatefulResource {
   readonly address: string;
   /** What the resource is, independent of its address: a rename keeps it, a replacement does not. */
   readonly identity: string;
-  readonly kind: 'etcd-volume' | 'vpc' | 'subnet' | 'member-interface';
+  readonly kind: 'etcd-volume' | 'vpc' | 'subnet' | 'member-interface' | 'backup-bucket';
   /** Attributes that force replacement when they change (sizes: a decrease cannot be applied). */
   readonly attributes: Readonly<Record<string, string | number | boolean | null>>;
   /** etcd members whose instances run in this subnet. */
@@ -39,6 +39,8 @@ export function statefulInventory(plan: ClusterPlan): StatefulResource[] {
       });
     }
   }
+  // The etcd backups: bucket_prefix forces a new bucket, and the old one goes with its snapshots.
+  out.push({ address: moduleAddress('bucket', 'aws_s3_bucket', 'this'), identity: 'backup-bucket', kind: 'backup-bucket', attributes: { bucket_prefix: bucketPrefix(plan.name) } });
   for (const m of plan.masters) {
     // Its private IP is the member's etcd peer address: replacing it breaks the member.
     out.push({

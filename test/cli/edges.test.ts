@@ -155,6 +155,18 @@ describe('diff', () => {
     expect([s.masters.before.length, s.masters.after.length, s.safe]).toEqual([1, 3, true]);
     expect(s.resources.destroy).toEqual([]);
   });
+
+  it('a cluster renamed: the VPC is retagged, not destroyed; the backup bucket, whose name prefix changes, is named as replaced', () => {
+    const renamed = file('renamed.yaml', readFileSync('fixtures/day2/three-masters.yaml', 'utf8').replace(/name: \S+/, 'name: renamed.k8s.local'));
+    const r = haform(['diff', 'fixtures/day2/three-masters.yaml', renamed, '--format', 'json']);
+    const d = JSON.parse(r.stdout);
+    expect(d.resources.destroy).not.toContain('module.network.aws_vpc.main');
+    expect(d.resources.change).toContain('module.network.aws_vpc.main');
+    expect(d.destructions.map((x: { address: string; reason: string }) => `${x.address}: ${x.reason}`)).toEqual([
+      expect.stringMatching(/^module\.bucket\.aws_s3_bucket\.this: bucket_prefix would change .* deletes the etcd backups with the old bucket$/),
+    ]);
+    expect(r.exitCode).toBe(1);
+  });
 });
 
 describe('create cluster and YAML edges', () => {
