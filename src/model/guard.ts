@@ -63,7 +63,7 @@ function attributeChanges(old: StatefulResource, next: StatefulResource): Destru
     const b = next.attributes[key];
     if (a === b) continue;
     if (key === 'size') {
-      if (typeof a === 'number' && typeof b === 'number' && b < a) out.push({ address: at, reason: `size would shrink from ${a} to ${b} GiB: EBS volumes cannot shrink, terraform would replace it and lose its data` });
+      if ((b as number) < (a as number)) out.push({ address: at, reason: `size would shrink from ${a} to ${b} GiB: EBS volumes cannot shrink, terraform would replace it and lose its data` });
     } else if (key === 'type') {
       out.push({ address: at, reason: `type would change from ${a} to ${b}: a live modification of the volume under etcd; do it deliberately` });
     } else if (key === 'role') {

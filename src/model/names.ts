@@ -65,7 +65,7 @@ export function securityGroupName(role: 'masters' | 'nodes' | 'bastion' | 'api-e
  */
 export function loadBalancerName(prefix: 'api' | 'tcp', cluster: string): string {
   const base = `${prefix}-${cluster.replace(/\./g, '-')}`;
-  return limit(base, 32, '-').replace(/-+$/, '');
+  return limit(base, 32, '-');
 }
 
 /** Keeps names within an AWS limit: a stable 6-character hash replaces the tail. */

@@ -23,7 +23,7 @@ export function defaultSubnetCidrs(networkCidr: string, zones: readonly string[]
   const parsed = parseCidr(networkCidr);
   if (!parsed || zones.length === 0) return undefined;
   const big = split(parsed.cidr, bitsFor(zones.length + (privateTopology ? 1 : 0), 0));
-  const little = privateTopology && big[0] ? split(big.shift()!, bitsFor(zones.length, 3)) : [];
+  const little = privateTopology ? split(big.shift()!, bitsFor(zones.length, 3)) : [];
   const tooSmall = (c: Cidr | undefined) => !c || c.prefix > MIN_SUBNET_PREFIX;
   if (tooSmall(big[0]) || (privateTopology && tooSmall(little[0]))) return undefined;
   const byName = [...zones].sort();

@@ -38,7 +38,8 @@ export const network = (c: RawCluster, report: Report): void => {
   const zones = s.zones;
   if (!s.subnets) {
     if (!defaultSubnetCidrs(netText, zones, s.topology === 'private')) {
-      report(at(s.networkCIDR ? 'networkCIDR' : 'zones'), 'error', 'network-cidr-too-small', `networkCIDR ${netText} is too small to split into subnets for ${zones.length} zone(s) (AWS subnets are /${MIN_SUBNET_PREFIX} at the smallest)`, 'use a larger networkCIDR (e.g. a /16), or list explicit subnets');
+      // (Only a given networkCIDR can be too small: the default /16 splits for any number of zones.)
+      report(at('networkCIDR'), 'error', 'network-cidr-too-small', `networkCIDR ${netText} is too small to split into subnets for ${zones.length} zone(s) (AWS subnets are /${MIN_SUBNET_PREFIX} at the smallest)`, 'use a larger networkCIDR (e.g. a /16), or list explicit subnets');
     }
     return;
   }

@@ -45,10 +45,8 @@ const zones: Rule = (c, report) => {
     if (!regions.has(region)) regions.set(region, i);
   });
   const first = [...regions.keys()][0];
-  if (regions.size > 1) {
-    for (const [region, i] of [...regions].slice(1)) {
-      report(at('zones', i), 'error', 'zone-region-mismatch', `zone ${c.spec.zones[i]} is in ${region}, but ${c.spec.zones[0]} is in ${first}: a cluster lives in one region`, `use zones of one region only`);
-    }
+  for (const [region, i] of [...regions].slice(1)) {
+    report(at('zones', i), 'error', 'zone-region-mismatch', `zone ${c.spec.zones[i]} is in ${region}, but ${c.spec.zones[0]} is in ${first}: a cluster lives in one region`, `use zones of one region only`);
   }
   if (c.spec.region && first && regions.size === 1 && c.spec.region !== first) {
     report(at('region'), 'error', 'zone-region-mismatch', `region ${c.spec.region} does not hold the zones, which are in ${first}`, `set region: ${first}, or remove it (it is derived from the zones)`);
@@ -158,7 +156,7 @@ const etcdVolumes: Rule = (c, report) => {
   if (e.volumeIops === undefined && (type === 'io1' || type === 'io2')) {
     report(at('etcd', 'volumeType'), 'error', 'etcd-volume-options', `${type} volumes need volumeIops`, 'add volumeIops, e.g. 3000');
   }
-  if (type === 'gp3' && e.volumeIops !== undefined && e.volumeIops < 3000) {
+  if (type === 'gp3' && (e.volumeIops ?? 3000) < 3000) {
     report(at('etcd', 'volumeIops'), 'error', 'etcd-volume-options', `gp3 volumes have at least 3000 IOPS; got ${e.volumeIops}`, 'use 3000 or more, or remove volumeIops');
   }
 };

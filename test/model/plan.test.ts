@@ -124,6 +124,17 @@ describe('the guard on removals', () => {
     expect(g.forgets).toEqual([]);
   });
 
+  it('a subnet without masters is destroyed plainly; one with two masters names both when they would move', () => {
+    const before = inv('three-masters-private');
+    const utility = before.find((r) => r.identity === 'utility-subnet/us-east-1a')!;
+    expect(guardStatefulChanges([utility], []).destructions).toEqual([{ address: utility.address, reason: 'would be destroyed' }]);
+    const twoMasters = statefulInventory(planOf('fixtures/examples/same-az.yaml')).find((r) => r.identity === 'subnet/cn-north-1a')!;
+    expect(twoMasters.holdsMasters).toEqual(['a', 'a2']);
+    expect(guardStatefulChanges([twoMasters], [{ ...twoMasters, attributes: { ...twoMasters.attributes, role: 'private' } }]).destructions[0]!.reason).toMatch(/^masters a, a2 would move/);
+    const existing = statefulInventory(planOf('fixtures/valid/existing-subnets.yaml'));
+    expect(new Set(existing.map((r) => r.kind))).toEqual(new Set(['backup-bucket', 'member-interface', 'etcd-volume']));
+  });
+
   it('sizes: growing is fine, shrinking is refused; a role change moves no master when none runs there', () => {
     const before = inv('three-masters-private');
     const vol = before.find((r) => r.kind === 'etcd-volume')!;
