@@ -29,7 +29,7 @@ export function renderModule(stack: TerraformStack, opts: ModuleRenderOptions): 
   for (const block of topLevelBlocks(hcl)) {
     const file = FILE_OF[block.kind] ?? MAIN;
     const comment = comments.get(blockKey(block));
-    const body = tidy(block.kind === 'module' ? sourceFirst(block.text) : block.kind === 'resource' || block.kind === 'data' ? conventionalOrder(block.text) : block.text);
+    const body = tidy(block.kind === 'module' ? sourceFirst(block.text) : block.kind === 'resource' || block.kind === 'data' ? conventionalOrder(block.text) : block.kind === 'variable' ? conditionFirst(block.text) : block.text);
     const text = comment ? `${comment.split('\n').map((l) => `# ${l}`).join('\n')}\n${body}` : body;
     byFile.set(file, [...(byFile.get(file) ?? []), text]);
   }
@@ -96,6 +96,11 @@ function orderArguments(text: string): string {
   // A blank line between the arguments and the nested blocks, as people write them.
   const body = sorted.flatMap(({ item, rank: r }, i) => (i > 0 && r >= 4 && sorted[i - 1]!.rank < 4 ? ['', ...item.lines] : item.lines));
   return [head, ...body, tail].join('\n');
+}
+
+/** A validation states its condition, then the message for when it fails; cdktn sorts them the other way. */
+function conditionFirst(text: string): string {
+  return text.replace(/^([ \t]*error_message\s*=[^\n]*)\n([ \t]*condition\s*=[^\n]*)$/gm, '$2\n$1');
 }
 
 /** A module call names its source first, as people write it; cdktn puts it last. */

@@ -4,8 +4,8 @@ variable "etcd_member" {
   description = "Name of this master's etcd member: its zone letter, then a2, a3 for further masters in the zone."
   type        = string
   validation {
-    error_message = "etcd_member is a zone letter, then a number for further masters in the zone: a, b, a2."
     condition     = can(regex("^[a-z][0-9]*$", var.etcd_member))
+    error_message = "etcd_member is a zone letter, then a number for further masters in the zone: a, b, a2."
   }
 }
 
@@ -13,8 +13,8 @@ variable "etcd_member_tag" {
   description = "Volume tag value <member>/<all members>, e.g. a/a,b,c."
   type        = string
   validation {
-    error_message = "etcd_member_tag is <member>/<all members>, e.g. a/a,b,c."
     condition     = can(regex("^([a-z][0-9]*)/([a-z][0-9]*,)*[a-z][0-9]*$", var.etcd_member_tag))
+    error_message = "etcd_member_tag is <member>/<all members>, e.g. a/a,b,c."
   }
 }
 
@@ -22,8 +22,8 @@ variable "zone" {
   description = "Availability zone of this master and of its volumes."
   type        = string
   validation {
-    error_message = "zone is an Availability Zone name, e.g. us-west-2a: the volumes can never leave it."
     condition     = can(regex("^[a-z]{2}(-[a-z]+)+-[0-9][a-z]$", var.zone))
+    error_message = "zone is an Availability Zone name, e.g. us-west-2a: the volumes can never leave it."
   }
 }
 

@@ -4,8 +4,8 @@ variable "size" {
   description = "Number of nodes in the group."
   type        = number
   validation {
-    error_message = "size is a whole number of nodes, 0 or more."
     condition     = var.size >= 0 && floor(var.size) == var.size
+    error_message = "size is a whole number of nodes, 0 or more."
   }
 }
 
@@ -13,8 +13,8 @@ variable "subnet_ids" {
   description = "Subnets the nodes run in, one per zone of the group."
   type        = list(string)
   validation {
-    error_message = "the nodes need at least one subnet."
     condition     = length(var.subnet_ids) > 0
+    error_message = "the nodes need at least one subnet."
   }
 }
 
