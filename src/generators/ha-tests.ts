@@ -53,7 +53,8 @@ export function haTestFiles(plan: ClusterPlan): { path: string; content: string 
   const even = Math.ceil(plan.masters.length / plan.masterZones.length);
   for (const z of plan.masterZones) {
     const inZone = `length([for m in [${all}] : m if ${net}.subnet_zones[m.subnet_ids[0]] == "${z}"])`;
-    check(`${inZone} >= 1 && ${inZone} <= ${even}`, `zone ${z} is a master zone in the cluster YAML: it must hold between 1 and ${even} of the ${plan.masters.length} masters`);
+    const share = even === 1 ? 'exactly 1' : `between 1 and ${even}`;
+    check(`${inZone} >= 1 && ${inZone} <= ${even}`, `zone ${z} is a master zone in the cluster YAML: it must hold ${share} of the ${plan.masters.length} masters`);
   }
   if (plan.topology === 'private') {
     // Zones whose NAT gateway haform creates; existing subnets and egress routes are the user's.
