@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { guardStatefulChanges } from '../../src/model/guard.js';
 import { statefulInventory } from '../../src/model/inventory.js';
@@ -133,6 +134,19 @@ describe('the guard on removals', () => {
     expect(guardStatefulChanges([twoMasters], [{ ...twoMasters, attributes: { ...twoMasters.attributes, role: 'private' } }]).destructions[0]!.reason).toMatch(/^masters a, a2 would move/);
     const existing = statefulInventory(planOf('fixtures/valid/existing-subnets.yaml'));
     expect(new Set(existing.map((r) => r.kind))).toEqual(new Set(['backup-bucket', 'member-interface', 'etcd-volume']));
+  });
+
+  it('a renamed cluster: its VPC is the same VPC, its backup bucket a new one (the old goes with the backups)', () => {
+    const before = inv('three-masters');
+    const { spec } = loadClusterText('r.yaml', readFileSync('fixtures/day2/three-masters.yaml', 'utf8').replace(/name: \S+/, 'name: renamed.k8s.local'));
+    const after = statefulInventory(buildPlan(spec!));
+    const g = guardStatefulChanges(before, after);
+    expect(g.destructions).toEqual([{ address: 'module.bucket.aws_s3_bucket.this', reason: 'bucket_prefix would change from "day2-k8s-local-" to "renamed-k8s-local-", which forces replacement and deletes the etcd backups with the old bucket' }]);
+    expect(after.find((r) => r.kind === 'backup-bucket')).toEqual({ address: 'module.bucket.aws_s3_bucket.this', identity: 'backup-bucket', kind: 'backup-bucket', attributes: { bucket_prefix: 'renamed-k8s-local-' } });
+    const bucket = before.find((r) => r.kind === 'backup-bucket')!;
+    expect(guardStatefulChanges([bucket], []).destructions[0]!.reason).toBe('would be destroyed with the etcd backups in it');
+    const twoMasters = statefulInventory(planOf('fixtures/examples/same-az.yaml')).find((r) => r.identity === 'subnet/cn-north-1a')!;
+    expect(guardStatefulChanges([twoMasters], []).destructions[0]!.reason).toBe('would be destroyed while masters a, a2 run in it');
   });
 
   it('sizes: growing is fine, shrinking is refused; a role change moves no master when none runs there', () => {
