@@ -143,7 +143,7 @@ export async function runProgram(argv: string[]): Promise<void> {
         .option('out', { type: 'string', alias: 'o', demandOption: true, describe: 'output directory' })
         .option('check', { type: 'boolean', describe: 'write nothing; exit 1 if the directory is out of date (CI drift gate)' })
         .option('force', { type: 'boolean', describe: 'discard hand edits of generated files' })
-        .option('allow-destroy', { type: 'boolean', describe: 'generate even if etcd volumes, the VPC or subnets holding masters would be destroyed or replaced' })
+        .option('allow-destroy', { type: 'boolean', describe: 'generate even if etcd volumes, member interfaces, the VPC, subnets holding masters or the backup bucket would be destroyed or replaced' })
         .option('dry-run', { type: 'boolean', describe: 'write nothing; list the files that would change and any state it would destroy' }),
       async (a) => {
         const { generate } = await load('engine');
