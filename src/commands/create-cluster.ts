@@ -109,13 +109,18 @@ export function createCluster(opts: CreateClusterOptions): CommandOutput & { spe
   const report = problems.map((p) => `${formatForFlags(p, opts)}\n`).join('');
   if (!spec) return { ...output('', report, 1) };
   if (opts.file) {
-    if (existsSync(opts.file) && !opts.force) {
-      throw new HaformError(`${opts.file} exists; haform will not overwrite it. Pass --force to replace it, or choose another --file.`, 1);
-    }
-    writeFileSync(opts.file, text);
+    writeNewFile(opts.file, text, opts.force);
     return { ...output(`wrote ${opts.file}\n`, report, 0), spec, yaml: text };
   }
   return { ...output(text, report, 0), spec, yaml: text };
+}
+
+/** Writes a cluster YAML the user asked for by --file; an existing file only with --force. */
+export function writeNewFile(file: string, text: string, force: boolean | undefined): void {
+  if (existsSync(file) && !force) {
+    throw new HaformError(`${file} exists; haform will not overwrite it. Pass --force to replace it, or choose another --file.`, 1);
+  }
+  writeFileSync(file, text);
 }
 
 function toRaw(o: CreateClusterOptions): RawCluster {

@@ -1,10 +1,10 @@
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { HaformError } from '../errors.js';
 import { importKops, KopsImportError, readKopsManifests, renderImported } from '../import/kops.js';
 import { formatProblem } from '../spec/format.js';
 import { type ClusterSpec, loadClusterText } from '../spec/index.js';
 import { schema } from '../spec/schema-check.js';
-import { SCHEMA_MODELINE } from './create-cluster.js';
+import { SCHEMA_MODELINE, writeNewFile } from './create-cluster.js';
 import { type CommandOutput, output } from './output.js';
 
 export interface ImportKopsOptions {
@@ -38,7 +38,6 @@ export function importKopsCommand(opts: ImportKopsOptions): CommandOutput & { sp
   const report = [...notes.map((n) => `haform import kops: not carried: ${n}\n`), ...problems.map((p) => `${formatProblem(p)}\n`)].join('');
   if (!spec) return output(text, `${report}haform import kops: the imported cluster is invalid for haform (above); fix the YAML printed on stdout\n`, 1);
   if (!opts.file) return { ...output(text, report, 0), spec };
-  if (existsSync(opts.file) && !opts.force) throw new HaformError(`${opts.file} exists; haform will not overwrite it. Pass --force to replace it, or choose another --file.`, 1);
-  writeFileSync(opts.file, text);
+  writeNewFile(opts.file, text, opts.force);
   return { ...output(`wrote ${opts.file}\n`, report, 0), spec };
 }

@@ -124,6 +124,11 @@ describe('import kops: mapping and refusals', () => {
       expect(r.stderr).toContain(message);
       expect(() => readFileSync(dest)).toThrow();
     }
+    writeFileSync(dest, 'mine\n');
+    const kept = haform(['import', 'kops', 'fixtures/kops/public.yaml', '--file', dest]);
+    expect(kept.exitCode).toBe(1);
+    expect(kept.stderr).toContain('Pass --force');
+    expect(readFileSync(dest, 'utf8')).toBe('mine\n');
     const missing = haform(['import', 'kops', join(work, 'missing.yaml')]);
     expect(missing.exitCode).toBe(2);
     expect(missing.stderr).toContain('cannot read');
