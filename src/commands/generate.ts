@@ -3,6 +3,7 @@ import { HaformError } from '../errors.js';
 import { generateFiles } from '../generate.js';
 import { guardStatefulChanges, type Move } from '../model/guard.js';
 import { type StatefulResource, statefulInventory } from '../model/inventory.js';
+import { legacyNetworkMoves, NETWORK_LAYOUT } from '../model/network-moves.js';
 import { buildPlan } from '../model/plan.js';
 import { conflicts, diffOutput, readManifest, stagingDirs, writeOutput } from '../render/write.js';
 import { formatProblem } from '../spec/format.js';
@@ -33,13 +34,17 @@ export async function generate(opts: GenerateOptions): Promise<CommandOutput> {
 /** Generation of an already validated spec (also reached from `create cluster --target terraform`). */
 export async function generateSpec(spec: ClusterSpec, opts: Omit<GenerateOptions, 'file'>): Promise<CommandOutput> {
   const previous = existsSync(opts.out) ? readManifest(opts.out) : undefined;
-  const stateful = statefulInventory(buildPlan(spec));
+  const plan = buildPlan(spec);
+  const stateful = statefulInventory(plan);
   const guard = guardStatefulChanges(previous?.stateful ?? [], stateful);
+  // Output of a haform before the for_each network module: its per-zone resources move, never replaced.
+  const relayout = previous && (previous.networkLayout ?? 1) < NETWORK_LAYOUT ? legacyNetworkMoves(plan) : [];
   // Forgotten addresses stay until they are in the configuration again (a removed block for a
   // resource that exists is an error).
   const present = new Set(stateful.map((r) => r.address));
   const forgotten = [...new Set([...(previous?.forgotten ?? []), ...guard.forgets])].filter((a) => !present.has(a)).sort();
-  if (opts.dryRun) return dryRun(opts.out, await generateFiles(spec, mergeMoves(previous?.moved ?? [], guard.moves), forgotten), guard, opts.force ?? false);
+  const moved = mergeMoves(previous?.moved ?? [], [...guard.moves, ...relayout]);
+  if (opts.dryRun) return dryRun(opts.out, await generateFiles(spec, moved, forgotten), guard, opts.force ?? false);
   if (guard.destructions.length && !opts.allowDestroy && !opts.check) {
     const lines = guard.destructions.map((d) => `  ${d.address}: ${d.reason}`).join('\n');
     throw new HaformError(
@@ -47,7 +52,6 @@ export async function generateSpec(spec: ClusterSpec, opts: Omit<GenerateOptions
       1,
     );
   }
-  const moved = mergeMoves(previous?.moved ?? [], guard.moves);
   const files = await generateFiles(spec, moved, forgotten);
   if (opts.check) {
     const drift = [...diffOutput(opts.out, files).filter((c) => c.kind !== 'unchanged'), ...leftovers(opts.out)];
@@ -57,9 +61,11 @@ export async function generateSpec(spec: ClusterSpec, opts: Omit<GenerateOptions
     return output('', `${opts.out}: out of date, ${drift.length} file(s) differ from what ${spec.source} generates:\n${lines}\nrun: haform generate ${spec.source} --out ${opts.out}\n`, 1);
   }
   try {
-    const changes = writeOutput(opts.out, files, { version: VERSION, cluster: spec.name, force: opts.force, stateful, moved, forgotten });
+    const changes = writeOutput(opts.out, files, { version: VERSION, cluster: spec.name, force: opts.force, stateful, moved, forgotten, networkLayout: NETWORK_LAYOUT });
     const count = (k: string) => changes.filter((c) => c.kind === k).length;
-    const movedNote = guard.moves.length ? `; state moves: ${guard.moves.map((m) => `${m.from} -> ${m.to}`).join(', ')}` : '';
+    const relayoutNote = relayout.length ? `; the network module now uses for_each over the zones: ${relayout.length} moved blocks move its resources in the state, none is replaced` : '';
+    const ownMoves = guard.moves.filter((m) => !relayout.some((r) => r.from === m.from && r.to === m.to));
+    const movedNote = `${ownMoves.length ? `; state moves: ${ownMoves.map((m) => `${m.from} -> ${m.to}`).join(', ')}` : ''}${relayoutNote}`;
     const forgottenNow = new Set(guard.forgets);
     const destroyed = guard.destructions.filter((d) => !forgottenNow.has(d.address));
     const destroyNote = `${destroyed.length ? `; allowed to destroy: ${destroyed.map((d) => d.address).join(', ')}` : ''}${forgottenNow.size ? `; kept in AWS, forgotten by terraform (removed blocks): ${guard.forgets.join(', ')}` : ''}`;

@@ -1,4 +1,5 @@
-import type { ClusterPlan, SubnetPlan } from '../model/plan.js';
+import { forEachKey } from '../model/names.js';
+import type { ClusterPlan } from '../model/plan.js';
 import { NETWORK_MODULE } from './network.js';
 
 /** Values the mock provider returns for data sources, so that a whole apply runs with no AWS account. */
@@ -39,8 +40,8 @@ export function haTestFiles(plan: ClusterPlan): { path: string; content: string 
     const mod = `module.${m.module}`;
     check(`${mod}.autoscaling_group_size.min == 1 && ${mod}.autoscaling_group_size.max == 1 && ${mod}.autoscaling_group_size.desired == 1`, `master ${m.member}: its autoscaling group must hold exactly one instance`);
     check(`length(${mod}.subnet_ids) == 1 && ${mod}.subnet_ids[0] == ${net}.subnet_ids["${m.zone}"]`, `master ${m.member}: its group must launch only into the ${m.zone} subnet`);
-    check(`${net}.subnet_zones[${mod}.subnet_ids[0]] == "${m.zone}"`, `master ${m.member}: its subnet must be in ${m.zone}`);
-    check(`alltrue([for z in ${mod}.etcd_volume_zones : z == ${net}.subnet_zones[${mod}.subnet_ids[0]]])`, `master ${m.member}: both etcd volumes must be in the zone of its subnet`);
+    check(`${net}.subnet_zones["${m.zone}"] == "${m.zone}"`, `master ${m.member}: its subnet must be in ${m.zone}`);
+    check(`alltrue([for z in ${mod}.etcd_volume_zones : z == ${net}.subnet_zones["${m.zone}"]])`, `master ${m.member}: both etcd volumes must be in the zone of its subnet`);
     check(`${mod}.member_interface_subnet_id == ${mod}.subnet_ids[0]`, `master ${m.member}: its member network interface must be in its own subnet`);
     check(`alltrue([for t in ${mod}.etcd_volume_member_tags : t == "${m.etcdMemberTag}"])`, `master ${m.member}: its volumes must be tagged ${m.etcdMemberTag}`);
     if (plan.topology === 'private') {
@@ -52,7 +53,9 @@ export function haTestFiles(plan: ClusterPlan): { path: string; content: string 
   const all = plan.masters.map((m) => `module.${m.module}`).join(', ');
   const even = Math.ceil(plan.masters.length / plan.masterZones.length);
   for (const z of plan.masterZones) {
-    const inZone = `length([for m in [${all}] : m if ${net}.subnet_zones[m.subnet_ids[0]] == "${z}"])`;
+    // By the volumes' zone, which the checks above tie to each master's subnet: OpenTofu's mocks give
+    // every instance of a for_each subnet one ID, so subnet IDs cannot tell its zones apart.
+    const inZone = `length([for m in [${all}] : m if m.etcd_volume_zones[0] == "${z}"])`;
     const share = even === 1 ? 'exactly 1' : `between 1 and ${even}`;
     check(`${inZone} >= 1 && ${inZone} <= ${even}`, `zone ${z} is a master zone in the cluster YAML: it must hold ${share} of the ${plan.masters.length} masters`);
   }
@@ -81,21 +84,22 @@ export function haTestFiles(plan: ClusterPlan): { path: string; content: string 
     aws_s3_bucket: { defaults: { arn: `arn:${partition}:s3:::cluster-bucket`, id: 'cluster-bucket' } },
   };
   // Known IDs for the resources the invariants compare, so that a plan can check them without an
-  // apply; existing subnets and the VPC as the user's account would answer the lookups.
-  const overrides = plan.network.zones.flatMap((z, i) => [
-    ...(z.subnet.existingId ? [] : [{ target: `${net}.aws_subnet.${z.id}`, override_during: 'plan', values: { id: fakeId('subnet', i + 1), availability_zone: z.zone } }]),
-    ...(z.utility && !z.utility.existingId ? [{ target: `${net}.aws_subnet.utility_${z.id}`, override_during: 'plan', values: { id: fakeId('subnet', 0x100 + i + 1), availability_zone: z.zone } }] : []),
-    ...(z.utility && !z.subnet.existingId && !z.egress ? [{ target: `${net}.aws_nat_gateway.${z.id}`, override_during: 'plan', values: { id: fakeId('nat', i + 1) } }] : []),
-  ]);
+  // apply. Terraform overrides each zone's instance; OpenTofu (up to 1.12) only whole resources, so
+  // its file gives each kind one ID: the private, public and utility subnets stay apart, the zones
+  // of one kind do not (the zone checks above do not depend on them).
+  const created = plan.network.zones.filter((z) => !z.subnet.existingId);
+  const kinds = [
+    { resource: `aws_subnet.${plan.topology === 'private' ? 'private' : 'public'}`, id: (i: number) => fakeId('subnet', i + 1), zones: created, zone: true },
+    { resource: 'aws_subnet.utility', id: (i: number) => fakeId('subnet', 0x100 + i + 1), zones: created.filter((z) => z.utility), zone: true },
+    { resource: 'aws_nat_gateway.main', id: (i: number) => fakeId('nat', i + 1), zones: created.filter((z) => z.utility && !z.egress), zone: false },
+  ];
+  const terraformOverrides = kinds.flatMap((k) =>
+    k.zones.map((z) => ({ target: `${net}.${forEachKey(k.resource, z.zone)}`, override_during: 'plan', values: { id: k.id(plan.network.zones.indexOf(z)), ...(k.zone ? { availability_zone: z.zone } : {}) } })),
+  );
+  const tofuOverrides = kinds.filter((k) => k.zones.length).map((k) => ({ target: `${net}.${k.resource}`, values: { id: k.id(0) } }));
+  // Existing subnets are looked up by their ID, zone and VPC, which the mock answers from the configuration.
   const vpc = plan.network.existingVpc;
-  const lookedUp = (sub: SubnetPlan | undefined, name: string, zone: string) =>
-    sub?.existingId ? [{ target: `${net}.data.aws_subnet.${name}`, values: { id: sub.existingId, availability_zone: zone, vpc_id: vpc?.id, ...(sub.cidr ? { cidr_block: sub.cidr } : {}) } }] : [];
-  const dataOverrides = vpc
-    ? [
-        { target: `${net}.data.aws_vpc.main`, values: { id: vpc.id, cidr_block_associations: [plan.network.cidr, ...plan.network.additionalCidrs].map((cidr_block) => ({ cidr_block })) } },
-        ...plan.network.zones.flatMap((z) => [...lookedUp(z.subnet, z.id, z.zone), ...lookedUp(z.utility, `utility_${z.id}`, z.zone)]),
-      ]
-    : [];
+  const dataOverrides = vpc ? [{ target: `${net}.data.aws_vpc.main`, values: { id: vpc.id, cidr_block_associations: [plan.network.cidr, ...plan.network.additionalCidrs].map((cidr_block) => ({ cidr_block })) } }] : [];
   const doc = (tool: 'terraform' | 'tofu', overrideResource: unknown[]) => {
     const overridden = { override_resource: overrideResource, ...(dataOverrides.length ? { override_data: dataOverrides } : {}) };
     const runs: Record<string, unknown> = { ha_invariants_plan: { command: 'plan', ...overridden, assert: asserts } };
@@ -110,9 +114,10 @@ export function haTestFiles(plan: ClusterPlan): { path: string; content: string 
   const json = (d: unknown) => `${JSON.stringify(d, null, 2)}\n`;
   return [
     // Terraform (1.11+): overrides apply at plan time only when asked (override_during).
-    { path: 'tests/ha.tftest.json', content: json(doc('terraform', overrides)) },
-    // OpenTofu (1.8+) overrides at plan time already and knows only target and values; it reads this
-    // file instead of ha.tftest.json (a .tofutest file shadows the .tftest file of the same name).
-    { path: 'tests/ha.tofutest.json', content: json(doc('tofu', overrides.map(({ target, values }) => ({ target, values })))) },
+    { path: 'tests/ha.tftest.json', content: json(doc('terraform', terraformOverrides)) },
+    // OpenTofu (1.8+) overrides at plan time already and knows only target and values, of whole
+    // resources; it reads this file instead of ha.tftest.json (a .tofutest file shadows the .tftest
+    // file of the same name).
+    { path: 'tests/ha.tofutest.json', content: json(doc('tofu', tofuOverrides)) },
   ];
 }

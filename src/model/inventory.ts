@@ -24,7 +24,7 @@ export function statefulInventory(plan: ClusterPlan): StatefulResource[] {
     const masters = plan.masters.filter((m) => m.zone === z.zone).map((m) => m.member);
     if (z.subnet.existingId) continue;
     out.push({
-      address: moduleAddress(net, 'aws_subnet', TF.subnet(z.zone)),
+      address: moduleAddress(net, 'aws_subnet', TF.subnet(z.zone, plan.topology)),
       identity: `subnet/${z.zone}`,
       kind: 'subnet',
       attributes: { availability_zone: z.zone, cidr_block: z.subnet.cidr, role: plan.topology === 'private' ? 'private' : 'public' },

@@ -92,12 +92,18 @@ export function parameterPath(cluster: string): string {
 /** Terraform names of the stateful resources, shared by the generators and the regeneration guard. */
 export const TF = {
   vpc: 'main',
-  subnet: (zone: string) => tfId(zone),
-  utilitySubnet: (zone: string) => `utility_${tfId(zone)}`,
+  /** The subnets where a zone's instances run, one for_each instance per zone: `private["us-west-2a"]`. */
+  subnet: (zone: string, topology: 'public' | 'private') => forEachKey(topology, zone),
+  utilitySubnet: (zone: string) => forEachKey('utility', zone),
   etcdVolume: (kind: 'main' | 'events') => `etcd_${kind}`,
   memberInterface: 'member',
   networkModule: 'network',
 } as const;
+
+/** A for_each instance's name within its module: `private["us-west-2a"]`. */
+export function forEachKey(name: string, key: string): string {
+  return `${name}[${JSON.stringify(key)}]`;
+}
 
 export function moduleAddress(module: string, type: string, name: string): string {
   return `module.${module}.${type}.${name}`;

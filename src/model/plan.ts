@@ -51,7 +51,6 @@ export interface ZonePlan {
 
 /** A subnet haform creates (cidr), or an existing one (existingId; cidr '' or the CIDR it must have). */
 export interface SubnetPlan {
-  readonly name: string;
   readonly cidr: string;
   readonly existingId?: string;
 }
@@ -129,8 +128,8 @@ export function buildPlan(spec: ClusterSpec): ClusterPlan {
       zones: spec.subnets.map((s) => ({
         zone: s.zone,
         id: names.tfId(s.zone),
-        subnet: { name: names.subnetName(s.zone, cluster, false), cidr: s.cidr, ...(s.id ? { existingId: s.id } : {}) },
-        utility: privateTopology ? { name: names.subnetName(s.zone, cluster, true), cidr: s.utilityCidr, ...(s.utilityId ? { existingId: s.utilityId } : {}) } : undefined,
+        subnet: { cidr: s.cidr, ...(s.id ? { existingId: s.id } : {}) },
+        utility: privateTopology ? { cidr: s.utilityCidr, ...(s.utilityId ? { existingId: s.utilityId } : {}) } : undefined,
         egress: privateTopology ? s.egress : undefined,
       })),
     },

@@ -133,7 +133,7 @@ describe('subnets of a cluster generated with the older split', () => {
     writeFileSync(yamlFile, `${readFileSync(yamlFile, 'utf8').trimEnd()}\n${pinned}`);
     const g = haform(['generate', yamlFile, '--out', out]);
     expect(g.exitCode, g.stderr).toBe(0);
-    expect(readFileSync(join(out, 'modules/network/main.tf'), 'utf8')).toContain('172.20.32.0/19');
+    expect(readFileSync(join(out, 'main.tf'), 'utf8')).toContain('cidr_block         = "172.20.32.0/19"');
   });
 });
 
@@ -148,7 +148,7 @@ describe('diff', () => {
     expect(destructive.exitCode).toBe(1);
     const d = JSON.parse(destructive.stdout);
     expect(d.safe).toBe(false);
-    expect(d.destructions.map((x: { address: string }) => x.address)).toContain('module.network.aws_subnet.us_east_1a');
+    expect(d.destructions.map((x: { address: string }) => x.address)).toContain('module.network.aws_subnet.private["us-east-1a"]');
     const safe = haform(['diff', 'fixtures/day2/one-master.yaml', 'fixtures/day2/three-masters.yaml', '--format', 'json']);
     expect(safe.exitCode).toBe(0);
     const s = JSON.parse(safe.stdout);

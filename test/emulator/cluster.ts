@@ -333,3 +333,45 @@ export async function networkViolations(emu: Emulator, plan: ClusterPlan): Promi
   }
   return bad;
 }
+
+interface StateResource {
+  module?: string;
+  mode: string;
+  type: string;
+  name: string;
+  each?: string;
+  provider: string;
+  instances: { index_key?: string | number; [k: string]: unknown }[];
+}
+
+/** `module.network.aws_subnet.private["us-east-1a"]` -> its module, type, name and instance key. */
+function parseAddress(address: string): { module: string; type: string; name: string; key?: string } {
+  const m = /^(module\.[a-z0-9_]+)\.([a-z0-9_]+)\.([a-z0-9_]+)(?:\[("[^"]*")\])?$/.exec(address);
+  if (!m) throw new Error(`unexpected address ${address}`);
+  return { module: m[1]!, type: m[2]!, name: m[3]!, ...(m[4] ? { key: JSON.parse(m[4]) as string } : {}) };
+}
+
+/**
+ * Rewrites the local state as an earlier haform's layout left it: each instance at `to` goes back to
+ * its own resource at `from` (what terraform's moved blocks then undo). Returns how many it moved.
+ */
+export function moveStateBack(dir: string, moves: readonly { from: string; to: string }[]): number {
+  const file = join(dir, 'terraform.tfstate');
+  const state = JSON.parse(readFileSync(file, 'utf8')) as { serial: number; resources: StateResource[] };
+  let moved = 0;
+  for (const m of moves) {
+    const to = parseAddress(m.to);
+    const from = parseAddress(m.from);
+    const res = state.resources.find((r) => r.module === to.module && r.mode === 'managed' && r.type === to.type && r.name === to.name);
+    const i = res?.instances.findIndex((x) => x.index_key === to.key) ?? -1;
+    if (!res || i < 0) continue;
+    const [instance] = res.instances.splice(i, 1);
+    const { index_key: _key, ...rest } = instance!;
+    state.resources.push({ module: from.module, mode: 'managed', type: from.type, name: from.name, provider: res.provider, instances: [rest] });
+    moved++;
+  }
+  state.resources = state.resources.filter((r) => r.instances.length);
+  state.serial++;
+  writeFileSync(file, `${JSON.stringify(state, null, 2)}\n`);
+  return moved;
+}

@@ -78,17 +78,26 @@ describe.each(FIXTURES)('%s: the YAML\'s promises hold in the output', (fixture)
     }
   });
 
-  it('in private topology every NAT gateway sits in a utility (public) subnet and every master in a private one', async () => {
+  it('in private topology every zone has a NAT gateway in its utility (public) subnet, and every master runs in a private one', async () => {
     if (yaml.topology !== 'private') return;
-    const net = (await files()).get('modules/network/main.tf')!;
-    const nats = blocks(net).filter((b) => b.labels[0] === 'aws_nat_gateway');
-    expect(nats).toHaveLength(zones.length);
-    for (const n of nats) expect(attr(n.text, 'subnet_id'), n.labels[1]).toMatch(/^aws_subnet\.utility_/);
-    const main = (await files()).get('main.tf')!;
-    const publics = blocks(net).filter((b) => b.labels[0] === 'aws_subnet' && /map_public_ip_on_launch\s*=\s*true/.test(b.text)).map((b) => b.labels[1]);
-    for (const b of blocks(main).filter((x) => x.kind === 'module' && /^master_/.test(x.labels[0]!))) {
-      const zone = attr(b.text, 'zone')!;
-      expect(publics, `master ${b.labels[0]}`).not.toContain(zone.replace(/-/g, '_'));
+    const f = await files();
+    const net = blocks(f.get('modules/network/main.tf')!);
+    const nats = net.filter((b) => b.labels[0] === 'aws_nat_gateway');
+    expect(nats).toHaveLength(1);
+    // One per zone whose egress is "nat", the default: the YAML names no other egress.
+    expect(attr(nats[0]!.text, 'for_each')).toBe('local.nat_zones');
+    expect(f.get('modules/network/variables.tf')).toContain('egress             = optional(string, "nat")');
+    expect(f.get('main.tf')).not.toMatch(/^\s+egress\s+=/m);
+    expect(attr(nats[0]!.text, 'subnet_id')).toBe('aws_subnet.utility[each.key].id');
+    // The public route table (the internet gateway's) holds the utility subnets and no other.
+    const onPublic = net.filter((b) => b.labels[0] === 'aws_route_table_association' && attr(b.text, 'route_table_id') === 'aws_route_table.public.id');
+    expect(onPublic.map((b) => attr(b.text, 'subnet_id'))).toEqual(['aws_subnet.utility[each.key].id']);
+    // Masters run in the network's subnet_ids: the private subnets, routed through the NAT gateways.
+    expect(f.get('modules/network/outputs.tf')).toMatch(/output "subnet_ids" \{\n\s+value\s+= \{ for zone, subnet in aws_subnet\.private : zone => subnet\.id \}/);
+    const privateRoute = net.find((b) => b.labels[0] === 'aws_route_table_association' && b.labels[1] === 'private')!;
+    expect(attr(privateRoute.text, 'subnet_id')).toBe('aws_subnet.private[each.key].id');
+    for (const b of blocks(f.get('main.tf')!).filter((x) => x.kind === 'module' && /^master_/.test(x.labels[0]!))) {
+      expect(b.text, b.labels[0]).toContain(`subnet_id       = module.network.subnet_ids["${attr(b.text, 'zone')}"]`);
     }
   });
 });

@@ -18,25 +18,44 @@ async function output(fixture: string, edit: (text: string) => string = (t) => t
   return { spec, files, blocks, kinds };
 }
 
-describe('an existing VPC and existing subnets', () => {
-  it('nothing of the network is created: the VPC and every subnet are looked up, checked for VPC and zone, tagged shared', async () => {
-    const { kinds, spec } = await output('fixtures/valid/existing-subnets.yaml');
-    for (const t of ['aws_vpc', 'aws_subnet', 'aws_internet_gateway', 'aws_nat_gateway', 'aws_route_table', 'aws_route', 'aws_eip']) expect(kinds('resource', t), t).toEqual([]);
-    expect(kinds('data', 'aws_vpc').map((b) => b.text)).toEqual([expect.stringContaining('id = "vpc-0a1b2c3d4e5f60718"')]);
-    const subnets = kinds('data', 'aws_subnet');
-    expect(subnets).toHaveLength(6);
-    for (const s of spec.subnets) {
-      for (const id of [s.id!, s.utilityId!]) {
-        const block = subnets.find((b) => b.text.includes(`id = "${id}"`))!;
-        expect(block.text).toContain(`self.availability_zone == "${s.zone}"`);
-        expect(block.text).toContain('self.vpc_id == "vpc-0a1b2c3d4e5f60718"');
-      }
-    }
-    const shared = kinds('resource', 'aws_ec2_tag');
-    expect(shared).toHaveLength(6);
-    for (const t of shared) expect(t.text).toMatch(/key\s+= "kubernetes.io\/cluster\/shared.example.com"[\s\S]*value\s+= "shared"/);
-  });
+/** The module "network" call's zones argument, zone by zone: what the root gives the module. */
+function zoneInputs(root: string): Record<string, Record<string, string>> {
+  const call = hcl(root).find((b) => b.kind === 'module' && b.labels[0] === 'network')!.text;
+  const out: Record<string, Record<string, string>> = {};
+  for (const m of call.matchAll(/^ {4}([a-z0-9-]+) = \{\n((?: {6}.*\n)*?) {4}\}/gm)) {
+    out[m[1]!] = Object.fromEntries([...m[2]!.matchAll(/(\w+)\s*=\s*"([^"]*)"/g)].map((a) => [a[1]!, a[2]!]));
+  }
+  return out;
+}
 
+/** One argument of the module call, as written: `vpc_id = "vpc-..."` gives `"vpc-..."`. */
+function argument(root: string, name: string): string | undefined {
+  const call = hcl(root).find((b) => b.kind === 'module' && b.labels[0] === 'network')!.text;
+  return new RegExp(`^ {2}${name}\\s+= (.*(?:\\n {4}.*)*(?:\\n {2}[\\]}])?)$`, 'm').exec(call)?.[1]?.replace(/\s+/g, ' ');
+}
+
+describe('an existing VPC and existing subnets', () => {
+  it('nothing of the network is created: the VPC and every subnet are looked up by the IDs the YAML gives, in their zone and VPC, and tagged shared', async () => {
+    const { kinds, spec, files } = await output('fixtures/valid/existing-subnets.yaml');
+    for (const t of ['aws_vpc', 'aws_subnet', 'aws_internet_gateway', 'aws_nat_gateway', 'aws_route_table', 'aws_route', 'aws_eip']) expect(kinds('resource', t), t).toEqual([]);
+    expect(kinds('data', 'aws_vpc').map((b) => b.text)).toEqual([expect.stringContaining('id = var.vpc_id')]);
+    expect(argument(files.get('main.tf')!, 'vpc_id')).toBe('"vpc-0a1b2c3d4e5f60718"');
+    const subnets = kinds('data', 'aws_subnet');
+    expect(subnets.map((b) => b.labels[1])).toEqual(['private', 'utility']);
+    for (const [b, field] of [[subnets[0]!, 'subnet_id'], [subnets[1]!, 'utility_subnet_id']] as const) {
+      expect(b.text).toContain('for_each          = var.zones');
+      expect(b.text).toContain(`id                = each.value.${field}`);
+      expect(b.text).toContain('availability_zone = each.key');
+      expect(b.text).toContain('vpc_id            = data.aws_vpc.main.id');
+    }
+    const zones = zoneInputs(files.get('main.tf')!);
+    expect(Object.keys(zones)).toEqual(spec.subnets.map((s) => s.zone));
+    for (const s of spec.subnets) expect(zones[s.zone]).toEqual({ subnet_id: s.id, utility_subnet_id: s.utilityId });
+    const shared = kinds('resource', 'aws_ec2_tag');
+    expect(shared.map((b) => b.labels[1])).toEqual(['private', 'utility']);
+    for (const t of shared) expect(t.text).toMatch(/for_each\s+= var.zones\n\s+key\s+= "kubernetes.io\/cluster\/\$\{var.name\}"\n\s+resource_id = data.aws_subnet.(private|utility)\[each.key\].id\n\s+value\s+= "shared"/);
+    expect(argument(files.get('main.tf')!, 'name')).toBe('"shared.example.com"');
+  });
   it("the user's VPC and subnets are not haform's state: the day-2 guard never counts them, so it never refuses or destroys them", () => {
     const plan = buildPlan(loadClusterFile('fixtures/valid/existing-subnets.yaml').spec!);
     const kinds = statefulInventory(plan).map((r) => r.kind);
@@ -70,29 +89,40 @@ describe('an existing VPC and existing subnets', () => {
 
 describe('subnets created in an existing VPC', () => {
   it('the VPC is looked up and held to the ranges the subnets are cut from; the gateway attached to it is found', async () => {
-    const { kinds } = await output('fixtures/valid/existing-vpc.yaml');
+    const { kinds, files } = await output('fixtures/valid/existing-vpc.yaml');
     expect(kinds('resource', 'aws_vpc')).toEqual([]);
-    const vpc = kinds('data', 'aws_vpc')[0]!.text;
-    for (const cidr of ['10.10.0.0/16', '10.11.0.0/16']) expect(vpc).toContain(`contains(self.cidr_block_associations[*].cidr_block, "${cidr}")`);
+    expect(kinds('data', 'aws_vpc')[0]!.text).toContain('condition     = length(setsubtract(var.cidr_blocks, self.cidr_block_associations[*].cidr_block)) == 0');
+    expect(argument(files.get('main.tf')!, 'cidr_blocks')).toBe('[ "10.10.0.0/16", "10.11.0.0/16", ]');
     expect(kinds('data', 'aws_internet_gateway')[0]!.text).toMatch(/name\s+= "attachment.vpc-id"/);
     for (const s of kinds('resource', 'aws_subnet')) expect(s.text).toContain('vpc_id            = data.aws_vpc.main.id');
   });
 
   it("egress: a zone with the user's NAT gateway routes through it and gets no NAT of its own; the others keep one each", async () => {
-    const { kinds } = await output('fixtures/valid/existing-vpc.yaml');
-    expect(kinds('resource', 'aws_nat_gateway').map((b) => b.labels[1])).toEqual(['us_east_1a', 'us_east_1c']);
-    const route = kinds('resource', 'aws_route').find((b) => b.labels[1] === 'private_us_east_1b_internet')!;
-    expect(route.text).toContain('nat_gateway_id         = "nat-0a1b2c3d4e5f60718"');
+    const { kinds, files, blocks } = await output('fixtures/valid/existing-vpc.yaml');
+    expect(Object.fromEntries(Object.entries(zoneInputs(files.get('main.tf')!)).map(([z, v]) => [z, v.egress]))).toEqual({ 'us-east-1a': undefined, 'us-east-1b': 'nat-0a1b2c3d4e5f60718', 'us-east-1c': undefined });
+    const locals = blocks.find((b) => b.kind === 'locals')!.text;
+    // NAT gateways for the zones whose egress is "nat" (the variable's default) only.
+    expect(locals).toContain('nat_zones       = { for zone, z in var.zones : zone => z if z.egress == "nat" }');
+    expect(kinds('resource', 'aws_nat_gateway')[0]!.text).toContain('for_each      = local.nat_zones');
+    expect(kinds('resource', 'aws_eip')[0]!.text).toContain('for_each = local.nat_zones');
+    // Routes: each zone's own NAT gateway, or the one its egress names.
+    expect(locals).toContain('nat_gateway_ids = merge({ for zone, nat in aws_nat_gateway.main : zone => nat.id }, { for zone, z in var.zones : zone => z.egress if startswith(z.egress, "nat-") })');
+    const route = kinds('resource', 'aws_route').find((b) => b.labels[1] === 'private_internet')!;
+    expect(route.text).toMatch(/for_each\s+= local.nat_gateway_ids\n[\s\S]*nat_gateway_id\s+= each.value\n/);
   });
 
-  it('egress external: no route table at all for the zone; the user routes it', async () => {
-    const { kinds } = await output('fixtures/valid/existing-vpc.yaml', (t) => t.replace('egress: nat-0a1b2c3d4e5f60718', 'egress: external'));
-    expect(kinds('resource', 'aws_route_table').map((b) => b.labels[1])).toEqual(['public', 'private_us_east_1a', 'private_us_east_1c']);
+  it('egress external: the zone is in no route map, so it gets no route table; the user routes it', async () => {
+    const { kinds, files } = await output('fixtures/valid/existing-vpc.yaml', (t) => t.replace('egress: nat-0a1b2c3d4e5f60718', 'egress: external'));
+    expect(zoneInputs(files.get('main.tf')!)['us-east-1b']!.egress).toBe('external');
+    for (const type of ['aws_route_table', 'aws_route', 'aws_route_table_association']) {
+      for (const b of kinds('resource', type).filter((x) => x.labels[1]!.startsWith('private'))) expect(b.text, `${type}.${b.labels[1]}`).toMatch(/for_each\s+= local.nat_gateway_ids\n/);
+    }
   });
 
   it('secondary blocks of a VPC haform creates are associated before the subnets cut from them', async () => {
-    const { kinds } = await output('fixtures/examples/public.yaml', (t) => `${t.trimEnd()}\n  networkCIDR: 10.10.0.0/16\n  network:\n    additionalCIDRs: [10.11.0.0/16]\n  subnets:\n    - { zone: us-west-2a, cidr: 10.10.0.0/18 }\n    - { zone: us-west-2b, cidr: 10.11.0.0/18 }\n    - { zone: us-west-2c, cidr: 10.10.64.0/18 }\n`);
-    expect(kinds('resource', 'aws_vpc_ipv4_cidr_block_association')[0]!.text).toContain('cidr_block = "10.11.0.0/16"');
-    for (const s of kinds('resource', 'aws_subnet')) expect(s.text).toMatch(/depends_on = \[\s*aws_vpc_ipv4_cidr_block_association.additional_1,?\s*\]/);
+    const { kinds, files } = await output('fixtures/examples/public.yaml', (t) => `${t.trimEnd()}\n  networkCIDR: 10.10.0.0/16\n  network:\n    additionalCIDRs: [10.11.0.0/16]\n  subnets:\n    - { zone: us-west-2a, cidr: 10.10.0.0/18 }\n    - { zone: us-west-2b, cidr: 10.11.0.0/18 }\n    - { zone: us-west-2c, cidr: 10.10.64.0/18 }\n`);
+    expect(argument(files.get('main.tf')!, 'secondary_cidr_blocks')).toBe('[ "10.11.0.0/16", ]');
+    expect(kinds('resource', 'aws_vpc_ipv4_cidr_block_association')[0]!.text).toMatch(/for_each\s+= toset\(var.secondary_cidr_blocks\)\n\s+cidr_block = each.value/);
+    for (const s of kinds('resource', 'aws_subnet')) expect(s.text).toMatch(/depends_on = \[\s*aws_vpc_ipv4_cidr_block_association.secondary,?\s*\]/);
   });
 });

@@ -34,8 +34,8 @@ describe('guardStatefulChanges', () => {
 
   it('public -> private: masters move subnets and the subnets are split anew (as kops splits them), reported per zone', () => {
     const g = guardStatefulChanges(inv('three-masters'), inv('three-masters-private'));
-    expect([...new Set(g.destructions.map((d) => d.address))]).toEqual(['module.network.aws_subnet.us_east_1a', 'module.network.aws_subnet.us_east_1b', 'module.network.aws_subnet.us_east_1c']);
-    const a = g.destructions.filter((d) => d.address === 'module.network.aws_subnet.us_east_1a').map((d) => d.reason);
+    expect([...new Set(g.destructions.map((d) => d.address))]).toEqual(['a', 'b', 'c'].map((z) => `module.network.aws_subnet.private["us-east-1${z}"]`));
+    const a = g.destructions.filter((d) => d.address === 'module.network.aws_subnet.private["us-east-1a"]').map((d) => d.reason);
     expect(a).toEqual(expect.arrayContaining([expect.stringContaining('masters a would move from a public to a private subnet'), expect.stringContaining('cidr_block would change from "172.20.0.0/18" to "172.20.64.0/18"')]));
   });
 
@@ -55,12 +55,12 @@ describe('guardStatefulChanges', () => {
   it('utility subnets (NAT gateway, load balancer) and member interfaces are state too: a change that replaces them is refused', () => {
     const before = inv('three-masters-private');
     const utility = before.filter((r) => r.identity.startsWith('utility-subnet/'));
-    expect(utility.map((r) => [r.address, r.attributes.role])).toEqual(['a', 'b', 'c'].map((z) => [`module.network.aws_subnet.utility_us_east_1${z}`, 'utility']));
+    expect(utility.map((r) => [r.address, r.attributes.role])).toEqual(['a', 'b', 'c'].map((z) => [`module.network.aws_subnet.utility["us-east-1${z}"]`, 'utility']));
     const change = (r: (typeof before)[number], attrs: Record<string, unknown>) => guardStatefulChanges([r], [{ ...r, attributes: { ...r.attributes, ...attrs } } as typeof r]).destructions.map((d) => `${d.address}: ${d.reason}`);
-    expect(change(utility[0]!, { cidr_block: '172.20.24.0/21' })[0]).toMatch(/utility_us_east_1a: .*cidr_block would change/);
+    expect(change(utility[0]!, { cidr_block: '172.20.24.0/21' })[0]).toMatch(/utility\["us-east-1a"\]: .*cidr_block would change/);
     const eni = before.find((r) => r.kind === 'member-interface')!;
     expect(change(eni, { availability_zone: 'us-east-1b' })[0]).toMatch(/member: .*availability_zone would change/);
-    const subnet = before.find((r) => r.address === 'module.network.aws_subnet.us_east_1a')!;
+    const subnet = before.find((r) => r.address === 'module.network.aws_subnet.private["us-east-1a"]')!;
     expect(subnet.holdsMasters).toEqual(['a']);
     expect(before.filter((r) => r.kind === 'vpc').map((r) => r.attributes.cidr_block)).toEqual(['172.20.0.0/16']);
     expect(before.filter((r) => r.kind === 'etcd-volume')).toHaveLength(6);

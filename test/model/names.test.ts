@@ -29,7 +29,7 @@ describe('names', () => {
     expect(n.internalApiName('c.example.com')).toBe('api.internal.c.example.com');
     expect(n.parameterPath('c.example.com')).toBe('/haform/c.example.com');
     expect(n.moduleAddress('master_a', 'aws_ebs_volume', 'etcd_main')).toBe('module.master_a.aws_ebs_volume.etcd_main');
-    expect([n.TF.subnet('us-west-2a'), n.TF.utilitySubnet('us-west-2a'), n.TF.etcdVolume('events')]).toEqual(['us_west_2a', 'utility_us_west_2a', 'etcd_events']);
+    expect([n.TF.subnet('us-west-2a', 'private'), n.TF.subnet('us-west-2a', 'public'), n.TF.utilitySubnet('us-west-2a'), n.TF.etcdVolume('events')]).toEqual(['private["us-west-2a"]', 'public["us-west-2a"]', 'utility["us-west-2a"]', 'etcd_events']);
   });
 
   it('short names are left alone', () => {

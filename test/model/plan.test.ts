@@ -42,17 +42,16 @@ describe('buildPlan', () => {
     expect(p.roles).toEqual({ masters: `masters.${c}`, nodes: `nodes.${c}`, bastions: `bastions.${c}` });
     expect(p.securityGroups).toEqual({ masters: `masters.${c}`, nodes: `nodes.${c}`, api: `api-elb.${c}`, bastion: `bastion.${c}` });
     expect(p.network.zones.every((z) => z.utility && !z.utility.existingId && !z.subnet.existingId)).toBe(true);
-    expect(p.network.zones[0]!.utility!.name).toBe(`utility-us-east-1a.${c}`);
     const utility = statefulInventory(p).find((r) => r.identity === 'utility-subnet/us-east-1a')!;
-    expect(utility).toEqual({ address: 'module.network.aws_subnet.utility_us_east_1a', identity: 'utility-subnet/us-east-1a', kind: 'subnet', attributes: { availability_zone: 'us-east-1a', cidr_block: p.network.zones[0]!.utility!.cidr, role: 'utility' } });
+    expect(utility).toEqual({ address: 'module.network.aws_subnet.utility["us-east-1a"]', identity: 'utility-subnet/us-east-1a', kind: 'subnet', attributes: { availability_zone: 'us-east-1a', cidr_block: p.network.zones[0]!.utility!.cidr, role: 'utility' } });
   });
 
   it('a public cluster: no bastion, a public API, no utility subnets', () => {
     const p = planOf('fixtures/examples/public.yaml');
-    expect(p.network.zones[0]!.subnet).toEqual({ name: 'us-west-2a.hacluster.example.com', cidr: '172.20.0.0/18' });
+    expect(p.network.zones[0]!.subnet).toEqual({ cidr: '172.20.0.0/18' });
     const inventory = statefulInventory(p);
     expect(inventory[0]).toEqual({ address: 'module.network.aws_vpc.main', identity: 'vpc/hacluster.example.com', kind: 'vpc', attributes: { cidr_block: '172.20.0.0/16' } });
-    expect(inventory[1]).toEqual({ address: 'module.network.aws_subnet.us_west_2a', identity: 'subnet/us-west-2a', kind: 'subnet', attributes: { availability_zone: 'us-west-2a', cidr_block: '172.20.0.0/18', role: 'public' }, holdsMasters: ['a'] });
+    expect(inventory[1]).toEqual({ address: 'module.network.aws_subnet.public["us-west-2a"]', identity: 'subnet/us-west-2a', kind: 'subnet', attributes: { availability_zone: 'us-west-2a', cidr_block: '172.20.0.0/18', role: 'public' }, holdsMasters: ['a'] });
     expect(p.api.internal).toBe(false);
     expect(p.bastion).toBeUndefined();
     expect(p.network.zones.map((z) => z.utility)).toEqual([undefined, undefined, undefined]);
@@ -107,8 +106,8 @@ describe('the guard on removals', () => {
 
   it('a zone dropped with its master: the subnet is destroyed while the master runs in it, and only volumes and interfaces are forgotten', () => {
     const before = inv('three-masters');
-    const g = guardStatefulChanges(before, before.filter((r) => !/us_east_1c|master_c\./.test(r.address)));
-    const subnet = g.destructions.find((d) => d.address === 'module.network.aws_subnet.us_east_1c')!;
+    const g = guardStatefulChanges(before, before.filter((r) => !/us-east-1c|master_c\./.test(r.address)));
+    const subnet = g.destructions.find((d) => d.address === 'module.network.aws_subnet.public["us-east-1c"]')!;
     expect(subnet.reason).toBe('would be destroyed while masters c run in it');
     expect(g.forgets.some((f) => f.includes('aws_subnet'))).toBe(false);
     expect(g.forgets.length).toBeGreaterThan(0);

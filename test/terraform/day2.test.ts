@@ -105,7 +105,7 @@ describe.skipIf(!tf)('day 2: public -> private topology', () => {
     const before = readFileSync(join(dir, 'main.tf'), 'utf8');
     const g = haform(['generate', fixture('three-masters-private'), '--out', dir]);
     expect(g.exitCode).toBe(1);
-    expect(g.stderr).toContain('module.network.aws_subnet.us_east_1a: masters a would move');
+    expect(g.stderr).toContain('module.network.aws_subnet.private["us-east-1a"]: masters a would move');
     expect(readFileSync(join(dir, 'main.tf'), 'utf8')).toBe(before);
   });
 
@@ -115,7 +115,7 @@ describe.skipIf(!tf)('day 2: public -> private topology', () => {
     const p = await plan(tf!, dir);
     const nats = [...p.keys()].filter((a) => typeOf(a) === 'aws_nat_gateway');
     expect(nats).toHaveLength(3);
-    expect(p.get('module.network.aws_subnet.us_east_1a')!.after.availability_zone).toBe('us-east-1a');
+    expect(p.get('module.network.aws_subnet.private["us-east-1a"]')!.after.availability_zone).toBe('us-east-1a');
   });
 });
 

@@ -55,8 +55,9 @@ describe.skipIf(!tf)('your provider and backend with the generated code', () => 
     expect(tf!.run(['init', '-input=false', '-backend=false'], adopt).code).toBe(0);
     const v = tf!.run(['validate'], adopt);
     expect(v.code, v.output).toBe(0);
-    // The same block aimed at an address the output lacks is refused: validate does check targets.
-    writeFileSync(join(adopt, 'imports.tf'), readmeFile('imports.tf').replace('aws_subnet.us_west_2a', 'aws_subnet.us_west_2z'));
+    // The same block aimed at a resource the output lacks (a public cluster has no private subnets) is
+    // refused: validate checks the resource, the plan its zone key.
+    writeFileSync(join(adopt, 'imports.tf'), readmeFile('imports.tf').replace('aws_subnet.public[', 'aws_subnet.private['));
     const bad = tf!.run(['validate'], adopt);
     expect(bad.code).not.toBe(0);
     expect(bad.output).toMatch(/Configuration for import target does not exist/);
@@ -91,5 +92,17 @@ describe.skipIf(!tf)('module inputs a hand edit could get wrong', () => {
     const t = tf!.run(['test'], dir);
     expect(t.code).not.toBe(0);
     expect(t.output).toContain('zone is an Availability Zone name');
+  });
+
+  it('the network module called with a region as a zone key, or a CIDR that is none, fails at plan with its own messages', () => {
+    const dir = join(work, 'bad-network');
+    expect(haform(['generate', 'fixtures/examples/private.yaml', '--out', dir]).exitCode).toBe(0);
+    const main = readFileSync(join(dir, 'main.tf'), 'utf8');
+    writeFileSync(join(dir, 'main.tf'), main.replace('    us-west-2a = {', '    us-west-2 = {').replace('cidr_block         = "172.20.128.0/18"', 'cidr_block         = "172.20.128.0"'));
+    expect(tf!.run(['init', '-input=false', '-backend=false'], dir).code).toBe(0);
+    const t = tf!.run(['test'], dir);
+    expect(t.code).not.toBe(0);
+    expect(t.output).toContain("zones is keyed by Availability Zone name");
+    expect(t.output).toContain('cidr_block (and utility_cidr_block) are IPv4 CIDR blocks');
   });
 });

@@ -25,6 +25,34 @@ data "aws_ami" "image" {
 module "network" {
   source = "./modules/network"
 
+  name       = "big.prod.example.org"
+  cidr_block = "10.40.0.0/16"
+  zones = {
+    us-east-1a = {
+      cidr_block         = "10.40.32.0/19"
+      utility_cidr_block = "10.40.0.0/22"
+    }
+    us-east-1b = {
+      cidr_block         = "10.40.64.0/19"
+      utility_cidr_block = "10.40.4.0/22"
+    }
+    us-east-1c = {
+      cidr_block         = "10.40.96.0/19"
+      utility_cidr_block = "10.40.8.0/22"
+    }
+    us-east-1d = {
+      cidr_block         = "10.40.128.0/19"
+      utility_cidr_block = "10.40.12.0/22"
+    }
+    us-east-1e = {
+      cidr_block         = "10.40.160.0/19"
+      utility_cidr_block = "10.40.16.0/22"
+    }
+    us-east-1f = {
+      cidr_block         = "10.40.192.0/19"
+      utility_cidr_block = "10.40.20.0/22"
+    }
+  }
   tags = local.tags
 }
 

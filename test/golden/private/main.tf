@@ -27,6 +27,22 @@ data "aws_ami" "image" {
 module "network" {
   source = "./modules/network"
 
+  name       = "private.example.com"
+  cidr_block = "172.20.0.0/16"
+  zones = {
+    us-west-2a = {
+      cidr_block         = "172.20.64.0/18"
+      utility_cidr_block = "172.20.0.0/21"
+    }
+    us-west-2b = {
+      cidr_block         = "172.20.128.0/18"
+      utility_cidr_block = "172.20.8.0/21"
+    }
+    us-west-2c = {
+      cidr_block         = "172.20.192.0/18"
+      utility_cidr_block = "172.20.16.0/21"
+    }
+  }
   tags = local.tags
 }
 

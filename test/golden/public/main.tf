@@ -27,6 +27,19 @@ data "aws_ami" "image" {
 module "network" {
   source = "./modules/network"
 
+  name       = "hacluster.example.com"
+  cidr_block = "172.20.0.0/16"
+  zones = {
+    us-west-2a = {
+      cidr_block = "172.20.0.0/18"
+    }
+    us-west-2b = {
+      cidr_block = "172.20.64.0/18"
+    }
+    us-west-2c = {
+      cidr_block = "172.20.128.0/18"
+    }
+  }
   tags = local.tags
 }
 

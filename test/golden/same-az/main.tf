@@ -27,6 +27,16 @@ data "aws_ami" "image" {
 module "network" {
   source = "./modules/network"
 
+  name       = "hacluster.k8s.local"
+  cidr_block = "172.20.0.0/16"
+  zones = {
+    cn-north-1a = {
+      cidr_block = "172.20.0.0/17"
+    }
+    cn-north-1b = {
+      cidr_block = "172.20.128.0/17"
+    }
+  }
   tags = local.tags
 }
 

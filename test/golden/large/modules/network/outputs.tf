@@ -6,67 +6,26 @@ output "vpc_id" {
 }
 
 output "subnet_ids" {
-  value = {
-    us-east-1a = aws_subnet.us_east_1a.id
-    us-east-1b = aws_subnet.us_east_1b.id
-    us-east-1c = aws_subnet.us_east_1c.id
-    us-east-1d = aws_subnet.us_east_1d.id
-    us-east-1e = aws_subnet.us_east_1e.id
-    us-east-1f = aws_subnet.us_east_1f.id
-  }
+  value       = { for zone, subnet in aws_subnet.private : zone => subnet.id }
   description = "Subnet where the instances of each zone run, by zone."
 }
 
 output "load_balancer_subnet_ids" {
-  value = [
-    aws_subnet.utility_us_east_1a.id,
-    aws_subnet.utility_us_east_1b.id,
-    aws_subnet.utility_us_east_1c.id,
-    aws_subnet.utility_us_east_1d.id,
-    aws_subnet.utility_us_east_1e.id,
-    aws_subnet.utility_us_east_1f.id,
-  ]
+  value       = [for subnet in aws_subnet.utility : subnet.id]
   description = "Subnets of the API load balancer and the bastion, one per zone."
 }
 
 output "subnet_zones" {
-  value = {
-    "${aws_subnet.us_east_1a.id}"         = aws_subnet.us_east_1a.availability_zone
-    "${aws_subnet.utility_us_east_1a.id}" = aws_subnet.utility_us_east_1a.availability_zone
-    "${aws_subnet.us_east_1b.id}"         = aws_subnet.us_east_1b.availability_zone
-    "${aws_subnet.utility_us_east_1b.id}" = aws_subnet.utility_us_east_1b.availability_zone
-    "${aws_subnet.us_east_1c.id}"         = aws_subnet.us_east_1c.availability_zone
-    "${aws_subnet.utility_us_east_1c.id}" = aws_subnet.utility_us_east_1c.availability_zone
-    "${aws_subnet.us_east_1d.id}"         = aws_subnet.us_east_1d.availability_zone
-    "${aws_subnet.utility_us_east_1d.id}" = aws_subnet.utility_us_east_1d.availability_zone
-    "${aws_subnet.us_east_1e.id}"         = aws_subnet.us_east_1e.availability_zone
-    "${aws_subnet.utility_us_east_1e.id}" = aws_subnet.utility_us_east_1e.availability_zone
-    "${aws_subnet.us_east_1f.id}"         = aws_subnet.us_east_1f.availability_zone
-    "${aws_subnet.utility_us_east_1f.id}" = aws_subnet.utility_us_east_1f.availability_zone
-  }
-  description = "Availability zone of every subnet, by subnet ID."
+  value       = { for zone, subnet in aws_subnet.private : zone => subnet.availability_zone }
+  description = "Availability zone of the subnet where the instances of each zone run, by zone."
 }
 
 output "nat_gateway_ids" {
-  value = {
-    us-east-1a = aws_nat_gateway.us_east_1a.id
-    us-east-1b = aws_nat_gateway.us_east_1b.id
-    us-east-1c = aws_nat_gateway.us_east_1c.id
-    us-east-1d = aws_nat_gateway.us_east_1d.id
-    us-east-1e = aws_nat_gateway.us_east_1e.id
-    us-east-1f = aws_nat_gateway.us_east_1f.id
-  }
-  description = "NAT gateway of each zone, by zone."
+  value       = { for zone, nat in aws_nat_gateway.main : zone => nat.id }
+  description = "NAT gateway of each zone that has its own, by zone."
 }
 
 output "private_route_nat_gateway_ids" {
-  value = {
-    us-east-1a = aws_route.private_us_east_1a_internet.nat_gateway_id
-    us-east-1b = aws_route.private_us_east_1b_internet.nat_gateway_id
-    us-east-1c = aws_route.private_us_east_1c_internet.nat_gateway_id
-    us-east-1d = aws_route.private_us_east_1d_internet.nat_gateway_id
-    us-east-1e = aws_route.private_us_east_1e_internet.nat_gateway_id
-    us-east-1f = aws_route.private_us_east_1f_internet.nat_gateway_id
-  }
+  value       = { for zone, route in aws_route.private_internet : zone => route.nat_gateway_id }
   description = "NAT gateway that each zone's private route table sends internet traffic to, by zone."
 }

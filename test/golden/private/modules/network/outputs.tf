@@ -6,49 +6,26 @@ output "vpc_id" {
 }
 
 output "subnet_ids" {
-  value = {
-    us-west-2a = aws_subnet.us_west_2a.id
-    us-west-2b = aws_subnet.us_west_2b.id
-    us-west-2c = aws_subnet.us_west_2c.id
-  }
+  value       = { for zone, subnet in aws_subnet.private : zone => subnet.id }
   description = "Subnet where the instances of each zone run, by zone."
 }
 
 output "load_balancer_subnet_ids" {
-  value = [
-    aws_subnet.utility_us_west_2a.id,
-    aws_subnet.utility_us_west_2b.id,
-    aws_subnet.utility_us_west_2c.id,
-  ]
+  value       = [for subnet in aws_subnet.utility : subnet.id]
   description = "Subnets of the API load balancer and the bastion, one per zone."
 }
 
 output "subnet_zones" {
-  value = {
-    "${aws_subnet.us_west_2a.id}"         = aws_subnet.us_west_2a.availability_zone
-    "${aws_subnet.utility_us_west_2a.id}" = aws_subnet.utility_us_west_2a.availability_zone
-    "${aws_subnet.us_west_2b.id}"         = aws_subnet.us_west_2b.availability_zone
-    "${aws_subnet.utility_us_west_2b.id}" = aws_subnet.utility_us_west_2b.availability_zone
-    "${aws_subnet.us_west_2c.id}"         = aws_subnet.us_west_2c.availability_zone
-    "${aws_subnet.utility_us_west_2c.id}" = aws_subnet.utility_us_west_2c.availability_zone
-  }
-  description = "Availability zone of every subnet, by subnet ID."
+  value       = { for zone, subnet in aws_subnet.private : zone => subnet.availability_zone }
+  description = "Availability zone of the subnet where the instances of each zone run, by zone."
 }
 
 output "nat_gateway_ids" {
-  value = {
-    us-west-2a = aws_nat_gateway.us_west_2a.id
-    us-west-2b = aws_nat_gateway.us_west_2b.id
-    us-west-2c = aws_nat_gateway.us_west_2c.id
-  }
-  description = "NAT gateway of each zone, by zone."
+  value       = { for zone, nat in aws_nat_gateway.main : zone => nat.id }
+  description = "NAT gateway of each zone that has its own, by zone."
 }
 
 output "private_route_nat_gateway_ids" {
-  value = {
-    us-west-2a = aws_route.private_us_west_2a_internet.nat_gateway_id
-    us-west-2b = aws_route.private_us_west_2b_internet.nat_gateway_id
-    us-west-2c = aws_route.private_us_west_2c_internet.nat_gateway_id
-  }
+  value       = { for zone, route in aws_route.private_internet : zone => route.nat_gateway_id }
   description = "NAT gateway that each zone's private route table sends internet traffic to, by zone."
 }

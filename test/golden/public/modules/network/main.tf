@@ -3,21 +3,21 @@
 
 # The cluster VPC; DNS hostnames are needed for the instances to register by name.
 resource "aws_vpc" "main" {
-  cidr_block           = "172.20.0.0/16"
+  cidr_block           = var.cidr_block
   enable_dns_hostnames = true
   enable_dns_support   = true
-  tags                 = merge(var.tags, { "Name" = "hacluster.example.com" })
+  tags                 = merge(var.tags, { "Name" = var.name })
 }
 
 resource "aws_internet_gateway" "main" {
   vpc_id = aws_vpc.main.id
-  tags   = merge(var.tags, { "Name" = "hacluster.example.com" })
+  tags   = merge(var.tags, { "Name" = var.name })
 }
 
 # Public subnets reach the internet through the internet gateway.
 resource "aws_route_table" "public" {
   vpc_id = aws_vpc.main.id
-  tags   = merge(var.tags, { "Name" = "hacluster.example.com", "kubernetes.io/kops/role" = "public" })
+  tags   = merge(var.tags, { "Name" = var.name, "kubernetes.io/kops/role" = "public" })
 }
 
 resource "aws_route" "public_internet" {
@@ -26,41 +26,17 @@ resource "aws_route" "public_internet" {
   route_table_id         = aws_route_table.public.id
 }
 
-# Zone us-west-2a: public subnet for masters, nodes and the load balancer.
-resource "aws_subnet" "us_west_2a" {
-  availability_zone = "us-west-2a"
-  cidr_block        = "172.20.0.0/18"
+# Public subnets, one per zone, for masters, nodes and the load balancer.
+resource "aws_subnet" "public" {
+  for_each          = var.zones
+  availability_zone = each.key
+  cidr_block        = each.value.cidr_block
   vpc_id            = aws_vpc.main.id
-  tags              = merge(var.tags, { "Name" = "us-west-2a.hacluster.example.com", "SubnetType" = "Public", "kubernetes.io/role/elb" = "1" })
+  tags              = merge(var.tags, { "Name" = "${each.key}.${var.name}", "SubnetType" = "Public", "kubernetes.io/role/elb" = "1" })
 }
 
-resource "aws_route_table_association" "us_west_2a_public" {
+resource "aws_route_table_association" "public" {
+  for_each       = var.zones
   route_table_id = aws_route_table.public.id
-  subnet_id      = aws_subnet.us_west_2a.id
-}
-
-# Zone us-west-2b: public subnet for masters, nodes and the load balancer.
-resource "aws_subnet" "us_west_2b" {
-  availability_zone = "us-west-2b"
-  cidr_block        = "172.20.64.0/18"
-  vpc_id            = aws_vpc.main.id
-  tags              = merge(var.tags, { "Name" = "us-west-2b.hacluster.example.com", "SubnetType" = "Public", "kubernetes.io/role/elb" = "1" })
-}
-
-resource "aws_route_table_association" "us_west_2b_public" {
-  route_table_id = aws_route_table.public.id
-  subnet_id      = aws_subnet.us_west_2b.id
-}
-
-# Zone us-west-2c: public subnet for masters, nodes and the load balancer.
-resource "aws_subnet" "us_west_2c" {
-  availability_zone = "us-west-2c"
-  cidr_block        = "172.20.128.0/18"
-  vpc_id            = aws_vpc.main.id
-  tags              = merge(var.tags, { "Name" = "us-west-2c.hacluster.example.com", "SubnetType" = "Public", "kubernetes.io/role/elb" = "1" })
-}
-
-resource "aws_route_table_association" "us_west_2c_public" {
-  route_table_id = aws_route_table.public.id
-  subnet_id      = aws_subnet.us_west_2c.id
+  subnet_id      = aws_subnet.public[each.key].id
 }

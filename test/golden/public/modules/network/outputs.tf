@@ -6,28 +6,16 @@ output "vpc_id" {
 }
 
 output "subnet_ids" {
-  value = {
-    us-west-2a = aws_subnet.us_west_2a.id
-    us-west-2b = aws_subnet.us_west_2b.id
-    us-west-2c = aws_subnet.us_west_2c.id
-  }
+  value       = { for zone, subnet in aws_subnet.public : zone => subnet.id }
   description = "Subnet where the instances of each zone run, by zone."
 }
 
 output "load_balancer_subnet_ids" {
-  value = [
-    aws_subnet.us_west_2a.id,
-    aws_subnet.us_west_2b.id,
-    aws_subnet.us_west_2c.id,
-  ]
+  value       = [for subnet in aws_subnet.public : subnet.id]
   description = "Subnets of the API load balancer and the bastion, one per zone."
 }
 
 output "subnet_zones" {
-  value = {
-    "${aws_subnet.us_west_2a.id}" = aws_subnet.us_west_2a.availability_zone
-    "${aws_subnet.us_west_2b.id}" = aws_subnet.us_west_2b.availability_zone
-    "${aws_subnet.us_west_2c.id}" = aws_subnet.us_west_2c.availability_zone
-  }
-  description = "Availability zone of every subnet, by subnet ID."
+  value       = { for zone, subnet in aws_subnet.public : zone => subnet.availability_zone }
+  description = "Availability zone of the subnet where the instances of each zone run, by zone."
 }

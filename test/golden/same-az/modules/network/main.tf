@@ -3,21 +3,21 @@
 
 # The cluster VPC; DNS hostnames are needed for the instances to register by name.
 resource "aws_vpc" "main" {
-  cidr_block           = "172.20.0.0/16"
+  cidr_block           = var.cidr_block
   enable_dns_hostnames = true
   enable_dns_support   = true
-  tags                 = merge(var.tags, { "Name" = "hacluster.k8s.local" })
+  tags                 = merge(var.tags, { "Name" = var.name })
 }
 
 resource "aws_internet_gateway" "main" {
   vpc_id = aws_vpc.main.id
-  tags   = merge(var.tags, { "Name" = "hacluster.k8s.local" })
+  tags   = merge(var.tags, { "Name" = var.name })
 }
 
 # Public subnets reach the internet through the internet gateway.
 resource "aws_route_table" "public" {
   vpc_id = aws_vpc.main.id
-  tags   = merge(var.tags, { "Name" = "hacluster.k8s.local", "kubernetes.io/kops/role" = "public" })
+  tags   = merge(var.tags, { "Name" = var.name, "kubernetes.io/kops/role" = "public" })
 }
 
 resource "aws_route" "public_internet" {
@@ -26,28 +26,17 @@ resource "aws_route" "public_internet" {
   route_table_id         = aws_route_table.public.id
 }
 
-# Zone cn-north-1a: public subnet for masters, nodes and the load balancer.
-resource "aws_subnet" "cn_north_1a" {
-  availability_zone = "cn-north-1a"
-  cidr_block        = "172.20.0.0/17"
+# Public subnets, one per zone, for masters, nodes and the load balancer.
+resource "aws_subnet" "public" {
+  for_each          = var.zones
+  availability_zone = each.key
+  cidr_block        = each.value.cidr_block
   vpc_id            = aws_vpc.main.id
-  tags              = merge(var.tags, { "Name" = "cn-north-1a.hacluster.k8s.local", "SubnetType" = "Public", "kubernetes.io/role/elb" = "1" })
+  tags              = merge(var.tags, { "Name" = "${each.key}.${var.name}", "SubnetType" = "Public", "kubernetes.io/role/elb" = "1" })
 }
 
-resource "aws_route_table_association" "cn_north_1a_public" {
+resource "aws_route_table_association" "public" {
+  for_each       = var.zones
   route_table_id = aws_route_table.public.id
-  subnet_id      = aws_subnet.cn_north_1a.id
-}
-
-# Zone cn-north-1b: public subnet for masters, nodes and the load balancer.
-resource "aws_subnet" "cn_north_1b" {
-  availability_zone = "cn-north-1b"
-  cidr_block        = "172.20.128.0/17"
-  vpc_id            = aws_vpc.main.id
-  tags              = merge(var.tags, { "Name" = "cn-north-1b.hacluster.k8s.local", "SubnetType" = "Public", "kubernetes.io/role/elb" = "1" })
-}
-
-resource "aws_route_table_association" "cn_north_1b_public" {
-  route_table_id = aws_route_table.public.id
-  subnet_id      = aws_subnet.cn_north_1b.id
+  subnet_id      = aws_subnet.public[each.key].id
 }

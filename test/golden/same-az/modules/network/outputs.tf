@@ -6,25 +6,16 @@ output "vpc_id" {
 }
 
 output "subnet_ids" {
-  value = {
-    cn-north-1a = aws_subnet.cn_north_1a.id
-    cn-north-1b = aws_subnet.cn_north_1b.id
-  }
+  value       = { for zone, subnet in aws_subnet.public : zone => subnet.id }
   description = "Subnet where the instances of each zone run, by zone."
 }
 
 output "load_balancer_subnet_ids" {
-  value = [
-    aws_subnet.cn_north_1a.id,
-    aws_subnet.cn_north_1b.id,
-  ]
+  value       = [for subnet in aws_subnet.public : subnet.id]
   description = "Subnets of the API load balancer and the bastion, one per zone."
 }
 
 output "subnet_zones" {
-  value = {
-    "${aws_subnet.cn_north_1a.id}" = aws_subnet.cn_north_1a.availability_zone
-    "${aws_subnet.cn_north_1b.id}" = aws_subnet.cn_north_1b.availability_zone
-  }
-  description = "Availability zone of every subnet, by subnet ID."
+  value       = { for zone, subnet in aws_subnet.public : zone => subnet.availability_zone }
+  description = "Availability zone of the subnet where the instances of each zone run, by zone."
 }
