@@ -3,7 +3,7 @@ import { HaformError } from '../errors.js';
 import { generateFiles } from '../generate.js';
 import { guardStatefulChanges, type Move } from '../model/guard.js';
 import { type StatefulResource, statefulInventory } from '../model/inventory.js';
-import { legacyNetworkMoves, NETWORK_LAYOUT } from '../model/network-moves.js';
+import { LAYOUT, legacyMoves } from '../model/layout-moves.js';
 import { buildPlan } from '../model/plan.js';
 import { conflicts, diffOutput, readManifest, stagingDirs, writeOutput } from '../render/write.js';
 import { formatProblem } from '../spec/format.js';
@@ -37,8 +37,8 @@ export async function generateSpec(spec: ClusterSpec, opts: Omit<GenerateOptions
   const plan = buildPlan(spec);
   const stateful = statefulInventory(plan);
   const guard = guardStatefulChanges(previous?.stateful ?? [], stateful);
-  // Output of a haform before the for_each network module: its per-zone resources move, never replaced.
-  const relayout = previous && (previous.networkLayout ?? 1) < NETWORK_LAYOUT ? legacyNetworkMoves(plan) : [];
+  // Output of a haform before for_each over zones and CIDRs: those resources move, never replaced.
+  const relayout = previous && (previous.layout ?? 1) < LAYOUT ? legacyMoves(plan) : [];
   // Forgotten addresses stay until they are in the configuration again (a removed block for a
   // resource that exists is an error).
   const present = new Set(stateful.map((r) => r.address));
@@ -61,9 +61,9 @@ export async function generateSpec(spec: ClusterSpec, opts: Omit<GenerateOptions
     return output('', `${opts.out}: out of date, ${drift.length} file(s) differ from what ${spec.source} generates:\n${lines}\nrun: haform generate ${spec.source} --out ${opts.out}\n`, 1);
   }
   try {
-    const changes = writeOutput(opts.out, files, { version: VERSION, cluster: spec.name, force: opts.force, stateful, moved, forgotten, networkLayout: NETWORK_LAYOUT });
+    const changes = writeOutput(opts.out, files, { version: VERSION, cluster: spec.name, force: opts.force, stateful, moved, forgotten, layout: LAYOUT });
     const count = (k: string) => changes.filter((c) => c.kind === k).length;
-    const relayoutNote = relayout.length ? `; the network module now uses for_each over the zones: ${relayout.length} moved blocks move its resources in the state, none is replaced` : '';
+    const relayoutNote = relayout.length ? `; the network and security modules now use for_each over zones and CIDRs: ${relayout.length} moved blocks move their resources in the state, none is replaced` : '';
     const ownMoves = guard.moves.filter((m) => !relayout.some((r) => r.from === m.from && r.to === m.to));
     const movedNote = `${ownMoves.length ? `; state moves: ${ownMoves.map((m) => `${m.from} -> ${m.to}`).join(', ')}` : ''}${relayoutNote}`;
     const forgottenNow = new Set(guard.forgets);

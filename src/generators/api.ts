@@ -19,8 +19,16 @@ export const ApiOutputs = {
 export const api: Generator = {
   name: API_MODULE,
 
-  modules(scope, plan) {
+  modules(scope) {
     const stack = moduleStack(scope, 'api');
+    const cluster = variable(stack, 'cluster_name', 'string', "The cluster's name, in the Name tags.");
+    const lbName = variable(stack, 'load_balancer_name', 'string', 'Name of the load balancer: at most 32 letters, digits and hyphens.', [
+      { condition: '${can(regex("^[A-Za-z0-9-]{1,32}$", var.load_balancer_name))}', errorMessage: 'load_balancer_name is at most 32 letters, digits and hyphens (an AWS limit).' },
+    ]);
+    const tgName = variable(stack, 'target_group_name', 'string', 'Name of the target group of the API servers: at most 32 letters, digits and hyphens.', [
+      { condition: '${can(regex("^[A-Za-z0-9-]{1,32}$", var.target_group_name))}', errorMessage: 'target_group_name is at most 32 letters, digits and hyphens (an AWS limit).' },
+    ]);
+    const internal = variable(stack, 'internal', 'bool', 'Internal load balancer (reachable from the VPC only) instead of an internet-facing one.');
     const vpcId = variable(stack, 'vpc_id', 'string', 'ID of the cluster VPC.');
     const subnetIds = variable(stack, 'subnet_ids', 'list(string)', 'Subnets of the load balancer, one per zone.');
     const sg = variable(stack, 'security_group_id', 'string', 'Security group of the load balancer.');
@@ -28,26 +36,26 @@ export const api: Generator = {
 
     const lb = describe(
       new Lb(stack, 'api', {
-        name: plan.api.loadBalancerName,
+        name: lbName.stringValue,
         loadBalancerType: 'network',
-        internal: plan.api.internal,
+        internal: internal.booleanValue,
         subnets: subnetIds.listValue,
         securityGroups: [sg.stringValue],
         enableCrossZoneLoadBalancing: true,
-        tags: Fn.merge([tags.value, { Name: `api.${plan.name}` }]),
+        tags: Fn.merge([tags.value, { Name: `api.${cluster.stringValue}` }]),
       }),
-      `${plan.api.internal ? 'Internal' : 'Internet-facing'} network load balancer in every zone: the API survives the loss of any zone that still holds a master.`,
+      'Network load balancer in every zone: the API survives the loss of any zone that still holds a master.',
     );
     const targets = describe(
       tfName(new LbTargetGroup(stack, 'api_target_group', {
-        name: plan.api.targetGroupName,
+        name: tgName.stringValue,
         port: API_PORT,
         protocol: 'TCP',
         vpcId: vpcId.stringValue,
         targetType: 'instance',
         // /readyz, not a TCP connect: a master whose apiserver listens but cannot reach etcd is out.
         healthCheck: { protocol: 'HTTPS', path: '/readyz', port: 'traffic-port', matcher: '200', healthyThreshold: 2, unhealthyThreshold: 2, interval: 10 },
-        tags: Fn.merge([tags.value, { Name: `tcp.${plan.name}` }]),
+        tags: Fn.merge([tags.value, { Name: `tcp.${cluster.stringValue}` }]),
       }), 'api'),
       'The master autoscaling groups register their instances here.',
     );
@@ -67,7 +75,12 @@ export const api: Generator = {
 
   wire(ctx) {
     const network = moduleNamed(ctx, NETWORK_MODULE);
+    const { plan } = ctx;
     callModule(ctx, API_MODULE, DIR, {
+      cluster_name: plan.name,
+      load_balancer_name: plan.api.loadBalancerName,
+      target_group_name: plan.api.targetGroupName,
+      internal: plan.api.internal,
       vpc_id: network.get(NetworkOutputs.vpcId),
       // An internal load balancer sits with the instances (private subnets in private topology).
       subnet_ids: ctx.plan.api.internal ? Fn.values(network.get(NetworkOutputs.subnetIds)) : network.get(NetworkOutputs.loadBalancerSubnetIds),

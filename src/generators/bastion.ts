@@ -17,15 +17,17 @@ export const bastion: Generator = {
   modules(scope, plan) {
     if (!plan.bastion) return [];
     const stack = moduleStack(scope, 'bastion');
+    const groupName = variable(stack, 'group_name', 'string', 'Name of the launch template and autoscaling group.');
     const subnetIds = variable(stack, 'subnet_ids', 'list(string)', 'Utility subnets the bastion may run in.');
     const imageId = variable(stack, 'image_id', 'string', 'AMI of the bastion.');
     const rootDevice = rootDeviceVariable(stack);
     const profile = variable(stack, 'instance_profile', 'string', 'IAM instance profile of the bastion.');
     const sg = variable(stack, 'security_group_id', 'string', 'Security group of the bastion.');
+    const keyName = plan.ssh.keyName ? variable(stack, 'ssh_key_name', 'string', 'EC2 key pair for SSH (sshKeyName).') : undefined;
     const userData = variable(stack, 'user_data_file', 'string', 'Bootstrap script of the bastion (userdata/bastion.sh).');
     const tags = variable(stack, 'tags', 'map(string)', 'Tags for every resource of the cluster.');
     const { group } = instanceGroup(stack, {
-      name: plan.bastion.groupName,
+      name: groupName.stringValue,
       imageId: imageId.stringValue,
       rootDevice: rootDevice.stringValue,
       instanceType: BASTION_SIZE,
@@ -36,7 +38,7 @@ export const bastion: Generator = {
       size: { min: 1, max: 1 },
       tags: tags.value,
       roleTags: { 'k8s.io/role/bastion': '1' },
-      keyName: plan.ssh.keyName,
+      keyName: keyName?.stringValue,
       userData: bootScript(userData.stringValue),
       metadataHopLimit: 1,
       drain: false,
@@ -48,11 +50,13 @@ export const bastion: Generator = {
   wire(ctx) {
     if (!ctx.plan.bastion) return;
     callModule(ctx, BASTION_MODULE, DIR, {
+      group_name: ctx.plan.bastion.groupName,
       subnet_ids: moduleNamed(ctx, NETWORK_MODULE).get(NetworkOutputs.loadBalancerSubnetIds),
       image_id: ctx.shared.image.id,
       root_device_name: ctx.shared.image.rootDevice,
       instance_profile: moduleNamed(ctx, IAM_MODULE).get(IamOutputs.bastionsProfile),
       security_group_id: moduleNamed(ctx, SECURITY_MODULE).get(SecurityOutputs.bastion),
+      ...(ctx.plan.ssh.keyName ? { ssh_key_name: ctx.plan.ssh.keyName } : {}),
       user_data_file: `\${path.module}/${userDataPath.bastion}`,
       tags: ctx.shared.tags,
     });

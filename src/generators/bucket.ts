@@ -33,11 +33,21 @@ export const bucket: Generator = {
 
   modules(scope, plan) {
     const stack = moduleStack(scope, 'bucket');
+    const prefix = variable(stack, 'bucket_prefix', 'string', 'Prefix of the bucket name; S3 appends a unique suffix (bucket names are global).', [
+      { condition: '${can(regex("^[a-z0-9][a-z0-9-]{0,35}-$", var.bucket_prefix))}', errorMessage: 'bucket_prefix is at most 37 lowercase letters, digits and hyphens, ending in a hyphen.' },
+    ]);
+    const parameterPath = variable(stack, 'parameter_path', 'string', "The cluster's SSM Parameter Store path: the bucket's name is published under it, for the boot scripts.", [
+      { condition: '${startswith(var.parameter_path, "/") && !endswith(var.parameter_path, "/")}', errorMessage: 'parameter_path starts with / and does not end with one, e.g. /haform/my.cluster.' },
+    ]);
+    const retention = variable(stack, 'backup_retention_days', 'number', 'Days an etcd snapshot is kept (etcd.backupRetentionDays).', [
+      { condition: '${var.backup_retention_days >= 1}', errorMessage: 'backup_retention_days is at least 1.' },
+    ]);
+    const kms = plan.etcd.kmsKeyId ? variable(stack, 'kms_key_id', 'string', 'KMS key that encrypts the bucket, as it encrypts the etcd volumes.') : undefined;
     const addonsDir = variable(stack, 'addons_dir', 'string', 'Directory of the addon manifests, uploaded under addons/.');
     const tags = variable(stack, 'tags', 'map(string)', 'Tags for every resource of the cluster.');
     const b = describe(
-      tfName(new S3Bucket(stack, 'bucket', { bucketPrefix: bucketPrefix(plan.name), tags: tags.value, lifecycle: { preventDestroy: plan.etcd.preventDestroy } }), 'this'),
-      `Addon manifests and etcd backups of ${plan.name}${plan.etcd.preventDestroy ? '; no plan may destroy it (etcd.preventDestroy)' : ''}.`,
+      tfName(new S3Bucket(stack, 'bucket', { bucketPrefix: prefix.stringValue, tags: tags.value, lifecycle: { preventDestroy: plan.etcd.preventDestroy } }), 'this'),
+      `Addon manifests and etcd backups${plan.etcd.preventDestroy ? '; no plan may destroy it (etcd.preventDestroy)' : ''}.`,
     );
     tfName(new S3BucketPublicAccessBlock(stack, 'public_access', { bucket: b.id, blockPublicAcls: true, blockPublicPolicy: true, ignorePublicAcls: true, restrictPublicBuckets: true }), 'this');
     tfName(new S3BucketOwnershipControls(stack, 'ownership', { bucket: b.id, rule: { objectOwnership: 'BucketOwnerEnforced' } }), 'this');
@@ -46,8 +56,8 @@ export const bucket: Generator = {
       new S3BucketServerSideEncryptionConfiguration(stack, 'encryption', {
         bucket: b.id,
         rule: [
-          plan.etcd.kmsKeyId
-            ? { applyServerSideEncryptionByDefault: { sseAlgorithm: 'aws:kms', kmsMasterKeyId: plan.etcd.kmsKeyId }, bucketKeyEnabled: true }
+          kms
+            ? { applyServerSideEncryptionByDefault: { sseAlgorithm: 'aws:kms', kmsMasterKeyId: kms.stringValue }, bucketKeyEnabled: true }
             : { applyServerSideEncryptionByDefault: { sseAlgorithm: 'AES256' } },
         ],
       }),
@@ -62,7 +72,7 @@ export const bucket: Generator = {
               id: 'etcd-backups',
               status: 'Enabled',
               filter: [{ prefix: BACKUP_PREFIX }],
-              expiration: [{ days: plan.etcd.backupRetentionDays }],
+              expiration: [{ days: retention.numberValue }],
               noncurrentVersionExpiration: [{ noncurrentDays: NONCURRENT_DAYS }],
               abortIncompleteMultipartUpload: [{ daysAfterInitiation: 7 }],
             },
@@ -72,7 +82,7 @@ export const bucket: Generator = {
         }),
         'this',
       ),
-      `Snapshots expire after ${plan.etcd.backupRetentionDays} days (etcd.backupRetentionDays); a deleted or overwritten one stays recoverable for ${NONCURRENT_DAYS}.`,
+      `Snapshots expire after backup_retention_days; a deleted or overwritten one stays recoverable for ${NONCURRENT_DAYS} days.`,
     );
     const tlsOnly = new DataAwsIamPolicyDocument(stack, 'tls_only', {
       statement: [
@@ -103,7 +113,7 @@ export const bucket: Generator = {
       'The addon manifests, applied by the masters after kubeadm.',
     );
     describe(
-      tfName(new SsmParameter(stack, 'name', { name: `${plan.parameterPath}/${BUCKET_PARAMETER}`, type: 'String', value: b.id, tags: tags.value }), 'bucket'),
+      tfName(new SsmParameter(stack, 'name', { name: `${parameterPath.stringValue}/${BUCKET_PARAMETER}`, type: 'String', value: b.id, tags: tags.value }), 'bucket'),
       'Where the boot scripts find the bucket: its name has a unique suffix.',
     );
     output(stack, BucketOutputs.id, b.id, 'Name of the cluster bucket.');
@@ -112,7 +122,12 @@ export const bucket: Generator = {
   },
 
   wire(ctx) {
+    const { plan } = ctx;
     callModule(ctx, BUCKET_MODULE, DIR, {
+      bucket_prefix: bucketPrefix(plan.name),
+      parameter_path: plan.parameterPath,
+      backup_retention_days: plan.etcd.backupRetentionDays,
+      ...(plan.etcd.kmsKeyId ? { kms_key_id: plan.etcd.kmsKeyId } : {}),
       addons_dir: `\${path.module}/${ADDONS_DIR}`,
       tags: ctx.shared.tags,
     });

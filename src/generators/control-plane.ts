@@ -1,12 +1,12 @@
-import { Fn } from 'cdktn';
+import { Fn, propertyAccess, Token } from 'cdktn';
 import { EbsVolume } from '@cdktn/provider-aws/lib/ebs-volume/index.js';
 import { NetworkInterface } from '@cdktn/provider-aws/lib/network-interface/index.js';
 import { MEMBER_TAG, TF, userDataPath } from '../model/names.js';
-import type { MasterPlan } from '../model/plan.js';
+import type { ClusterPlan, MasterPlan } from '../model/plan.js';
 import { API_MODULE, ApiOutputs } from './api.js';
 import { callModule, describe, type Generator, moduleNamed, moduleStack, output, tfName, variable } from './context.js';
 import { IAM_MODULE, IamOutputs } from './iam.js';
-import { groupOptions, groupVariables, instanceGroup } from './instances.js';
+import { groupInputs, groupOptions, groupVariables, instanceGroup } from './instances.js';
 import { NETWORK_MODULE, NetworkOutputs } from './network.js';
 import { SECURITY_MODULE, SecurityOutputs } from './security.js';
 
@@ -40,21 +40,26 @@ export const controlPlane: Generator = {
         { condition: '${can(regex("^[a-z]{2}(-[a-z]+)+-[0-9][a-z]$", var.zone))}', errorMessage: 'zone is an Availability Zone name, e.g. us-west-2a: the volumes can never leave it.' },
       ]),
       volumeNames: variable(stack, 'etcd_volume_names', 'object({ main = string, events = string })', 'Name tags of the etcd volumes.'),
+      volume: variable(stack, 'etcd_volume', `object({\nsize = number\ntype = string${plan.etcd.volumeIops !== undefined ? '\niops = number' : ''}${plan.etcd.volumeThroughput !== undefined ? '\nthroughput = number' : ''}${plan.etcd.kmsKeyId ? '\nkms_key_id = string' : ''}\n})`, 'Size (GiB), type and encryption key of each etcd volume (spec.etcd); a smaller size cannot be applied, EBS volumes only grow.', [
+        { condition: '${var.etcd_volume.size >= 1 && floor(var.etcd_volume.size) == var.etcd_volume.size}', errorMessage: 'etcd_volume.size is a whole number of GiB.' },
+      ]),
       targets: variable(stack, 'target_group_arns', 'list(string)', 'API load balancer target groups to register into.'),
       subnetId: variable(stack, 'subnet_id', 'string', 'Subnet of the master, in its zone.'),
-      ...groupVariables(stack, 'masters'),
+      ...groupVariables(stack, 'masters', plan),
     };
 
+    const volumeField = (field: string) => Token.asString(propertyAccess(v.volume.value, [field]));
+    const volumeNumber = (field: string) => Token.asNumber(propertyAccess(v.volume.value, [field]));
     const volume = (kind: 'main' | 'events') =>
       describe(
         new EbsVolume(stack, TF.etcdVolume(kind), {
           availabilityZone: v.zone.stringValue,
-          size: plan.etcd.volumeSize,
-          type: plan.etcd.volumeType,
-          iops: plan.etcd.volumeIops,
-          throughput: plan.etcd.volumeThroughput,
+          size: volumeNumber('size'),
+          type: volumeField('type'),
+          iops: plan.etcd.volumeIops !== undefined ? volumeNumber('iops') : undefined,
+          throughput: plan.etcd.volumeThroughput !== undefined ? volumeNumber('throughput') : undefined,
           encrypted: true,
-          kmsKeyId: plan.etcd.kmsKeyId,
+          kmsKeyId: plan.etcd.kmsKeyId ? volumeField('kms_key_id') : undefined,
           tags: Fn.merge([
             v.tags.value,
             {
@@ -81,7 +86,7 @@ export const controlPlane: Generator = {
     );
 
     const { group } = instanceGroup(stack, {
-      ...groupOptions(v, plan, [v.subnetId.stringValue]),
+      ...groupOptions(v, [v.subnetId.stringValue]),
       size: { min: 1, max: 1 },
       roleTags: { [ETCD_TAGS.role]: '1', [ETCD_TAGS.member]: v.member.stringValue },
       targetGroupArns: v.targets.listValue,
@@ -120,13 +125,27 @@ function wireMaster(
     subnet_id: Fn.lookup(mods.network.get(NetworkOutputs.subnetIds), m.zone),
     group_name: m.groupName,
     etcd_volume_names: { main: m.volumes.main, events: m.volumes.events },
+    etcd_volume: etcdVolumeInput(ctx.plan),
     image_id: ctx.shared.image.id,
     root_device_name: ctx.shared.image.rootDevice,
     instance_type: ctx.plan.masterSize,
     instance_profile: mods.iamMod.get(IamOutputs.mastersProfile),
     security_group_ids: [mods.security.get(SecurityOutputs.masters), ...ctx.plan.additionalSecurityGroups.masters],
     target_group_arns: [mods.lb.get(ApiOutputs.targetGroupArn)],
+    ...groupInputs(ctx.plan),
     user_data_file: `\${path.module}/${userDataPath.master}`,
     tags: ctx.shared.tags,
   });
+}
+
+/** The etcd volumes' settings, the same for every master. */
+function etcdVolumeInput(plan: ClusterPlan): Record<string, unknown> {
+  const e = plan.etcd;
+  return {
+    size: e.volumeSize,
+    type: e.volumeType,
+    ...(e.volumeIops !== undefined ? { iops: e.volumeIops } : {}),
+    ...(e.volumeThroughput !== undefined ? { throughput: e.volumeThroughput } : {}),
+    ...(e.kmsKeyId ? { kms_key_id: e.kmsKeyId } : {}),
+  };
 }

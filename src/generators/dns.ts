@@ -16,19 +16,24 @@ export const dns: Generator = {
     const d = plan.api.dns;
     if (!d) return [];
     const stack = moduleStack(scope, 'dns');
+    const given = 'zoneId' in d.zone;
+    const zoneInput = given
+      ? variable(stack, 'zone_id', 'string', 'The hosted zone of the API record (spec.dns.zoneId).')
+      : variable(stack, 'zone_name', 'string', 'The public hosted zone of the API record, looked up by name.');
+    const recordName = variable(stack, 'record_name', 'string', 'The API name kubeconfigs point at: api.<cluster>.');
     const lbName = variable(stack, 'load_balancer_dns_name', 'string', 'DNS name of the API load balancer.');
     const lbZone = variable(stack, 'load_balancer_zone_id', 'string', 'Route53 zone ID of the API load balancer.');
     let zoneId: string;
-    if ('zoneId' in d.zone) {
-      zoneId = d.zone.zoneId;
+    if (given) {
+      zoneId = zoneInput.stringValue;
     } else {
-      const zone = describe(new DataAwsRoute53Zone(stack, 'cluster', { name: d.zone.zoneName, privateZone: false }), `The hosted zone ${d.zone.zoneName}, looked up by name.`);
+      const zone = describe(new DataAwsRoute53Zone(stack, 'cluster', { name: zoneInput.stringValue, privateZone: false }), 'The hosted zone, looked up by name.');
       zoneId = zone.zoneId;
     }
     const record = describe(
       new Route53Record(stack, 'api', {
         zoneId,
-        name: d.recordName,
+        name: recordName.stringValue,
         type: 'A',
         alias: { name: lbName.stringValue, zoneId: lbZone.stringValue, evaluateTargetHealth: false },
       }),
@@ -40,9 +45,12 @@ export const dns: Generator = {
   },
 
   wire(ctx) {
-    if (!ctx.plan.api.dns) return;
+    const d = ctx.plan.api.dns;
+    if (!d) return;
     const lb = moduleNamed(ctx, API_MODULE);
     callModule(ctx, DNS_MODULE, DIR, {
+      ...('zoneId' in d.zone ? { zone_id: d.zone.zoneId } : { zone_name: d.zone.zoneName }),
+      record_name: d.recordName,
       load_balancer_dns_name: lb.get(ApiOutputs.dnsName),
       load_balancer_zone_id: lb.get(ApiOutputs.zoneId),
     });

@@ -1,4 +1,4 @@
-import { Fn } from 'cdktn';
+import { Fn, propertyAccess, Token } from 'cdktn';
 import { DataAwsIamPolicyDocument, type DataAwsIamPolicyDocumentStatement } from '@cdktn/provider-aws/lib/data-aws-iam-policy-document/index.js';
 import { DataAwsPartition } from '@cdktn/provider-aws/lib/data-aws-partition/index.js';
 import { IamInstanceProfile } from '@cdktn/provider-aws/lib/iam-instance-profile/index.js';
@@ -32,12 +32,22 @@ export const iam: Generator = {
 
   modules(scope, plan) {
     const stack = moduleStack(scope, 'iam');
+    const cluster = variable(stack, 'cluster_name', 'string', "The cluster's name: the value of the KubernetesCluster tag that scopes the masters' writes.");
+    const region = variable(stack, 'region', 'string', 'AWS region of the cluster, in the ARNs of its volumes, interfaces and parameters.', [
+      { condition: '${can(regex("^[a-z]{2}(-[a-z]+)+-[0-9]$", var.region))}', errorMessage: 'region is an AWS region name, e.g. us-west-2.' },
+    ]);
+    const parameterPath = variable(stack, 'parameter_path', 'string', "The cluster's SSM Parameter Store path, under which the join material is kept.", [
+      { condition: '${startswith(var.parameter_path, "/") && !endswith(var.parameter_path, "/")}', errorMessage: 'parameter_path starts with / and does not end with one, e.g. /haform/my.cluster.' },
+    ]);
+    const roleNames = variable(stack, 'role_names', `object({\nmasters = string\nnodes = string${plan.bastion ? '\nbastions = string' : ''}\n})`, 'Names of the IAM roles, their policies and instance profiles, by role.');
+    const roleName = (role: string) => Token.asString(propertyAccess(roleNames.value, [role]));
+    const kms = plan.etcd.kmsKeyId ? variable(stack, 'kms_key_id', 'string', 'KMS key of the etcd volumes: the masters attach volumes encrypted with it.') : undefined;
     const tags = variable(stack, 'tags', 'map(string)', 'Tags for every resource of the cluster.');
     const bucketArn = variable(stack, 'bucket_arn', 'string', 'ARN of the cluster bucket: addon manifests and etcd backups.');
     const queueArn = variable(stack, 'termination_queue_arn', 'string', 'ARN of the queue the node termination handler reads.');
     const partition = describe(new DataAwsPartition(stack, 'current', {}), 'ARNs differ per partition: aws, aws-cn (seed example 3), aws-us-gov.');
-    const arn = (service: string, resource: string, region = plan.region) => `arn:${partition.partition}:${service}:${region}:*:${resource}`;
-    const clusterTag = { test: 'StringEquals', variable: 'aws:ResourceTag/KubernetesCluster', values: [plan.name] };
+    const arn = (service: string, resource: string) => `arn:${partition.partition}:${service}:${region.stringValue}:*:${resource}`;
+    const clusterTag = { test: 'StringEquals', variable: 'aws:ResourceTag/KubernetesCluster', values: [cluster.stringValue] };
 
     const assume = new DataAwsIamPolicyDocument(stack, 'ec2_assume_role', {
       statement: [{ actions: ['sts:AssumeRole'], principals: [{ type: 'Service', identifiers: [`ec2.${partition.dnsSuffix}`] }] }],
@@ -48,7 +58,7 @@ export const iam: Generator = {
       actions: ['ecr:GetAuthorizationToken', 'ecr:BatchCheckLayerAvailability', 'ecr:GetDownloadUrlForLayer', 'ecr:BatchGetImage'],
       resources: ['*'],
     };
-    const params = (sub: string) => arn('ssm', `parameter${plan.parameterPath}/${sub}/*`);
+    const params = (sub: string) => arn('ssm', `parameter${parameterPath.stringValue}/${sub}/*`);
     const masterStatements: DataAwsIamPolicyDocumentStatement[] = [
       {
         // Describe calls take no resource-level conditions; these three find the member by its tags.
@@ -85,11 +95,11 @@ export const iam: Generator = {
       },
       ecrPull,
     ];
-    if (plan.etcd.kmsKeyId) {
+    if (kms) {
       masterStatements.push({
         sid: 'EtcdVolumeKey',
         actions: ['kms:CreateGrant', 'kms:Decrypt', 'kms:DescribeKey', 'kms:Encrypt', 'kms:GenerateDataKey*', 'kms:ReEncrypt*'],
-        resources: [plan.etcd.kmsKeyId],
+        resources: [kms.stringValue],
       });
     }
     const nodeStatements: DataAwsIamPolicyDocumentStatement[] = [
@@ -159,9 +169,9 @@ export const iam: Generator = {
     const everyRole: NamedPolicy[] = [{ id: 'session_manager', name: 'session-manager', json: sessionManager.json }];
     const kubernetesRoles: NamedPolicy[] = [...everyRole, ...(vpcCni ? [{ id: 'vpc_cni', name: 'vpc-cni', json: vpcCni.json }] : [])];
     const controllers = controllerPolicies(stack, partition.partition, queueArn.stringValue);
-    const masters = role(stack, 'masters', plan.roles.masters, assume.json, tags.value, [...kubernetesRoles, ...controllers], masterStatements, 'Masters: find and attach their own interface and etcd volumes, publish and read join material, back up etcd; and the controllers that run there.');
-    const nodes = role(stack, 'nodes', plan.roles.nodes, assume.json, tags.value, kubernetesRoles, nodeStatements, 'Nodes: read the node join material only; never the control plane secrets.');
-    const bastions = plan.bastion ? role(stack, 'bastions', plan.roles.bastions, assume.json, tags.value, everyRole, [], 'The bastion needs no AWS access beyond Session Manager.') : undefined;
+    const masters = role(stack, 'masters', roleName('masters'), assume.json, tags.value, [...kubernetesRoles, ...controllers], masterStatements, 'Masters: find and attach their own interface and etcd volumes, publish and read join material, back up etcd; and the controllers that run there.');
+    const nodes = role(stack, 'nodes', roleName('nodes'), assume.json, tags.value, kubernetesRoles, nodeStatements, 'Nodes: read the node join material only; never the control plane secrets.');
+    const bastions = plan.bastion ? role(stack, 'bastions', roleName('bastions'), assume.json, tags.value, everyRole, [], 'The bastion needs no AWS access beyond Session Manager.') : undefined;
 
     output(stack, IamOutputs.mastersProfile, masters.name, 'Instance profile of the masters.');
     output(stack, IamOutputs.nodesProfile, nodes.name, 'Instance profile of the worker nodes.');
@@ -170,7 +180,13 @@ export const iam: Generator = {
   },
 
   wire(ctx) {
+    const { plan } = ctx;
     callModule(ctx, IAM_MODULE, DIR, {
+      cluster_name: plan.name,
+      region: plan.region,
+      parameter_path: plan.parameterPath,
+      role_names: { masters: plan.roles.masters, nodes: plan.roles.nodes, ...(plan.bastion ? { bastions: plan.roles.bastions } : {}) },
+      ...(plan.etcd.kmsKeyId ? { kms_key_id: plan.etcd.kmsKeyId } : {}),
       bucket_arn: moduleNamed(ctx, BUCKET_MODULE).get(BucketOutputs.arn),
       termination_queue_arn: moduleNamed(ctx, TERMINATION_MODULE).get(TerminationOutputs.queueArn),
       tags: ctx.shared.tags,

@@ -1,4 +1,4 @@
-import { Fn, TerraformIterator, Token, type TerraformStack } from 'cdktn';
+import { Fn, type IResolvable, TerraformIterator, Token, type TerraformStack } from 'cdktn';
 import { AutoscalingGroup } from '@cdktn/provider-aws/lib/autoscaling-group/index.js';
 import { AutoscalingLifecycleHook } from '@cdktn/provider-aws/lib/autoscaling-lifecycle-hook/index.js';
 import { LaunchTemplate } from '@cdktn/provider-aws/lib/launch-template/index.js';
@@ -21,7 +21,7 @@ export function bootScript(path: string): string {
 }
 
 /** The inputs every instance-group module (masters, nodes) takes from the root. */
-export function groupVariables(stack: TerraformStack, role: 'masters' | 'nodes') {
+export function groupVariables(stack: TerraformStack, role: 'masters' | 'nodes', plan: ClusterPlan) {
   return {
     groupName: variable(stack, 'group_name', 'string', 'Name of the launch template and autoscaling group.'),
     imageId: variable(stack, 'image_id', 'string', `AMI of the ${role}.`),
@@ -29,6 +29,8 @@ export function groupVariables(stack: TerraformStack, role: 'masters' | 'nodes')
     instanceType: variable(stack, 'instance_type', 'string', `EC2 instance type of the ${role}.`),
     profile: variable(stack, 'instance_profile', 'string', `IAM instance profile of the ${role}.`),
     sgs: variable(stack, 'security_group_ids', 'list(string)', `Security groups of the ${role}.`),
+    publicIp: variable(stack, 'public_ip', 'bool', `Public IP addresses for the ${role} (public topology).`),
+    keyName: plan.ssh.keyName ? variable(stack, 'ssh_key_name', 'string', 'EC2 key pair for SSH (sshKeyName).') : undefined,
     userData: variable(stack, 'user_data_file', 'string', `Bootstrap script of the ${role} (userdata/${role === 'masters' ? 'master' : 'node'}.sh).`),
     tags: variable(stack, 'tags', 'map(string)', 'Tags for every resource of the cluster.'),
   };
@@ -39,8 +41,13 @@ export function rootDeviceVariable(stack: TerraformStack) {
   return variable(stack, 'root_device_name', 'string', "Root device name of the AMI, from the image itself.");
 }
 
+/** The root's values for groupVariables that every group of the cluster shares. */
+export function groupInputs(plan: ClusterPlan): Record<string, unknown> {
+  return { public_ip: plan.topology === 'public', ...(plan.ssh.keyName ? { ssh_key_name: plan.ssh.keyName } : {}) };
+}
+
 /** What every group module passes on from its groupVariables: the same for masters and nodes. */
-export function groupOptions(v: ReturnType<typeof groupVariables>, plan: ClusterPlan, subnetIds: string[]) {
+export function groupOptions(v: ReturnType<typeof groupVariables>, subnetIds: string[]) {
   return {
     name: v.groupName.stringValue,
     imageId: v.imageId.stringValue,
@@ -49,9 +56,9 @@ export function groupOptions(v: ReturnType<typeof groupVariables>, plan: Cluster
     instanceProfile: v.profile.stringValue,
     securityGroupIds: v.sgs.listValue,
     subnetIds,
-    publicIp: plan.topology === 'public',
+    publicIp: v.publicIp.booleanValue,
     tags: v.tags.value,
-    keyName: plan.ssh.keyName,
+    keyName: v.keyName?.stringValue,
     userData: bootScript(v.userData.stringValue),
     // Hop limit 1: pods get no route to the instance's credentials.
     metadataHopLimit: 1,
@@ -68,7 +75,7 @@ export interface InstanceGroupOptions {
   readonly instanceProfile: string;
   readonly securityGroupIds: string[];
   readonly subnetIds: string[];
-  readonly publicIp: boolean;
+  readonly publicIp: boolean | IResolvable;
   readonly size: { readonly min: number | string; readonly max: number | string };
   /** The cluster's tags. */
   readonly tags: unknown;
@@ -98,7 +105,7 @@ export function instanceGroup(stack: TerraformStack, o: InstanceGroupOptions): {
       keyName: o.keyName,
       userData: o.userData,
       iamInstanceProfile: { name: o.instanceProfile },
-      networkInterfaces: [{ deviceIndex: 0, associatePublicIpAddress: String(o.publicIp), deleteOnTermination: 'true', securityGroups: o.securityGroupIds }],
+      networkInterfaces: [{ deviceIndex: 0, associatePublicIpAddress: typeof o.publicIp === 'boolean' ? String(o.publicIp) : Token.asString(o.publicIp), deleteOnTermination: 'true', securityGroups: o.securityGroupIds }],
       // Tags stay out of instance metadata: EC2 refuses to launch when a tag key there has a '/', and
       // every Kubernetes tag has one (kubernetes/cloud-provider-aws#436). Boot scripts read tags via the API.
       metadataOptions: { httpEndpoint: 'enabled', httpTokens: 'required', httpPutResponseHopLimit: o.metadataHopLimit, instanceMetadataTags: 'disabled' },

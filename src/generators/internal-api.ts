@@ -20,22 +20,25 @@ const DIR = 'modules/internal-api';
 export const internalApi: Generator = {
   name: INTERNAL_API_MODULE,
 
-  modules(scope, plan) {
+  modules(scope) {
     const stack = moduleStack(scope, 'internal-api');
+    const cluster = variable(stack, 'cluster_name', 'string', "The cluster's name, in the zone's comment.");
+    const zoneName = variable(stack, 'zone_name', 'string', 'The private hosted zone of in-cluster names: internal.<cluster>.');
+    const recordName = variable(stack, 'record_name', 'string', "The API's in-cluster name, in that zone: api.internal.<cluster>.");
     const vpcId = variable(stack, 'vpc_id', 'string', 'ID of the cluster VPC, the only network that resolves the zone.');
     const memberIps = variable(stack, 'member_ips', 'list(string)', 'The masters\' member IPs.');
     const tags = variable(stack, 'tags', 'map(string)', 'Tags for every resource of the cluster.');
     const zone = describe(
       new Route53Zone(stack, 'internal', {
-        name: internalZoneName(plan.name),
-        comment: `In-cluster names of ${plan.name}`,
+        name: zoneName.stringValue,
+        comment: `In-cluster names of ${cluster.stringValue}`,
         vpc: [{ vpcId: vpcId.stringValue }],
-        tags: Fn.merge([tags.value, { Name: internalZoneName(plan.name) }]),
+        tags: Fn.merge([tags.value, { Name: zoneName.stringValue }]),
       }),
       'Private to the VPC.',
     );
     describe(
-      new Route53Record(stack, 'api', { zoneId: zone.zoneId, name: plan.api.internalName, type: 'A', ttl: 60, records: memberIps.listValue }),
+      new Route53Record(stack, 'api', { zoneId: zone.zoneId, name: recordName.stringValue, type: 'A', ttl: 60, records: memberIps.listValue }),
       'Every master: clients try the addresses in turn.',
     );
     return [{ dir: DIR, stack, summary: 'api.internal.<cluster>: the member IPs in a private hosted zone.' }];
@@ -43,6 +46,9 @@ export const internalApi: Generator = {
 
   wire(ctx) {
     callModule(ctx, INTERNAL_API_MODULE, DIR, {
+      cluster_name: ctx.plan.name,
+      zone_name: internalZoneName(ctx.plan.name),
+      record_name: ctx.plan.api.internalName,
       vpc_id: moduleNamed(ctx, NETWORK_MODULE).get(NetworkOutputs.vpcId),
       member_ips: ctx.plan.masters.map((m) => moduleNamed(ctx, m.module).get(MasterOutputs.memberIp)),
       tags: ctx.shared.tags,

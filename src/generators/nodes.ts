@@ -2,7 +2,7 @@ import { Fn } from 'cdktn';
 import { userDataPath } from '../model/names.js';
 import { callModule, type Generator, moduleNamed, moduleStack, output, variable } from './context.js';
 import { IAM_MODULE, IamOutputs } from './iam.js';
-import { groupOptions, groupVariables, instanceGroup } from './instances.js';
+import { groupInputs, groupOptions, groupVariables, instanceGroup } from './instances.js';
 import { NETWORK_MODULE, NetworkOutputs } from './network.js';
 import { SECURITY_MODULE, SecurityOutputs } from './security.js';
 
@@ -20,10 +20,10 @@ export const nodes: Generator = {
     const v = {
       size: variable(stack, 'size', 'number', 'Number of nodes in the group.', [{ condition: '${var.size >= 0 && floor(var.size) == var.size}', errorMessage: 'size is a whole number of nodes, 0 or more.' }]),
       subnetIds: variable(stack, 'subnet_ids', 'list(string)', 'Subnets the nodes run in, one per zone of the group.', [{ condition: '${length(var.subnet_ids) > 0}', errorMessage: 'the nodes need at least one subnet.' }]),
-      ...groupVariables(stack, 'nodes'),
+      ...groupVariables(stack, 'nodes', plan),
     };
     const { group } = instanceGroup(stack, {
-      ...groupOptions(v, plan, v.subnetIds.listValue),
+      ...groupOptions(v, v.subnetIds.listValue),
       size: { min: v.size.numberValue, max: v.size.numberValue },
       roleTags: { 'k8s.io/role/node': '1' },
     });
@@ -43,6 +43,7 @@ export const nodes: Generator = {
         instance_type: ctx.plan.nodeSize,
         instance_profile: moduleNamed(ctx, IAM_MODULE).get(IamOutputs.nodesProfile),
         security_group_ids: [moduleNamed(ctx, SECURITY_MODULE).get(SecurityOutputs.nodes), ...ctx.plan.additionalSecurityGroups.nodes],
+        ...groupInputs(ctx.plan),
         user_data_file: `\${path.module}/${userDataPath.node}`,
         tags: ctx.shared.tags,
       });

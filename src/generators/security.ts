@@ -1,13 +1,14 @@
-import { Fn } from 'cdktn';
+import { Fn, propertyAccess, TerraformIterator, Token } from 'cdktn';
 import { SecurityGroup } from '@cdktn/provider-aws/lib/security-group/index.js';
 import { VpcSecurityGroupEgressRule } from '@cdktn/provider-aws/lib/vpc-security-group-egress-rule/index.js';
 import { VpcSecurityGroupIngressRule } from '@cdktn/provider-aws/lib/vpc-security-group-ingress-rule/index.js';
-import type { TerraformStack } from 'cdktn';
-import { tfId } from '../model/names.js';
-import { callModule, describe, type Generator, moduleNamed, moduleStack, output, variable } from './context.js';
+import type { TerraformStack, TerraformVariable } from 'cdktn';
+import { CIDR_RULES } from '../model/layout-moves.js';
+import { TF } from '../model/names.js';
+import { callModule, describe, type Generator, moduleNamed, moduleStack, output, tfName, variable } from './context.js';
 import { NETWORK_MODULE, NetworkOutputs } from './network.js';
 
-export const SECURITY_MODULE = 'security';
+export const SECURITY_MODULE = TF.securityModule;
 const DIR = 'modules/security';
 
 /** The Kubernetes API port on the load balancer and on the masters. */
@@ -21,7 +22,7 @@ export const SecurityOutputs = {
   bastion: 'bastion_security_group_id',
 } as const;
 
-type Peer = { cidr: string } | { group: SecurityGroup };
+type Peer = { group: SecurityGroup };
 interface PortRange {
   protocol: 'tcp' | 'udp' | '-1' | '4';
   from?: number;
@@ -37,15 +38,23 @@ export const security: Generator = {
 
   modules(scope, plan) {
     const stack = moduleStack(scope, 'security');
+    const sshRules = plan.ssh.cidrs.length > 0 && (!!plan.bastion || plan.topology === 'public');
+    const groupNames = variable(stack, 'group_names', `object({\nmasters = string\nnodes = string\napi = string${plan.bastion ? '\nbastion = string' : ''}\n})`, 'Names of the security groups, by role.');
+    const cidrs = (name: string, description: string) =>
+      variable(stack, name, 'set(string)', description, [{ condition: `\${alltrue([for c in var.${name} : can(cidrnetmask(c))])}`, errorMessage: `${name} are IPv4 CIDR blocks, e.g. 203.0.113.0/24.` }]);
+    const apiCidrs = cidrs('api_allowed_cidrs', 'Sources allowed to reach the Kubernetes API through its load balancer (api.allowedCIDRs).');
+    const sshCidrs = sshRules ? cidrs('ssh_allowed_cidrs', `Sources allowed SSH (sshAccess), ${plan.bastion ? 'to the bastion only' : 'to masters and nodes'}.`) : undefined;
     const vpcId = variable(stack, 'vpc_id', 'string', 'ID of the cluster VPC.');
     const tags = variable(stack, 'tags', 'map(string)', 'Tags for every resource of the cluster.');
-    const group = (id: string, name: string, description: string) =>
-      new SecurityGroup(stack, id, { name, description, vpcId: vpcId.stringValue, tags: Fn.merge([tags.value, { Name: name }]) });
+    const group = (id: string, description: string) => {
+      const name = Token.asString(propertyAccess(groupNames.value, [id]));
+      return new SecurityGroup(stack, id, { name, description, vpcId: vpcId.stringValue, tags: Fn.merge([tags.value, { Name: name }]) });
+    };
 
-    const masters = describe(group('masters', plan.securityGroups.masters, 'Kubernetes masters'), 'Masters: etcd peers and the API server.');
-    const nodes = describe(group('nodes', plan.securityGroups.nodes, 'Kubernetes worker nodes'), 'Worker nodes.');
-    const api = describe(group('api', plan.securityGroups.api, 'Kubernetes API load balancer'), 'The API load balancer: the only way in from outside.');
-    const bastion = plan.bastion ? describe(group('bastion', plan.securityGroups.bastion, 'SSH bastion'), 'The bastion: SSH jump host into the private subnets.') : undefined;
+    const masters = describe(group('masters', 'Kubernetes masters'), 'Masters: etcd peers and the API server.');
+    const nodes = describe(group('nodes', 'Kubernetes worker nodes'), 'Worker nodes.');
+    const api = describe(group('api', 'Kubernetes API load balancer'), 'The API load balancer: the only way in from outside.');
+    const bastion = plan.bastion ? describe(group('bastion', 'SSH bastion'), 'The bastion: SSH jump host into the private subnets.') : undefined;
 
     const allow = (to: SecurityGroup, toName: string, from: Peer, fromName: string, ports: PortRange, what: string) => {
       const range = ports.from === undefined ? 'all' : ports.from === ports.to ? `${ports.from}` : `${ports.from}_${ports.to}`;
@@ -57,9 +66,27 @@ export const security: Generator = {
         ipProtocol: ports.protocol,
         fromPort: ports.from,
         toPort: ports.to,
-        ...('cidr' in from ? { cidrIpv4: from.cidr } : { referencedSecurityGroupId: from.group.id }),
+        referencedSecurityGroupId: from.group.id,
         tags: tags.value as Record<string, string>,
       });
+    };
+    // One block per rule and list of sources, an instance per CIDR: a plan names exactly which source opens.
+    const fromCidrs = (to: SecurityGroup, name: string, list: TerraformVariable, port: number, what: string) => {
+      // A set is for_each's own: fromList would wrap it in toset() again.
+      const cidr = TerraformIterator.fromMap(list.value as Record<string, string>);
+      return tfName(
+        new VpcSecurityGroupIngressRule(stack, name, {
+          forEach: cidr,
+          securityGroupId: to.id,
+          description: `${what} from ${Token.asString(cidr.value)}`,
+          ipProtocol: 'tcp',
+          fromPort: port,
+          toPort: port,
+          cidrIpv4: Token.asString(cidr.value),
+          tags: tags.value as Record<string, string>,
+        }),
+        name,
+      );
     };
     const all: PortRange = { protocol: '-1' };
     const tcp = (from: number, to = from): PortRange => ({ protocol: 'tcp', from, to });
@@ -75,20 +102,18 @@ export const security: Generator = {
     allow(masters, 'masters', { group: nodes }, 'nodes', { protocol: '4' }, 'nodes to masters: IP-in-IP pod network');
 
     describe(allow(masters, 'masters', { group: api }, 'api', tcp(API_PORT), 'the load balancer forwards to the API servers'), 'The Kubernetes API.');
-    for (const cidr of plan.api.allowedCIDRs) allow(api, 'api', { cidr }, cidrId(cidr), tcp(API_PORT), `Kubernetes API from ${cidr}`);
+    fromCidrs(api, CIDR_RULES.api, apiCidrs, API_PORT, 'Kubernetes API');
     allow(api, 'api', { group: masters }, 'masters', tcp(API_PORT), 'masters reach the API through the load balancer');
     allow(api, 'api', { group: nodes }, 'nodes', tcp(API_PORT), 'nodes reach the API through the load balancer');
 
     // SSH: only from the CIDRs the YAML names; in private topology only through the bastion.
     if (bastion) {
-      for (const cidr of plan.ssh.cidrs) allow(bastion, 'bastion', { cidr }, cidrId(cidr), tcp(SSH_PORT), `SSH to the bastion from ${cidr}`);
+      if (sshCidrs) fromCidrs(bastion, CIDR_RULES.bastionSsh, sshCidrs, SSH_PORT, 'SSH to the bastion');
       allow(masters, 'masters', { group: bastion }, 'bastion', tcp(SSH_PORT), 'SSH from the bastion');
       allow(nodes, 'nodes', { group: bastion }, 'bastion', tcp(SSH_PORT), 'SSH from the bastion');
-    } else if (plan.topology === 'public') {
-      for (const cidr of plan.ssh.cidrs) {
-        allow(masters, 'masters', { cidr }, cidrId(cidr), tcp(SSH_PORT), `SSH from ${cidr}`);
-        allow(nodes, 'nodes', { cidr }, cidrId(cidr), tcp(SSH_PORT), `SSH from ${cidr}`);
-      }
+    } else if (sshCidrs) {
+      fromCidrs(masters, CIDR_RULES.mastersSsh, sshCidrs, SSH_PORT, 'SSH');
+      fromCidrs(nodes, CIDR_RULES.nodesSsh, sshCidrs, SSH_PORT, 'SSH');
     }
 
     for (const [name, sg] of [['masters', masters], ['nodes', nodes], ['api', api], ['bastion', bastion]] as const) {
@@ -104,7 +129,13 @@ export const security: Generator = {
   },
 
   wire(ctx) {
+    const { plan } = ctx;
+    const sshRules = plan.ssh.cidrs.length > 0 && (!!plan.bastion || plan.topology === 'public');
+    const g = plan.securityGroups;
     callModule(ctx, SECURITY_MODULE, DIR, {
+      group_names: { masters: g.masters, nodes: g.nodes, api: g.api, ...(plan.bastion ? { bastion: g.bastion } : {}) },
+      api_allowed_cidrs: plan.api.allowedCIDRs,
+      ...(sshRules ? { ssh_allowed_cidrs: plan.ssh.cidrs } : {}),
       vpc_id: moduleNamed(ctx, NETWORK_MODULE).get(NetworkOutputs.vpcId),
       tags: ctx.shared.tags,
     });
@@ -119,9 +150,4 @@ function egress(stack: TerraformStack, name: string, sg: SecurityGroup, tags: un
     cidrIpv4: '0.0.0.0/0',
     tags: tags as Record<string, string>,
   });
-}
-
-/** `203.0.113.0/24` -> `203_0_113_0_24`: rule names follow the CIDR, so editing the list renames nothing else. */
-function cidrId(cidr: string): string {
-  return cidr === '0.0.0.0/0' ? 'anywhere' : tfId(cidr).replace(/^_/, 'cidr_');
 }

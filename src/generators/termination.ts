@@ -4,7 +4,7 @@ import { CloudwatchEventTarget } from '@cdktn/provider-aws/lib/cloudwatch-event-
 import { S3Object } from '@cdktn/provider-aws/lib/s3-object/index.js';
 import { SqsQueue } from '@cdktn/provider-aws/lib/sqs-queue/index.js';
 import { SqsQueuePolicy } from '@cdktn/provider-aws/lib/sqs-queue-policy/index.js';
-import { eventRuleName, terminationQueueName } from '../model/names.js';
+import { eventRulePrefix, terminationQueueName } from '../model/names.js';
 import { ADDONS_DIR, QUEUE_ENV } from '../render/addons.js';
 import { BUCKET_MODULE, BucketOutputs } from './bucket.js';
 import { callModule, describe, type Generator, moduleNamed, moduleStack, output, tfName, variable } from './context.js';
@@ -33,12 +33,18 @@ const EVENTS: readonly { id: string; what: string; pattern: Record<string, unkno
 export const termination: Generator = {
   name: TERMINATION_MODULE,
 
-  modules(scope, plan) {
+  modules(scope) {
     const stack = moduleStack(scope, 'termination');
+    const queueName = variable(stack, 'queue_name', 'string', 'Name of the SQS queue of termination events: at most 80 letters, digits, hyphens and underscores.', [
+      { condition: '${can(regex("^[A-Za-z0-9_-]{1,80}$", var.queue_name))}', errorMessage: 'queue_name is at most 80 letters, digits, hyphens and underscores (an SQS limit).' },
+    ]);
+    const rulePrefix = variable(stack, 'rule_name_prefix', 'string', "Prefix of the EventBridge rules' names, each followed by the event's: at most 40 characters.", [
+      { condition: '${can(regex("^[A-Za-z0-9_.-]{1,40}$", var.rule_name_prefix))}', errorMessage: 'rule_name_prefix is at most 40 letters, digits, dots, hyphens and underscores (with the longest event name, an EventBridge limit of 64).' },
+    ]);
     const bucketName = variable(stack, 'bucket', 'string', 'The cluster bucket, where the handler\'s kustomization finds the queue URL.');
     const tags = variable(stack, 'tags', 'map(string)', 'Tags for every resource of the cluster.');
     const queue = describe(
-      tfName(new SqsQueue(stack, 'queue', { name: terminationQueueName(plan.name), messageRetentionSeconds: 300, sqsManagedSseEnabled: true, tags: tags.value }), 'this'),
+      tfName(new SqsQueue(stack, 'queue', { name: queueName.stringValue, messageRetentionSeconds: 300, sqsManagedSseEnabled: true, tags: tags.value }), 'this'),
       'Termination events for the node termination handler: an event older than five minutes is moot.',
     );
     const send = new DataAwsIamPolicyDocument(stack, 'events_send', {
@@ -54,7 +60,7 @@ export const termination: Generator = {
     tfName(new SqsQueuePolicy(stack, 'policy', { queueUrl: queue.url, policy: send.json }), 'this');
     for (const e of EVENTS) {
       const rule = describe(
-        tfName(new CloudwatchEventRule(stack, `rule_${e.id}`, { name: eventRuleName(plan.name, e.id), eventPattern: JSON.stringify(e.pattern), tags: tags.value }), e.id),
+        tfName(new CloudwatchEventRule(stack, `rule_${e.id}`, { name: `${rulePrefix.stringValue}-${e.id.replace(/_/g, '-')}`, eventPattern: JSON.stringify(e.pattern), tags: tags.value }), e.id),
         `When ${e.what}.`,
       );
       tfName(new CloudwatchEventTarget(stack, `target_${e.id}`, { rule: rule.name, arn: queue.arn }), e.id);
@@ -76,6 +82,8 @@ export const termination: Generator = {
 
   wire(ctx) {
     callModule(ctx, TERMINATION_MODULE, DIR, {
+      queue_name: terminationQueueName(ctx.plan.name),
+      rule_name_prefix: eventRulePrefix(ctx.plan.name),
       bucket: moduleNamed(ctx, BUCKET_MODULE).get(BucketOutputs.id),
       tags: ctx.shared.tags,
     });

@@ -98,7 +98,13 @@ export const TF = {
   etcdVolume: (kind: 'main' | 'events') => `etcd_${kind}`,
   memberInterface: 'member',
   networkModule: 'network',
+  securityModule: 'security',
 } as const;
+
+/** `203.0.113.0/24` -> `cidr_203_0_113_0_24`, `0.0.0.0/0` -> `anywhere`: how the per-CIDR rules of layout 1 were named. */
+export function cidrId(cidr: string): string {
+  return cidr === '0.0.0.0/0' ? 'anywhere' : tfId(cidr).replace(/^_/, 'cidr_');
+}
 
 /** A for_each instance's name within its module: `private["us-west-2a"]`. */
 export function forEachKey(name: string, key: string): string {
@@ -132,7 +138,11 @@ export function terminationQueueName(cluster: string): string {
   return `${cluster.replace(/[^A-Za-z0-9-]/g, '-').slice(0, 52)}-termination`;
 }
 
-/** EventBridge rule names allow 64 characters. */
+/** EventBridge rule names allow 64 characters: the cluster's share of them, before the rule's own. */
+export function eventRulePrefix(cluster: string): string {
+  return cluster.replace(/[^A-Za-z0-9-]/g, '-').slice(0, 40);
+}
+
 export function eventRuleName(cluster: string, id: string): string {
-  return `${cluster.replace(/[^A-Za-z0-9-]/g, '-').slice(0, 40)}-${id.replace(/_/g, '-')}`;
+  return `${eventRulePrefix(cluster)}-${id.replace(/_/g, '-')}`;
 }

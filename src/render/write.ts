@@ -25,8 +25,8 @@ export interface Manifest {
   readonly moved?: readonly Move[];
   /** Addresses of stateful resources forgotten (removed blocks), until they return. */
   readonly forgotten?: readonly string[];
-  /** The network module's layout (absent: 1); see NETWORK_LAYOUT. */
-  readonly networkLayout?: number;
+  /** The layout of the output's modules (absent: 1); see LAYOUT. */
+  readonly layout?: number;
 }
 
 export interface WriteOptions {
@@ -37,7 +37,7 @@ export interface WriteOptions {
   readonly stateful?: readonly StatefulResource[];
   readonly moved?: readonly Move[];
   readonly forgotten?: readonly string[];
-  readonly networkLayout?: number;
+  readonly layout?: number;
 }
 
 export interface Change {
@@ -117,7 +117,7 @@ export function writeOutput(dir: string, files: readonly OutputFile[], opts: Wri
     ...(opts.stateful ? { stateful: opts.stateful } : {}),
     ...(opts.moved?.length ? { moved: opts.moved } : {}),
     ...(opts.forgotten?.length ? { forgotten: opts.forgotten } : {}),
-    ...(opts.networkLayout ? { networkLayout: opts.networkLayout } : {}),
+    ...(opts.layout ? { layout: opts.layout } : {}),
   };
   const manifestText = `${JSON.stringify(manifest, null, 2)}\n`;
   const fresh = !existsSync(dir);

@@ -47,7 +47,10 @@ describe.each(['fixtures/examples/public.yaml', 'fixtures/examples/private.yaml'
     // Exactly what the scripts need: no EC2, SSM or load balancer action that no script calls.
     const unused = masters.actions.filter((a) => /^(ec2|ssm|elasticloadbalancing|s3):/.test(a) && !needed.some((n) => allows([a], n)));
     expect(unused).toEqual([]);
-    expect(masters.resources.some((r) => r.endsWith(':parameter/haform/' + loadClusterFile(fixture).spec!.name + '/control-plane/*'))).toBe(true);
+    // The masters' join material, under the cluster's parameter path, which the root gives the module.
+    expect(masters.resources.some((r) => r.endsWith(':parameter${var.parameter_path}/control-plane/*'))).toBe(true);
+    const call = topLevelBlocks(f.find((x) => x.path === 'main.tf')!.content.replace(/^\s*#.*$/gm, '')).find((b) => b.kind === 'module' && b.labels[0] === 'iam')!.text;
+    expect(call).toContain(`parameter_path = "/haform/${loadClusterFile(fixture).spec!.name}"`);
   });
 
   it('nodes: every call is allowed, and no control-plane secret is', async () => {

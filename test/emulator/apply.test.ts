@@ -6,7 +6,7 @@ import { removeBootDirs } from '../bootstrap/simulator.js';
 import { haform } from '../cli/run.js';
 import { findTerraform, REQUIRE_TERRAFORM } from '../terraform/harness.js';
 import { readFileSync, writeFileSync } from 'node:fs';
-import { legacyNetworkMoves } from '../../src/model/network-moves.js';
+import { legacyMoves } from '../../src/model/layout-moves.js';
 import type { ClusterPlan } from '../../src/model/plan.js';
 import { apply, bootCluster, type Change, cloudViolations, emulatorYaml, init, masterViolations, moveStateBack, networkViolations, planChanges, planOf } from './cluster.js';
 import { type Emulator, emulatorOrSkip, startEmulator, writeEmulatorOverride } from './emulator.js';
@@ -46,18 +46,18 @@ const RELAYOUT = ['examples/private', 'valid/existing-vpc', 'valid/existing-subn
  * gateway, address, route, subnet or tag replaced.
  */
 async function relayout(out: string, yaml: string, plan: ClusterPlan): Promise<void> {
-  const moves = legacyNetworkMoves(plan);
+  const moves = legacyMoves(plan);
   expect(moveStateBack(out, moves)).toBe(moves.length);
   // Without the moved blocks terraform would destroy every one of them and create it anew (and with
   // the subnets, the masters' member interfaces: their etcd peer addresses).
   const without = await planChanges(tf!, out);
   expect(without.filter((c) => c.actions.includes('delete')).map((c) => c.address)).toEqual(expect.arrayContaining(moves.map((m) => m.from)));
   const manifest = join(out, '.haform-manifest.json');
-  const { networkLayout: _layout, ...earlier } = JSON.parse(readFileSync(manifest, 'utf8'));
+  const { layout: _layout, ...earlier } = JSON.parse(readFileSync(manifest, 'utf8'));
   writeFileSync(manifest, JSON.stringify(earlier));
   const g = haform(['generate', yaml, '--out', out]);
   expect(g.exitCode, g.stderr).toBe(0);
-  expect(g.stdout).toContain(`${moves.length} moved blocks move its resources in the state`);
+  expect(g.stdout).toContain(`${moves.length} moved blocks move their resources in the state`);
   expect(realChanges(await planChanges(tf!, out))).toEqual([]);
 }
 

@@ -87,11 +87,14 @@ describe('worker node groups', () => {
 
 describe('etcd backups', () => {
   it('expire after etcd.backupRetentionDays (kops keeps 90); the bucket is protected as the volumes are', async () => {
-    const dflt = (await files('')).get('modules/bucket/main.tf')!;
-    expect(dflt).toMatch(/expiration \{\s*days = 90\s*\}/);
+    const defaults = await files('');
+    const dflt = defaults.get('modules/bucket/main.tf')!;
+    expect(dflt).toMatch(/expiration \{\s*days = var.backup_retention_days\s*\}/);
+    expect(defaults.get('main.tf')).toMatch(/module "bucket" \{[^}]*backup_retention_days = 90\n/);
     expect(dflt).toMatch(/resource "aws_s3_bucket" "this" \{[\s\S]*?prevent_destroy = true/);
-    const f = (await files('  etcd:\n    backupRetentionDays: 14\n    preventDestroy: false\n')).get('modules/bucket/main.tf')!;
-    expect(f).toMatch(/expiration \{\s*days = 14\s*\}/);
+    const short = await files('  etcd:\n    backupRetentionDays: 14\n    preventDestroy: false\n');
+    const f = short.get('modules/bucket/main.tf')!;
+    expect(short.get('main.tf')).toMatch(/module "bucket" \{[^}]*backup_retention_days = 14\n/);
     expect(f).not.toContain('prevent_destroy = true');
     expect(f).toMatch(/filter \{\s*prefix = "backups\/etcd\/main\/"/);
   });

@@ -52,10 +52,24 @@ describe.each(FIXTURES)('%s: the YAML\'s promises hold in the output', (fixture)
   });
 
   it('SSH is open only to what sshAccess lists', async () => {
-    const sg = (await files()).get('modules/security/main.tf')!;
-    const ssh = blocks(sg).filter((b) => b.kind === 'resource' && /\bfrom_port\s*=\s*22\b/.test(b.text));
-    const cidrs = ssh.map((b) => attr(b.text, 'cidr_ipv4')).filter(Boolean);
-    expect([...new Set(cidrs)].sort()).toEqual([...new Set<string>(yaml.sshAccess ?? [])].sort());
+    const f = await files();
+    const sg = f.get('modules/security/main.tf')!;
+    // Every rule from CIDRs (never a literal one) opens a single port to the CIDRs of its variable.
+    const fromCidrs = blocks(sg).filter((b) => b.kind === 'resource' && /\bcidr_ipv4\s*=/.test(b.text) && !/egress_rule/.test(b.labels[0]!));
+    for (const b of fromCidrs) {
+      expect(attr(b.text, 'cidr_ipv4'), b.labels[1]).toBe('each.value');
+      expect(attr(b.text, 'from_port'), b.labels[1]).toBe(attr(b.text, 'to_port'));
+    }
+    const ssh = fromCidrs.filter((b) => attr(b.text, 'from_port') === '22');
+    for (const b of ssh) expect(attr(b.text, 'for_each'), b.labels[1]).toBe('var.ssh_allowed_cidrs');
+    const api = fromCidrs.filter((b) => attr(b.text, 'from_port') === '443');
+    expect(api.map((b) => attr(b.text, 'for_each'))).toEqual(['var.api_allowed_cidrs']);
+    // And the root gives it exactly what sshAccess lists: nothing at all when it lists nothing.
+    const call = blocks(f.get('main.tf')!).find((b) => b.kind === 'module' && b.labels[0] === 'security')!.text;
+    const list = /ssh_allowed_cidrs = \[([^\]]*)\]/.exec(call)?.[1];
+    const given = [...(list ?? '').matchAll(/"([^"]+)"/g)].map((m) => m[1]!);
+    expect(given.sort()).toEqual([...new Set<string>(yaml.sshAccess ?? [])].sort());
+    expect(ssh.length > 0).toBe((yaml.sshAccess ?? []).length > 0);
   });
 
   it('every etcd volume is encrypted and, unless the YAML lifts it, cannot be destroyed by a plan', async () => {

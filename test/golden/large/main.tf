@@ -59,6 +59,22 @@ module "network" {
 module "security" {
   source = "./modules/security"
 
+  group_names = {
+    masters = "masters.big.prod.example.org"
+    nodes   = "nodes.big.prod.example.org"
+    api     = "api-elb.big.prod.example.org"
+    bastion = "bastion.big.prod.example.org"
+  }
+  api_allowed_cidrs = [
+    "10.0.0.0/8",
+    "192.168.10.0/24",
+    "172.16.0.0/12",
+  ]
+  ssh_allowed_cidrs = [
+    "198.51.100.0/24",
+    "203.0.113.7/32",
+    "192.0.2.0/28",
+  ]
   vpc_id = module.network.vpc_id
   tags   = local.tags
 }
@@ -66,15 +82,21 @@ module "security" {
 module "api" {
   source = "./modules/api"
 
-  vpc_id            = module.network.vpc_id
-  subnet_ids        = values(module.network.subnet_ids)
-  security_group_id = module.security.api_security_group_id
-  tags              = local.tags
+  cluster_name       = "big.prod.example.org"
+  load_balancer_name = "api-big-prod-example-org"
+  target_group_name  = "tcp-big-prod-example-org"
+  internal           = true
+  vpc_id             = module.network.vpc_id
+  subnet_ids         = values(module.network.subnet_ids)
+  security_group_id  = module.security.api_security_group_id
+  tags               = local.tags
 }
 
 module "dns" {
   source = "./modules/dns"
 
+  zone_id                = "Z0123456789ABCDEFGHIJ"
+  record_name            = "api.big.prod.example.org"
   load_balancer_dns_name = module.api.dns_name
   load_balancer_zone_id  = module.api.zone_id
 }
@@ -82,20 +104,35 @@ module "dns" {
 module "bucket" {
   source = "./modules/bucket"
 
-  addons_dir = "${path.module}/addons"
-  tags       = local.tags
+  bucket_prefix         = "big-prod-example-org-"
+  parameter_path        = "/haform/big.prod.example.org"
+  backup_retention_days = 90
+  kms_key_id            = "arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+  addons_dir            = "${path.module}/addons"
+  tags                  = local.tags
 }
 
 module "termination" {
   source = "./modules/termination"
 
-  bucket = module.bucket.bucket
-  tags   = local.tags
+  queue_name       = "big-prod-example-org-termination"
+  rule_name_prefix = "big-prod-example-org"
+  bucket           = module.bucket.bucket
+  tags             = local.tags
 }
 
 module "iam" {
   source = "./modules/iam"
 
+  cluster_name   = "big.prod.example.org"
+  region         = "us-east-1"
+  parameter_path = "/haform/big.prod.example.org"
+  role_names = {
+    masters  = "masters.big.prod.example.org"
+    nodes    = "nodes.big.prod.example.org"
+    bastions = "bastions.big.prod.example.org"
+  }
+  kms_key_id            = "arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab"
   bucket_arn            = module.bucket.bucket_arn
   termination_queue_arn = module.termination.queue_arn
   tags                  = local.tags
@@ -113,6 +150,12 @@ module "master_a" {
     main   = "a.etcd-main.big.prod.example.org"
     events = "a.etcd-events.big.prod.example.org"
   }
+  etcd_volume = {
+    size       = 50
+    type       = "io2"
+    iops       = 6000
+    kms_key_id = "arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+  }
   image_id         = data.aws_ami.image.id
   root_device_name = data.aws_ami.image.root_device_name
   instance_type    = "m6i.xlarge"
@@ -123,6 +166,8 @@ module "master_a" {
   target_group_arns = [
     module.api.target_group_arn,
   ]
+  public_ip      = false
+  ssh_key_name   = "ops"
   user_data_file = "${path.module}/userdata/master.sh"
   tags           = local.tags
 }
@@ -139,6 +184,12 @@ module "master_b" {
     main   = "b.etcd-main.big.prod.example.org"
     events = "b.etcd-events.big.prod.example.org"
   }
+  etcd_volume = {
+    size       = 50
+    type       = "io2"
+    iops       = 6000
+    kms_key_id = "arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+  }
   image_id         = data.aws_ami.image.id
   root_device_name = data.aws_ami.image.root_device_name
   instance_type    = "m6i.xlarge"
@@ -149,6 +200,8 @@ module "master_b" {
   target_group_arns = [
     module.api.target_group_arn,
   ]
+  public_ip      = false
+  ssh_key_name   = "ops"
   user_data_file = "${path.module}/userdata/master.sh"
   tags           = local.tags
 }
@@ -165,6 +218,12 @@ module "master_c" {
     main   = "c.etcd-main.big.prod.example.org"
     events = "c.etcd-events.big.prod.example.org"
   }
+  etcd_volume = {
+    size       = 50
+    type       = "io2"
+    iops       = 6000
+    kms_key_id = "arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+  }
   image_id         = data.aws_ami.image.id
   root_device_name = data.aws_ami.image.root_device_name
   instance_type    = "m6i.xlarge"
@@ -175,6 +234,8 @@ module "master_c" {
   target_group_arns = [
     module.api.target_group_arn,
   ]
+  public_ip      = false
+  ssh_key_name   = "ops"
   user_data_file = "${path.module}/userdata/master.sh"
   tags           = local.tags
 }
@@ -191,6 +252,12 @@ module "master_d" {
     main   = "d.etcd-main.big.prod.example.org"
     events = "d.etcd-events.big.prod.example.org"
   }
+  etcd_volume = {
+    size       = 50
+    type       = "io2"
+    iops       = 6000
+    kms_key_id = "arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+  }
   image_id         = data.aws_ami.image.id
   root_device_name = data.aws_ami.image.root_device_name
   instance_type    = "m6i.xlarge"
@@ -201,6 +268,8 @@ module "master_d" {
   target_group_arns = [
     module.api.target_group_arn,
   ]
+  public_ip      = false
+  ssh_key_name   = "ops"
   user_data_file = "${path.module}/userdata/master.sh"
   tags           = local.tags
 }
@@ -217,6 +286,12 @@ module "master_e" {
     main   = "e.etcd-main.big.prod.example.org"
     events = "e.etcd-events.big.prod.example.org"
   }
+  etcd_volume = {
+    size       = 50
+    type       = "io2"
+    iops       = 6000
+    kms_key_id = "arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+  }
   image_id         = data.aws_ami.image.id
   root_device_name = data.aws_ami.image.root_device_name
   instance_type    = "m6i.xlarge"
@@ -227,6 +302,8 @@ module "master_e" {
   target_group_arns = [
     module.api.target_group_arn,
   ]
+  public_ip      = false
+  ssh_key_name   = "ops"
   user_data_file = "${path.module}/userdata/master.sh"
   tags           = local.tags
 }
@@ -243,6 +320,12 @@ module "master_f" {
     main   = "f.etcd-main.big.prod.example.org"
     events = "f.etcd-events.big.prod.example.org"
   }
+  etcd_volume = {
+    size       = 50
+    type       = "io2"
+    iops       = 6000
+    kms_key_id = "arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+  }
   image_id         = data.aws_ami.image.id
   root_device_name = data.aws_ami.image.root_device_name
   instance_type    = "m6i.xlarge"
@@ -253,6 +336,8 @@ module "master_f" {
   target_group_arns = [
     module.api.target_group_arn,
   ]
+  public_ip      = false
+  ssh_key_name   = "ops"
   user_data_file = "${path.module}/userdata/master.sh"
   tags           = local.tags
 }
@@ -269,6 +354,12 @@ module "master_a2" {
     main   = "a2.etcd-main.big.prod.example.org"
     events = "a2.etcd-events.big.prod.example.org"
   }
+  etcd_volume = {
+    size       = 50
+    type       = "io2"
+    iops       = 6000
+    kms_key_id = "arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+  }
   image_id         = data.aws_ami.image.id
   root_device_name = data.aws_ami.image.root_device_name
   instance_type    = "m6i.xlarge"
@@ -279,6 +370,8 @@ module "master_a2" {
   target_group_arns = [
     module.api.target_group_arn,
   ]
+  public_ip      = false
+  ssh_key_name   = "ops"
   user_data_file = "${path.module}/userdata/master.sh"
   tags           = local.tags
 }
@@ -286,7 +379,10 @@ module "master_a2" {
 module "internal_api" {
   source = "./modules/internal-api"
 
-  vpc_id = module.network.vpc_id
+  cluster_name = "big.prod.example.org"
+  zone_name    = "internal.big.prod.example.org"
+  record_name  = "api.internal.big.prod.example.org"
+  vpc_id       = module.network.vpc_id
   member_ips = [
     module.master_a.member_ip,
     module.master_b.member_ip,
@@ -319,6 +415,8 @@ module "nodes" {
   security_group_ids = [
     module.security.nodes_security_group_id,
   ]
+  public_ip      = false
+  ssh_key_name   = "ops"
   user_data_file = "${path.module}/userdata/node.sh"
   tags           = local.tags
 }
@@ -326,11 +424,13 @@ module "nodes" {
 module "bastion" {
   source = "./modules/bastion"
 
+  group_name        = "bastions.big.prod.example.org"
   subnet_ids        = module.network.load_balancer_subnet_ids
   image_id          = data.aws_ami.image.id
   root_device_name  = data.aws_ami.image.root_device_name
   instance_profile  = module.iam.bastions_instance_profile
   security_group_id = module.security.bastion_security_group_id
+  ssh_key_name      = "ops"
   user_data_file    = "${path.module}/userdata/bastion.sh"
   tags              = local.tags
 }

@@ -49,6 +49,14 @@ module "network" {
 module "security" {
   source = "./modules/security"
 
+  group_names = {
+    masters = "masters.private.example.com"
+    nodes   = "nodes.private.example.com"
+    api     = "api-elb.private.example.com"
+  }
+  api_allowed_cidrs = [
+    "0.0.0.0/0",
+  ]
   vpc_id = module.network.vpc_id
   tags   = local.tags
 }
@@ -56,15 +64,21 @@ module "security" {
 module "api" {
   source = "./modules/api"
 
-  vpc_id            = module.network.vpc_id
-  subnet_ids        = module.network.load_balancer_subnet_ids
-  security_group_id = module.security.api_security_group_id
-  tags              = local.tags
+  cluster_name       = "private.example.com"
+  load_balancer_name = "api-private-example-com"
+  target_group_name  = "tcp-private-example-com"
+  internal           = false
+  vpc_id             = module.network.vpc_id
+  subnet_ids         = module.network.load_balancer_subnet_ids
+  security_group_id  = module.security.api_security_group_id
+  tags               = local.tags
 }
 
 module "dns" {
   source = "./modules/dns"
 
+  zone_name              = "example.com"
+  record_name            = "api.private.example.com"
   load_balancer_dns_name = module.api.dns_name
   load_balancer_zone_id  = module.api.zone_id
 }
@@ -72,20 +86,32 @@ module "dns" {
 module "bucket" {
   source = "./modules/bucket"
 
-  addons_dir = "${path.module}/addons"
-  tags       = local.tags
+  bucket_prefix         = "private-example-com-"
+  parameter_path        = "/haform/private.example.com"
+  backup_retention_days = 90
+  addons_dir            = "${path.module}/addons"
+  tags                  = local.tags
 }
 
 module "termination" {
   source = "./modules/termination"
 
-  bucket = module.bucket.bucket
-  tags   = local.tags
+  queue_name       = "private-example-com-termination"
+  rule_name_prefix = "private-example-com"
+  bucket           = module.bucket.bucket
+  tags             = local.tags
 }
 
 module "iam" {
   source = "./modules/iam"
 
+  cluster_name   = "private.example.com"
+  region         = "us-west-2"
+  parameter_path = "/haform/private.example.com"
+  role_names = {
+    masters = "masters.private.example.com"
+    nodes   = "nodes.private.example.com"
+  }
   bucket_arn            = module.bucket.bucket_arn
   termination_queue_arn = module.termination.queue_arn
   tags                  = local.tags
@@ -103,6 +129,12 @@ module "master_a" {
     main   = "a.etcd-main.private.example.com"
     events = "a.etcd-events.private.example.com"
   }
+  etcd_volume = {
+    size       = 20
+    type       = "gp3"
+    iops       = 3000
+    throughput = 125
+  }
   image_id         = data.aws_ami.image.id
   root_device_name = data.aws_ami.image.root_device_name
   instance_type    = "t3.medium"
@@ -113,6 +145,7 @@ module "master_a" {
   target_group_arns = [
     module.api.target_group_arn,
   ]
+  public_ip      = false
   user_data_file = "${path.module}/userdata/master.sh"
   tags           = local.tags
 }
@@ -129,6 +162,12 @@ module "master_b" {
     main   = "b.etcd-main.private.example.com"
     events = "b.etcd-events.private.example.com"
   }
+  etcd_volume = {
+    size       = 20
+    type       = "gp3"
+    iops       = 3000
+    throughput = 125
+  }
   image_id         = data.aws_ami.image.id
   root_device_name = data.aws_ami.image.root_device_name
   instance_type    = "t3.medium"
@@ -139,6 +178,7 @@ module "master_b" {
   target_group_arns = [
     module.api.target_group_arn,
   ]
+  public_ip      = false
   user_data_file = "${path.module}/userdata/master.sh"
   tags           = local.tags
 }
@@ -155,6 +195,12 @@ module "master_c" {
     main   = "c.etcd-main.private.example.com"
     events = "c.etcd-events.private.example.com"
   }
+  etcd_volume = {
+    size       = 20
+    type       = "gp3"
+    iops       = 3000
+    throughput = 125
+  }
   image_id         = data.aws_ami.image.id
   root_device_name = data.aws_ami.image.root_device_name
   instance_type    = "t3.medium"
@@ -165,6 +211,7 @@ module "master_c" {
   target_group_arns = [
     module.api.target_group_arn,
   ]
+  public_ip      = false
   user_data_file = "${path.module}/userdata/master.sh"
   tags           = local.tags
 }
@@ -172,7 +219,10 @@ module "master_c" {
 module "internal_api" {
   source = "./modules/internal-api"
 
-  vpc_id = module.network.vpc_id
+  cluster_name = "private.example.com"
+  zone_name    = "internal.private.example.com"
+  record_name  = "api.internal.private.example.com"
+  vpc_id       = module.network.vpc_id
   member_ips = [
     module.master_a.member_ip,
     module.master_b.member_ip,
@@ -198,6 +248,7 @@ module "nodes" {
   security_group_ids = [
     module.security.nodes_security_group_id,
   ]
+  public_ip      = false
   user_data_file = "${path.module}/userdata/node.sh"
   tags           = local.tags
 }

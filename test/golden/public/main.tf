@@ -46,6 +46,14 @@ module "network" {
 module "security" {
   source = "./modules/security"
 
+  group_names = {
+    masters = "masters.hacluster.example.com"
+    nodes   = "nodes.hacluster.example.com"
+    api     = "api-elb.hacluster.example.com"
+  }
+  api_allowed_cidrs = [
+    "0.0.0.0/0",
+  ]
   vpc_id = module.network.vpc_id
   tags   = local.tags
 }
@@ -53,15 +61,21 @@ module "security" {
 module "api" {
   source = "./modules/api"
 
-  vpc_id            = module.network.vpc_id
-  subnet_ids        = module.network.load_balancer_subnet_ids
-  security_group_id = module.security.api_security_group_id
-  tags              = local.tags
+  cluster_name       = "hacluster.example.com"
+  load_balancer_name = "api-hacluster-example-com"
+  target_group_name  = "tcp-hacluster-example-com"
+  internal           = false
+  vpc_id             = module.network.vpc_id
+  subnet_ids         = module.network.load_balancer_subnet_ids
+  security_group_id  = module.security.api_security_group_id
+  tags               = local.tags
 }
 
 module "dns" {
   source = "./modules/dns"
 
+  zone_name              = "example.com"
+  record_name            = "api.hacluster.example.com"
   load_balancer_dns_name = module.api.dns_name
   load_balancer_zone_id  = module.api.zone_id
 }
@@ -69,20 +83,32 @@ module "dns" {
 module "bucket" {
   source = "./modules/bucket"
 
-  addons_dir = "${path.module}/addons"
-  tags       = local.tags
+  bucket_prefix         = "hacluster-example-com-"
+  parameter_path        = "/haform/hacluster.example.com"
+  backup_retention_days = 90
+  addons_dir            = "${path.module}/addons"
+  tags                  = local.tags
 }
 
 module "termination" {
   source = "./modules/termination"
 
-  bucket = module.bucket.bucket
-  tags   = local.tags
+  queue_name       = "hacluster-example-com-termination"
+  rule_name_prefix = "hacluster-example-com"
+  bucket           = module.bucket.bucket
+  tags             = local.tags
 }
 
 module "iam" {
   source = "./modules/iam"
 
+  cluster_name   = "hacluster.example.com"
+  region         = "us-west-2"
+  parameter_path = "/haform/hacluster.example.com"
+  role_names = {
+    masters = "masters.hacluster.example.com"
+    nodes   = "nodes.hacluster.example.com"
+  }
   bucket_arn            = module.bucket.bucket_arn
   termination_queue_arn = module.termination.queue_arn
   tags                  = local.tags
@@ -100,6 +126,12 @@ module "master_a" {
     main   = "a.etcd-main.hacluster.example.com"
     events = "a.etcd-events.hacluster.example.com"
   }
+  etcd_volume = {
+    size       = 20
+    type       = "gp3"
+    iops       = 3000
+    throughput = 125
+  }
   image_id         = data.aws_ami.image.id
   root_device_name = data.aws_ami.image.root_device_name
   instance_type    = "t3.medium"
@@ -110,6 +142,7 @@ module "master_a" {
   target_group_arns = [
     module.api.target_group_arn,
   ]
+  public_ip      = true
   user_data_file = "${path.module}/userdata/master.sh"
   tags           = local.tags
 }
@@ -126,6 +159,12 @@ module "master_b" {
     main   = "b.etcd-main.hacluster.example.com"
     events = "b.etcd-events.hacluster.example.com"
   }
+  etcd_volume = {
+    size       = 20
+    type       = "gp3"
+    iops       = 3000
+    throughput = 125
+  }
   image_id         = data.aws_ami.image.id
   root_device_name = data.aws_ami.image.root_device_name
   instance_type    = "t3.medium"
@@ -136,6 +175,7 @@ module "master_b" {
   target_group_arns = [
     module.api.target_group_arn,
   ]
+  public_ip      = true
   user_data_file = "${path.module}/userdata/master.sh"
   tags           = local.tags
 }
@@ -152,6 +192,12 @@ module "master_c" {
     main   = "c.etcd-main.hacluster.example.com"
     events = "c.etcd-events.hacluster.example.com"
   }
+  etcd_volume = {
+    size       = 20
+    type       = "gp3"
+    iops       = 3000
+    throughput = 125
+  }
   image_id         = data.aws_ami.image.id
   root_device_name = data.aws_ami.image.root_device_name
   instance_type    = "t3.medium"
@@ -162,6 +208,7 @@ module "master_c" {
   target_group_arns = [
     module.api.target_group_arn,
   ]
+  public_ip      = true
   user_data_file = "${path.module}/userdata/master.sh"
   tags           = local.tags
 }
@@ -169,7 +216,10 @@ module "master_c" {
 module "internal_api" {
   source = "./modules/internal-api"
 
-  vpc_id = module.network.vpc_id
+  cluster_name = "hacluster.example.com"
+  zone_name    = "internal.hacluster.example.com"
+  record_name  = "api.internal.hacluster.example.com"
+  vpc_id       = module.network.vpc_id
   member_ips = [
     module.master_a.member_ip,
     module.master_b.member_ip,
@@ -195,6 +245,7 @@ module "nodes" {
   security_group_ids = [
     module.security.nodes_security_group_id,
   ]
+  public_ip      = true
   user_data_file = "${path.module}/userdata/node.sh"
   tags           = local.tags
 }

@@ -43,6 +43,14 @@ module "network" {
 module "security" {
   source = "./modules/security"
 
+  group_names = {
+    masters = "masters.hacluster.k8s.local"
+    nodes   = "nodes.hacluster.k8s.local"
+    api     = "api-elb.hacluster.k8s.local"
+  }
+  api_allowed_cidrs = [
+    "0.0.0.0/0",
+  ]
   vpc_id = module.network.vpc_id
   tags   = local.tags
 }
@@ -50,29 +58,45 @@ module "security" {
 module "api" {
   source = "./modules/api"
 
-  vpc_id            = module.network.vpc_id
-  subnet_ids        = module.network.load_balancer_subnet_ids
-  security_group_id = module.security.api_security_group_id
-  tags              = local.tags
+  cluster_name       = "hacluster.k8s.local"
+  load_balancer_name = "api-hacluster-k8s-local"
+  target_group_name  = "tcp-hacluster-k8s-local"
+  internal           = false
+  vpc_id             = module.network.vpc_id
+  subnet_ids         = module.network.load_balancer_subnet_ids
+  security_group_id  = module.security.api_security_group_id
+  tags               = local.tags
 }
 
 module "bucket" {
   source = "./modules/bucket"
 
-  addons_dir = "${path.module}/addons"
-  tags       = local.tags
+  bucket_prefix         = "hacluster-k8s-local-"
+  parameter_path        = "/haform/hacluster.k8s.local"
+  backup_retention_days = 90
+  addons_dir            = "${path.module}/addons"
+  tags                  = local.tags
 }
 
 module "termination" {
   source = "./modules/termination"
 
-  bucket = module.bucket.bucket
-  tags   = local.tags
+  queue_name       = "hacluster-k8s-local-termination"
+  rule_name_prefix = "hacluster-k8s-local"
+  bucket           = module.bucket.bucket
+  tags             = local.tags
 }
 
 module "iam" {
   source = "./modules/iam"
 
+  cluster_name   = "hacluster.k8s.local"
+  region         = "cn-north-1"
+  parameter_path = "/haform/hacluster.k8s.local"
+  role_names = {
+    masters = "masters.hacluster.k8s.local"
+    nodes   = "nodes.hacluster.k8s.local"
+  }
   bucket_arn            = module.bucket.bucket_arn
   termination_queue_arn = module.termination.queue_arn
   tags                  = local.tags
@@ -90,6 +114,12 @@ module "master_a" {
     main   = "a.etcd-main.hacluster.k8s.local"
     events = "a.etcd-events.hacluster.k8s.local"
   }
+  etcd_volume = {
+    size       = 20
+    type       = "gp3"
+    iops       = 3000
+    throughput = 125
+  }
   image_id         = data.aws_ami.image.id
   root_device_name = data.aws_ami.image.root_device_name
   instance_type    = "t3.medium"
@@ -100,6 +130,7 @@ module "master_a" {
   target_group_arns = [
     module.api.target_group_arn,
   ]
+  public_ip      = true
   user_data_file = "${path.module}/userdata/master.sh"
   tags           = local.tags
 }
@@ -116,6 +147,12 @@ module "master_b" {
     main   = "b.etcd-main.hacluster.k8s.local"
     events = "b.etcd-events.hacluster.k8s.local"
   }
+  etcd_volume = {
+    size       = 20
+    type       = "gp3"
+    iops       = 3000
+    throughput = 125
+  }
   image_id         = data.aws_ami.image.id
   root_device_name = data.aws_ami.image.root_device_name
   instance_type    = "t3.medium"
@@ -126,6 +163,7 @@ module "master_b" {
   target_group_arns = [
     module.api.target_group_arn,
   ]
+  public_ip      = true
   user_data_file = "${path.module}/userdata/master.sh"
   tags           = local.tags
 }
@@ -142,6 +180,12 @@ module "master_a2" {
     main   = "a2.etcd-main.hacluster.k8s.local"
     events = "a2.etcd-events.hacluster.k8s.local"
   }
+  etcd_volume = {
+    size       = 20
+    type       = "gp3"
+    iops       = 3000
+    throughput = 125
+  }
   image_id         = data.aws_ami.image.id
   root_device_name = data.aws_ami.image.root_device_name
   instance_type    = "t3.medium"
@@ -152,6 +196,7 @@ module "master_a2" {
   target_group_arns = [
     module.api.target_group_arn,
   ]
+  public_ip      = true
   user_data_file = "${path.module}/userdata/master.sh"
   tags           = local.tags
 }
@@ -159,7 +204,10 @@ module "master_a2" {
 module "internal_api" {
   source = "./modules/internal-api"
 
-  vpc_id = module.network.vpc_id
+  cluster_name = "hacluster.k8s.local"
+  zone_name    = "internal.hacluster.k8s.local"
+  record_name  = "api.internal.hacluster.k8s.local"
+  vpc_id       = module.network.vpc_id
   member_ips = [
     module.master_a.member_ip,
     module.master_b.member_ip,
@@ -184,6 +232,7 @@ module "nodes" {
   security_group_ids = [
     module.security.nodes_security_group_id,
   ]
+  public_ip      = true
   user_data_file = "${path.module}/userdata/node.sh"
   tags           = local.tags
 }

@@ -5,10 +5,10 @@
 resource "aws_launch_template" "this" {
   image_id      = var.image_id
   instance_type = "t3.micro"
-  key_name      = "ops"
-  name          = "bastions.big.prod.example.org"
+  key_name      = var.ssh_key_name
+  name          = var.group_name
   user_data     = base64gzip(file(var.user_data_file))
-  tags          = merge(var.tags, { "Name" = "bastions.big.prod.example.org", "k8s.io/role/bastion" = "1" })
+  tags          = merge(var.tags, { "Name" = var.group_name, "k8s.io/role/bastion" = "1" })
 
   block_device_mappings {
     device_name = var.root_device_name
@@ -38,7 +38,7 @@ resource "aws_launch_template" "this" {
   }
   tag_specifications {
     resource_type = "volume"
-    tags          = merge(var.tags, { "Name" = "bastions.big.prod.example.org", "k8s.io/role/bastion" = "1" })
+    tags          = merge(var.tags, { "Name" = var.group_name, "k8s.io/role/bastion" = "1" })
   }
   lifecycle {
     create_before_destroy = true
@@ -49,7 +49,7 @@ resource "aws_autoscaling_group" "this" {
   desired_capacity    = 1
   max_size            = 1
   min_size            = 1
-  name                = "bastions.big.prod.example.org"
+  name                = var.group_name
   vpc_zone_identifier = var.subnet_ids
 
   launch_template {
@@ -57,7 +57,7 @@ resource "aws_autoscaling_group" "this" {
     version = aws_launch_template.this.latest_version
   }
   dynamic "tag" {
-    for_each = merge(var.tags, { "Name" = "bastions.big.prod.example.org", "k8s.io/role/bastion" = "1" })
+    for_each = merge(var.tags, { "Name" = var.group_name, "k8s.io/role/bastion" = "1" })
     content {
       key                 = tag.key
       value               = tag.value

@@ -3,9 +3,9 @@
 
 # The Kubernetes API name that kubeconfigs point at.
 resource "aws_route53_record" "api" {
-  name    = "api.big.prod.example.org"
+  name    = var.record_name
   type    = "A"
-  zone_id = "Z0123456789ABCDEFGHIJ"
+  zone_id = var.zone_id
 
   alias {
     evaluate_target_health = false

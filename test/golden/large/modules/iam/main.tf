@@ -360,8 +360,8 @@ data "aws_iam_policy_document" "node_termination" {
 # Masters: find and attach their own interface and etcd volumes, publish and read join material, back up etcd; and the controllers that run there.
 resource "aws_iam_role" "masters" {
   assume_role_policy = data.aws_iam_policy_document.ec2_assume_role.json
-  name               = "masters.big.prod.example.org"
-  tags               = merge(var.tags, { "Name" = "masters.big.prod.example.org" })
+  name               = var.role_names.masters
+  tags               = merge(var.tags, { "Name" = var.role_names.masters })
 }
 
 resource "aws_iam_role_policy" "masters_session_manager" {
@@ -406,15 +406,15 @@ data "aws_iam_policy_document" "masters" {
       "ec2:AttachNetworkInterface"
     ]
     resources = [
-      "arn:${data.aws_partition.current.partition}:ec2:us-east-1:*:volume/*",
-      "arn:${data.aws_partition.current.partition}:ec2:us-east-1:*:network-interface/*",
-      "arn:${data.aws_partition.current.partition}:ec2:us-east-1:*:instance/*"
+      "arn:${data.aws_partition.current.partition}:ec2:${var.region}:*:volume/*",
+      "arn:${data.aws_partition.current.partition}:ec2:${var.region}:*:network-interface/*",
+      "arn:${data.aws_partition.current.partition}:ec2:${var.region}:*:instance/*"
     ]
     sid = "AttachOwnEtcdVolumesAndInterface"
     condition {
       test = "StringEquals"
       values = [
-        "big.prod.example.org"
+        var.cluster_name
       ]
       variable = "aws:ResourceTag/KubernetesCluster"
     }
@@ -435,8 +435,8 @@ data "aws_iam_policy_document" "masters" {
       "ssm:DeleteParameter"
     ]
     resources = [
-      "arn:${data.aws_partition.current.partition}:ssm:us-east-1:*:parameter/haform/big.prod.example.org/control-plane/*",
-      "arn:${data.aws_partition.current.partition}:ssm:us-east-1:*:parameter/haform/big.prod.example.org/node/*"
+      "arn:${data.aws_partition.current.partition}:ssm:${var.region}:*:parameter${var.parameter_path}/control-plane/*",
+      "arn:${data.aws_partition.current.partition}:ssm:${var.region}:*:parameter${var.parameter_path}/node/*"
     ]
     sid = "JoinMaterial"
   }
@@ -445,7 +445,7 @@ data "aws_iam_policy_document" "masters" {
       "ssm:GetParameter"
     ]
     resources = [
-      "arn:${data.aws_partition.current.partition}:ssm:us-east-1:*:parameter/haform/big.prod.example.org/cluster/*"
+      "arn:${data.aws_partition.current.partition}:ssm:${var.region}:*:parameter${var.parameter_path}/cluster/*"
     ]
     sid = "ClusterSettings"
   }
@@ -507,29 +507,29 @@ data "aws_iam_policy_document" "masters" {
       "kms:ReEncrypt*"
     ]
     resources = [
-      "arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+      var.kms_key_id
     ]
     sid = "EtcdVolumeKey"
   }
 }
 
 resource "aws_iam_role_policy" "masters" {
-  name   = "masters.big.prod.example.org"
+  name   = var.role_names.masters
   policy = data.aws_iam_policy_document.masters.json
   role   = aws_iam_role.masters.name
 }
 
 resource "aws_iam_instance_profile" "masters" {
-  name = "masters.big.prod.example.org"
+  name = var.role_names.masters
   role = aws_iam_role.masters.name
-  tags = merge(var.tags, { "Name" = "masters.big.prod.example.org" })
+  tags = merge(var.tags, { "Name" = var.role_names.masters })
 }
 
 # Nodes: read the node join material only; never the control plane secrets.
 resource "aws_iam_role" "nodes" {
   assume_role_policy = data.aws_iam_policy_document.ec2_assume_role.json
-  name               = "nodes.big.prod.example.org"
-  tags               = merge(var.tags, { "Name" = "nodes.big.prod.example.org" })
+  name               = var.role_names.nodes
+  tags               = merge(var.tags, { "Name" = var.role_names.nodes })
 }
 
 resource "aws_iam_role_policy" "nodes_session_manager" {
@@ -544,7 +544,7 @@ data "aws_iam_policy_document" "nodes" {
       "ssm:GetParameter"
     ]
     resources = [
-      "arn:${data.aws_partition.current.partition}:ssm:us-east-1:*:parameter/haform/big.prod.example.org/node/*"
+      "arn:${data.aws_partition.current.partition}:ssm:${var.region}:*:parameter${var.parameter_path}/node/*"
     ]
     sid = "NodeJoinMaterial"
   }
@@ -563,22 +563,22 @@ data "aws_iam_policy_document" "nodes" {
 }
 
 resource "aws_iam_role_policy" "nodes" {
-  name   = "nodes.big.prod.example.org"
+  name   = var.role_names.nodes
   policy = data.aws_iam_policy_document.nodes.json
   role   = aws_iam_role.nodes.name
 }
 
 resource "aws_iam_instance_profile" "nodes" {
-  name = "nodes.big.prod.example.org"
+  name = var.role_names.nodes
   role = aws_iam_role.nodes.name
-  tags = merge(var.tags, { "Name" = "nodes.big.prod.example.org" })
+  tags = merge(var.tags, { "Name" = var.role_names.nodes })
 }
 
 # The bastion needs no AWS access beyond Session Manager.
 resource "aws_iam_role" "bastions" {
   assume_role_policy = data.aws_iam_policy_document.ec2_assume_role.json
-  name               = "bastions.big.prod.example.org"
-  tags               = merge(var.tags, { "Name" = "bastions.big.prod.example.org" })
+  name               = var.role_names.bastions
+  tags               = merge(var.tags, { "Name" = var.role_names.bastions })
 }
 
 resource "aws_iam_role_policy" "bastions_session_manager" {
@@ -588,7 +588,7 @@ resource "aws_iam_role_policy" "bastions_session_manager" {
 }
 
 resource "aws_iam_instance_profile" "bastions" {
-  name = "bastions.big.prod.example.org"
+  name = var.role_names.bastions
   role = aws_iam_role.bastions.name
-  tags = merge(var.tags, { "Name" = "bastions.big.prod.example.org" })
+  tags = merge(var.tags, { "Name" = var.role_names.bastions })
 }

@@ -5,10 +5,10 @@
 resource "aws_ebs_volume" "etcd_main" {
   availability_zone = var.zone
   encrypted         = true
-  iops              = 6000
-  kms_key_id        = "arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab"
-  size              = 50
-  type              = "io2"
+  iops              = var.etcd_volume.iops
+  kms_key_id        = var.etcd_volume.kms_key_id
+  size              = var.etcd_volume.size
+  type              = var.etcd_volume.type
   tags              = merge(var.tags, { "Name" = var.etcd_volume_names.main, "k8s.io/etcd/main" = var.etcd_member_tag, "k8s.io/role/master" = "1", "haform.io/etcd-member" = var.etcd_member })
 
   lifecycle {
@@ -20,10 +20,10 @@ resource "aws_ebs_volume" "etcd_main" {
 resource "aws_ebs_volume" "etcd_events" {
   availability_zone = var.zone
   encrypted         = true
-  iops              = 6000
-  kms_key_id        = "arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab"
-  size              = 50
-  type              = "io2"
+  iops              = var.etcd_volume.iops
+  kms_key_id        = var.etcd_volume.kms_key_id
+  size              = var.etcd_volume.size
+  type              = var.etcd_volume.type
   tags              = merge(var.tags, { "Name" = var.etcd_volume_names.events, "k8s.io/etcd/events" = var.etcd_member_tag, "k8s.io/role/master" = "1", "haform.io/etcd-member" = var.etcd_member })
 
   lifecycle {
@@ -43,7 +43,7 @@ resource "aws_network_interface" "member" {
 resource "aws_launch_template" "this" {
   image_id      = var.image_id
   instance_type = var.instance_type
-  key_name      = "ops"
+  key_name      = var.ssh_key_name
   name          = var.group_name
   user_data     = base64gzip(file(var.user_data_file))
   tags          = merge(var.tags, { "Name" = var.group_name, "k8s.io/role/master" = "1", "haform.io/etcd-member" = var.etcd_member, "aws-node-termination-handler/managed" = "" })
@@ -67,7 +67,7 @@ resource "aws_launch_template" "this" {
     instance_metadata_tags      = "disabled"
   }
   network_interfaces {
-    associate_public_ip_address = false
+    associate_public_ip_address = var.public_ip
     delete_on_termination       = true
     device_index                = 0
     security_groups             = var.security_group_ids

@@ -5,7 +5,7 @@
 resource "aws_launch_template" "this" {
   image_id      = var.image_id
   instance_type = var.instance_type
-  key_name      = "ops"
+  key_name      = var.ssh_key_name
   name          = var.group_name
   user_data     = base64gzip(file(var.user_data_file))
   tags          = merge(var.tags, { "Name" = var.group_name, "k8s.io/role/node" = "1", "aws-node-termination-handler/managed" = "" })
@@ -29,7 +29,7 @@ resource "aws_launch_template" "this" {
     instance_metadata_tags      = "disabled"
   }
   network_interfaces {
-    associate_public_ip_address = false
+    associate_public_ip_address = var.public_ip
     delete_on_termination       = true
     device_index                = 0
     security_groups             = var.security_group_ids

@@ -48,6 +48,16 @@ variable "security_group_ids" {
   type        = list(string)
 }
 
+variable "public_ip" {
+  description = "Public IP addresses for the nodes (public topology)."
+  type        = bool
+}
+
+variable "ssh_key_name" {
+  description = "EC2 key pair for SSH (sshKeyName)."
+  type        = string
+}
+
 variable "user_data_file" {
   description = "Bootstrap script of the nodes (userdata/node.sh)."
   type        = string

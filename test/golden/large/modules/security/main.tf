@@ -4,33 +4,33 @@
 # Masters: etcd peers and the API server.
 resource "aws_security_group" "masters" {
   description = "Kubernetes masters"
-  name        = "masters.big.prod.example.org"
+  name        = var.group_names.masters
   vpc_id      = var.vpc_id
-  tags        = merge(var.tags, { "Name" = "masters.big.prod.example.org" })
+  tags        = merge(var.tags, { "Name" = var.group_names.masters })
 }
 
 # Worker nodes.
 resource "aws_security_group" "nodes" {
   description = "Kubernetes worker nodes"
-  name        = "nodes.big.prod.example.org"
+  name        = var.group_names.nodes
   vpc_id      = var.vpc_id
-  tags        = merge(var.tags, { "Name" = "nodes.big.prod.example.org" })
+  tags        = merge(var.tags, { "Name" = var.group_names.nodes })
 }
 
 # The API load balancer: the only way in from outside.
 resource "aws_security_group" "api" {
   description = "Kubernetes API load balancer"
-  name        = "api-elb.big.prod.example.org"
+  name        = var.group_names.api
   vpc_id      = var.vpc_id
-  tags        = merge(var.tags, { "Name" = "api-elb.big.prod.example.org" })
+  tags        = merge(var.tags, { "Name" = var.group_names.api })
 }
 
 # The bastion: SSH jump host into the private subnets.
 resource "aws_security_group" "bastion" {
   description = "SSH bastion"
-  name        = "bastion.big.prod.example.org"
+  name        = var.group_names.bastion
   vpc_id      = var.vpc_id
-  tags        = merge(var.tags, { "Name" = "bastion.big.prod.example.org" })
+  tags        = merge(var.tags, { "Name" = var.group_names.bastion })
 }
 
 # Inside the cluster.
@@ -117,29 +117,10 @@ resource "aws_vpc_security_group_ingress_rule" "masters_tcp_443_from_api" {
   tags                         = var.tags
 }
 
-resource "aws_vpc_security_group_ingress_rule" "api_tcp_443_from_cidr_10_0_0_0_8" {
-  cidr_ipv4         = "10.0.0.0/8"
-  description       = "Kubernetes API from 10.0.0.0/8"
-  from_port         = 443
-  ip_protocol       = "tcp"
-  security_group_id = aws_security_group.api.id
-  to_port           = 443
-  tags              = var.tags
-}
-
-resource "aws_vpc_security_group_ingress_rule" "api_tcp_443_from_cidr_192_168_10_0_24" {
-  cidr_ipv4         = "192.168.10.0/24"
-  description       = "Kubernetes API from 192.168.10.0/24"
-  from_port         = 443
-  ip_protocol       = "tcp"
-  security_group_id = aws_security_group.api.id
-  to_port           = 443
-  tags              = var.tags
-}
-
-resource "aws_vpc_security_group_ingress_rule" "api_tcp_443_from_cidr_172_16_0_0_12" {
-  cidr_ipv4         = "172.16.0.0/12"
-  description       = "Kubernetes API from 172.16.0.0/12"
+resource "aws_vpc_security_group_ingress_rule" "api_tcp_443_from_cidr" {
+  for_each          = var.api_allowed_cidrs
+  cidr_ipv4         = each.value
+  description       = "Kubernetes API from ${each.value}"
   from_port         = 443
   ip_protocol       = "tcp"
   security_group_id = aws_security_group.api.id
@@ -167,29 +148,10 @@ resource "aws_vpc_security_group_ingress_rule" "api_tcp_443_from_nodes" {
   tags                         = var.tags
 }
 
-resource "aws_vpc_security_group_ingress_rule" "bastion_tcp_22_from_cidr_198_51_100_0_24" {
-  cidr_ipv4         = "198.51.100.0/24"
-  description       = "SSH to the bastion from 198.51.100.0/24"
-  from_port         = 22
-  ip_protocol       = "tcp"
-  security_group_id = aws_security_group.bastion.id
-  to_port           = 22
-  tags              = var.tags
-}
-
-resource "aws_vpc_security_group_ingress_rule" "bastion_tcp_22_from_cidr_203_0_113_7_32" {
-  cidr_ipv4         = "203.0.113.7/32"
-  description       = "SSH to the bastion from 203.0.113.7/32"
-  from_port         = 22
-  ip_protocol       = "tcp"
-  security_group_id = aws_security_group.bastion.id
-  to_port           = 22
-  tags              = var.tags
-}
-
-resource "aws_vpc_security_group_ingress_rule" "bastion_tcp_22_from_cidr_192_0_2_0_28" {
-  cidr_ipv4         = "192.0.2.0/28"
-  description       = "SSH to the bastion from 192.0.2.0/28"
+resource "aws_vpc_security_group_ingress_rule" "bastion_tcp_22_from_cidr" {
+  for_each          = var.ssh_allowed_cidrs
+  cidr_ipv4         = each.value
+  description       = "SSH to the bastion from ${each.value}"
   from_port         = 22
   ip_protocol       = "tcp"
   security_group_id = aws_security_group.bastion.id

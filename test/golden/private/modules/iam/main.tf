@@ -360,8 +360,8 @@ data "aws_iam_policy_document" "node_termination" {
 # Masters: find and attach their own interface and etcd volumes, publish and read join material, back up etcd; and the controllers that run there.
 resource "aws_iam_role" "masters" {
   assume_role_policy = data.aws_iam_policy_document.ec2_assume_role.json
-  name               = "masters.private.example.com"
-  tags               = merge(var.tags, { "Name" = "masters.private.example.com" })
+  name               = var.role_names.masters
+  tags               = merge(var.tags, { "Name" = var.role_names.masters })
 }
 
 resource "aws_iam_role_policy" "masters_session_manager" {
@@ -406,15 +406,15 @@ data "aws_iam_policy_document" "masters" {
       "ec2:AttachNetworkInterface"
     ]
     resources = [
-      "arn:${data.aws_partition.current.partition}:ec2:us-west-2:*:volume/*",
-      "arn:${data.aws_partition.current.partition}:ec2:us-west-2:*:network-interface/*",
-      "arn:${data.aws_partition.current.partition}:ec2:us-west-2:*:instance/*"
+      "arn:${data.aws_partition.current.partition}:ec2:${var.region}:*:volume/*",
+      "arn:${data.aws_partition.current.partition}:ec2:${var.region}:*:network-interface/*",
+      "arn:${data.aws_partition.current.partition}:ec2:${var.region}:*:instance/*"
     ]
     sid = "AttachOwnEtcdVolumesAndInterface"
     condition {
       test = "StringEquals"
       values = [
-        "private.example.com"
+        var.cluster_name
       ]
       variable = "aws:ResourceTag/KubernetesCluster"
     }
@@ -435,8 +435,8 @@ data "aws_iam_policy_document" "masters" {
       "ssm:DeleteParameter"
     ]
     resources = [
-      "arn:${data.aws_partition.current.partition}:ssm:us-west-2:*:parameter/haform/private.example.com/control-plane/*",
-      "arn:${data.aws_partition.current.partition}:ssm:us-west-2:*:parameter/haform/private.example.com/node/*"
+      "arn:${data.aws_partition.current.partition}:ssm:${var.region}:*:parameter${var.parameter_path}/control-plane/*",
+      "arn:${data.aws_partition.current.partition}:ssm:${var.region}:*:parameter${var.parameter_path}/node/*"
     ]
     sid = "JoinMaterial"
   }
@@ -445,7 +445,7 @@ data "aws_iam_policy_document" "masters" {
       "ssm:GetParameter"
     ]
     resources = [
-      "arn:${data.aws_partition.current.partition}:ssm:us-west-2:*:parameter/haform/private.example.com/cluster/*"
+      "arn:${data.aws_partition.current.partition}:ssm:${var.region}:*:parameter${var.parameter_path}/cluster/*"
     ]
     sid = "ClusterSettings"
   }
@@ -500,22 +500,22 @@ data "aws_iam_policy_document" "masters" {
 }
 
 resource "aws_iam_role_policy" "masters" {
-  name   = "masters.private.example.com"
+  name   = var.role_names.masters
   policy = data.aws_iam_policy_document.masters.json
   role   = aws_iam_role.masters.name
 }
 
 resource "aws_iam_instance_profile" "masters" {
-  name = "masters.private.example.com"
+  name = var.role_names.masters
   role = aws_iam_role.masters.name
-  tags = merge(var.tags, { "Name" = "masters.private.example.com" })
+  tags = merge(var.tags, { "Name" = var.role_names.masters })
 }
 
 # Nodes: read the node join material only; never the control plane secrets.
 resource "aws_iam_role" "nodes" {
   assume_role_policy = data.aws_iam_policy_document.ec2_assume_role.json
-  name               = "nodes.private.example.com"
-  tags               = merge(var.tags, { "Name" = "nodes.private.example.com" })
+  name               = var.role_names.nodes
+  tags               = merge(var.tags, { "Name" = var.role_names.nodes })
 }
 
 resource "aws_iam_role_policy" "nodes_session_manager" {
@@ -530,7 +530,7 @@ data "aws_iam_policy_document" "nodes" {
       "ssm:GetParameter"
     ]
     resources = [
-      "arn:${data.aws_partition.current.partition}:ssm:us-west-2:*:parameter/haform/private.example.com/node/*"
+      "arn:${data.aws_partition.current.partition}:ssm:${var.region}:*:parameter${var.parameter_path}/node/*"
     ]
     sid = "NodeJoinMaterial"
   }
@@ -549,13 +549,13 @@ data "aws_iam_policy_document" "nodes" {
 }
 
 resource "aws_iam_role_policy" "nodes" {
-  name   = "nodes.private.example.com"
+  name   = var.role_names.nodes
   policy = data.aws_iam_policy_document.nodes.json
   role   = aws_iam_role.nodes.name
 }
 
 resource "aws_iam_instance_profile" "nodes" {
-  name = "nodes.private.example.com"
+  name = var.role_names.nodes
   role = aws_iam_role.nodes.name
-  tags = merge(var.tags, { "Name" = "nodes.private.example.com" })
+  tags = merge(var.tags, { "Name" = var.role_names.nodes })
 }

@@ -3,9 +3,9 @@
 
 # Private to the VPC.
 resource "aws_route53_zone" "internal" {
-  comment = "In-cluster names of private.example.com"
-  name    = "internal.private.example.com"
-  tags    = merge(var.tags, { "Name" = "internal.private.example.com" })
+  comment = "In-cluster names of ${var.cluster_name}"
+  name    = var.zone_name
+  tags    = merge(var.tags, { "Name" = var.zone_name })
 
   vpc {
     vpc_id = var.vpc_id
@@ -14,7 +14,7 @@ resource "aws_route53_zone" "internal" {
 
 # Every master: clients try the addresses in turn.
 resource "aws_route53_record" "api" {
-  name    = "api.internal.private.example.com"
+  name    = var.record_name
   records = var.member_ips
   ttl     = 60
   type    = "A"

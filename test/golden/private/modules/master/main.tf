@@ -5,10 +5,10 @@
 resource "aws_ebs_volume" "etcd_main" {
   availability_zone = var.zone
   encrypted         = true
-  iops              = 3000
-  size              = 20
-  throughput        = 125
-  type              = "gp3"
+  iops              = var.etcd_volume.iops
+  size              = var.etcd_volume.size
+  throughput        = var.etcd_volume.throughput
+  type              = var.etcd_volume.type
   tags              = merge(var.tags, { "Name" = var.etcd_volume_names.main, "k8s.io/etcd/main" = var.etcd_member_tag, "k8s.io/role/master" = "1", "haform.io/etcd-member" = var.etcd_member })
 
   lifecycle {
@@ -20,10 +20,10 @@ resource "aws_ebs_volume" "etcd_main" {
 resource "aws_ebs_volume" "etcd_events" {
   availability_zone = var.zone
   encrypted         = true
-  iops              = 3000
-  size              = 20
-  throughput        = 125
-  type              = "gp3"
+  iops              = var.etcd_volume.iops
+  size              = var.etcd_volume.size
+  throughput        = var.etcd_volume.throughput
+  type              = var.etcd_volume.type
   tags              = merge(var.tags, { "Name" = var.etcd_volume_names.events, "k8s.io/etcd/events" = var.etcd_member_tag, "k8s.io/role/master" = "1", "haform.io/etcd-member" = var.etcd_member })
 
   lifecycle {
@@ -66,7 +66,7 @@ resource "aws_launch_template" "this" {
     instance_metadata_tags      = "disabled"
   }
   network_interfaces {
-    associate_public_ip_address = false
+    associate_public_ip_address = var.public_ip
     delete_on_termination       = true
     device_index                = 0
     security_groups             = var.security_group_ids

@@ -32,6 +32,20 @@ variable "etcd_volume_names" {
   type        = object({ main = string, events = string })
 }
 
+variable "etcd_volume" {
+  description = "Size (GiB), type and encryption key of each etcd volume (spec.etcd); a smaller size cannot be applied, EBS volumes only grow."
+  type = object({
+    size       = number
+    type       = string
+    iops       = number
+    throughput = number
+  })
+  validation {
+    condition     = var.etcd_volume.size >= 1 && floor(var.etcd_volume.size) == var.etcd_volume.size
+    error_message = "etcd_volume.size is a whole number of GiB."
+  }
+}
+
 variable "target_group_arns" {
   description = "API load balancer target groups to register into."
   type        = list(string)
@@ -70,6 +84,11 @@ variable "instance_profile" {
 variable "security_group_ids" {
   description = "Security groups of the masters."
   type        = list(string)
+}
+
+variable "public_ip" {
+  description = "Public IP addresses for the masters (public topology)."
+  type        = bool
 }
 
 variable "user_data_file" {

@@ -28,7 +28,7 @@ resource "aws_launch_template" "this" {
     instance_metadata_tags      = "disabled"
   }
   network_interfaces {
-    associate_public_ip_address = false
+    associate_public_ip_address = var.public_ip
     delete_on_termination       = true
     device_index                = 0
     security_groups             = var.security_group_ids

@@ -48,6 +48,11 @@ variable "security_group_ids" {
   type        = list(string)
 }
 
+variable "public_ip" {
+  description = "Public IP addresses for the nodes (public topology)."
+  type        = bool
+}
+
 variable "user_data_file" {
   description = "Bootstrap script of the nodes (userdata/node.sh)."
   type        = string

@@ -4,25 +4,25 @@
 # Masters: etcd peers and the API server.
 resource "aws_security_group" "masters" {
   description = "Kubernetes masters"
-  name        = "masters.hacluster.example.com"
+  name        = var.group_names.masters
   vpc_id      = var.vpc_id
-  tags        = merge(var.tags, { "Name" = "masters.hacluster.example.com" })
+  tags        = merge(var.tags, { "Name" = var.group_names.masters })
 }
 
 # Worker nodes.
 resource "aws_security_group" "nodes" {
   description = "Kubernetes worker nodes"
-  name        = "nodes.hacluster.example.com"
+  name        = var.group_names.nodes
   vpc_id      = var.vpc_id
-  tags        = merge(var.tags, { "Name" = "nodes.hacluster.example.com" })
+  tags        = merge(var.tags, { "Name" = var.group_names.nodes })
 }
 
 # The API load balancer: the only way in from outside.
 resource "aws_security_group" "api" {
   description = "Kubernetes API load balancer"
-  name        = "api-elb.hacluster.example.com"
+  name        = var.group_names.api
   vpc_id      = var.vpc_id
-  tags        = merge(var.tags, { "Name" = "api-elb.hacluster.example.com" })
+  tags        = merge(var.tags, { "Name" = var.group_names.api })
 }
 
 # Inside the cluster.
@@ -109,9 +109,10 @@ resource "aws_vpc_security_group_ingress_rule" "masters_tcp_443_from_api" {
   tags                         = var.tags
 }
 
-resource "aws_vpc_security_group_ingress_rule" "api_tcp_443_from_anywhere" {
-  cidr_ipv4         = "0.0.0.0/0"
-  description       = "Kubernetes API from 0.0.0.0/0"
+resource "aws_vpc_security_group_ingress_rule" "api_tcp_443_from_cidr" {
+  for_each          = var.api_allowed_cidrs
+  cidr_ipv4         = each.value
+  description       = "Kubernetes API from ${each.value}"
   from_port         = 443
   ip_protocol       = "tcp"
   security_group_id = aws_security_group.api.id

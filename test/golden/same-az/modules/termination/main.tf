@@ -4,7 +4,7 @@
 # Termination events for the node termination handler: an event older than five minutes is moot.
 resource "aws_sqs_queue" "this" {
   message_retention_seconds = 300
-  name                      = "hacluster-k8s-local-termination"
+  name                      = var.queue_name
   sqs_managed_sse_enabled   = true
   tags                      = var.tags
 }
@@ -36,7 +36,7 @@ resource "aws_sqs_queue_policy" "this" {
 # When a group terminates an instance (scale-in, replacement, instance refresh).
 resource "aws_cloudwatch_event_rule" "asg_termination" {
   event_pattern = "{\"source\":[\"aws.autoscaling\"],\"detail-type\":[\"EC2 Instance-terminate Lifecycle Action\"]}"
-  name          = "hacluster-k8s-local-asg-termination"
+  name          = "${var.rule_name_prefix}-asg-termination"
   tags          = var.tags
 }
 
@@ -48,7 +48,7 @@ resource "aws_cloudwatch_event_target" "asg_termination" {
 # When a spot instance gets its two-minute warning.
 resource "aws_cloudwatch_event_rule" "spot_interruption" {
   event_pattern = "{\"source\":[\"aws.ec2\"],\"detail-type\":[\"EC2 Spot Instance Interruption Warning\"]}"
-  name          = "hacluster-k8s-local-spot-interruption"
+  name          = "${var.rule_name_prefix}-spot-interruption"
   tags          = var.tags
 }
 
@@ -60,7 +60,7 @@ resource "aws_cloudwatch_event_target" "spot_interruption" {
 # When EC2 recommends rebalancing a spot instance.
 resource "aws_cloudwatch_event_rule" "rebalance" {
   event_pattern = "{\"source\":[\"aws.ec2\"],\"detail-type\":[\"EC2 Instance Rebalance Recommendation\"]}"
-  name          = "hacluster-k8s-local-rebalance"
+  name          = "${var.rule_name_prefix}-rebalance"
   tags          = var.tags
 }
 
@@ -72,7 +72,7 @@ resource "aws_cloudwatch_event_target" "rebalance" {
 # When an instance stops or terminates outside its group.
 resource "aws_cloudwatch_event_rule" "instance_state_change" {
   event_pattern = "{\"source\":[\"aws.ec2\"],\"detail-type\":[\"EC2 Instance State-change Notification\"]}"
-  name          = "hacluster-k8s-local-instance-state-change"
+  name          = "${var.rule_name_prefix}-instance-state-change"
   tags          = var.tags
 }
 
@@ -84,7 +84,7 @@ resource "aws_cloudwatch_event_target" "instance_state_change" {
 # When AWS schedules maintenance of an instance.
 resource "aws_cloudwatch_event_rule" "scheduled_change" {
   event_pattern = "{\"source\":[\"aws.health\"],\"detail-type\":[\"AWS Health Event\"],\"detail\":{\"service\":[\"EC2\"],\"eventTypeCategory\":[\"scheduledChange\"]}}"
-  name          = "hacluster-k8s-local-scheduled-change"
+  name          = "${var.rule_name_prefix}-scheduled-change"
   tags          = var.tags
 }
 
