@@ -11,7 +11,7 @@ import { S3Object } from '@cdktn/provider-aws/lib/s3-object/index.js';
 import { SsmParameter } from '@cdktn/provider-aws/lib/ssm-parameter/index.js';
 import { BACKUP_PREFIX, bucketPrefix } from '../model/names.js';
 import { ADDONS_DIR } from '../render/addons.js';
-import { callModule, describe, type Generator, moduleStack, output, tfName, variable } from './context.js';
+import { callModule, describe, type Generator, moduleStack, output, parameterPathVariable, field, tfName, variable } from './context.js';
 
 export const BUCKET_MODULE = 'bucket';
 const DIR = 'modules/bucket';
@@ -36,9 +36,7 @@ export const bucket: Generator = {
     const prefix = variable(stack, 'bucket_prefix', 'string', 'Prefix of the bucket name; S3 appends a unique suffix (bucket names are global).', [
       { condition: '${can(regex("^[a-z0-9][a-z0-9-]{0,35}-$", var.bucket_prefix))}', errorMessage: 'bucket_prefix is at most 37 lowercase letters, digits and hyphens, ending in a hyphen.' },
     ]);
-    const parameterPath = variable(stack, 'parameter_path', 'string', "The cluster's SSM Parameter Store path: the bucket's name is published under it, for the boot scripts.", [
-      { condition: '${startswith(var.parameter_path, "/") && !endswith(var.parameter_path, "/")}', errorMessage: 'parameter_path starts with / and does not end with one, e.g. /haform/my.cluster.' },
-    ]);
+    const parameterPath = parameterPathVariable(stack, "The cluster's SSM Parameter Store path: the bucket's name is published under it, for the boot scripts.");
     const retention = variable(stack, 'backup_retention_days', 'number', 'Days an etcd snapshot is kept (etcd.backupRetentionDays).', [
       { condition: '${var.backup_retention_days >= 1}', errorMessage: 'backup_retention_days is at least 1.' },
     ]);
@@ -127,7 +125,7 @@ export const bucket: Generator = {
       bucket_prefix: bucketPrefix(plan.name),
       parameter_path: plan.parameterPath,
       backup_retention_days: plan.etcd.backupRetentionDays,
-      ...(plan.etcd.kmsKeyId ? { kms_key_id: plan.etcd.kmsKeyId } : {}),
+      ...(plan.etcd.kmsKeyId ? { kms_key_id: field(ctx.shared.etcdVolume, 'kms_key_id') } : {}),
       addons_dir: `\${path.module}/${ADDONS_DIR}`,
       tags: ctx.shared.tags,
     });

@@ -1,5 +1,5 @@
 import type { Construct } from 'constructs';
-import { TerraformHclModule, TerraformOutput, TerraformStack, TerraformVariable } from 'cdktn';
+import { propertyAccess, TerraformHclModule, TerraformOutput, TerraformStack, TerraformVariable, Token } from 'cdktn';
 import type { IConstruct } from 'constructs';
 import type { ClusterPlan } from '../model/plan.js';
 import { hclLiteral } from '../render/hcl-fix.js';
@@ -27,7 +27,12 @@ export interface RootContext {
   /** Module blocks added so far, by Terraform name (`network`, `master_a`, ...). */
   readonly modules: Map<string, TerraformHclModule>;
   /** Shared inputs every module call receives. */
-  readonly shared: { readonly tags: unknown; readonly image: { readonly id: string; readonly rootDevice: string } };
+  readonly shared: {
+    readonly tags: unknown;
+    readonly image: { readonly id: string; readonly rootDevice: string };
+    /** The etcd volumes' settings, one local for every master (and the KMS key for bucket and IAM). */
+    readonly etcdVolume: unknown;
+  };
 }
 
 /** One concern of the cluster, like a kops model builder: its child module and how the root calls it. */
@@ -45,8 +50,25 @@ export function moduleStack(scope: Construct, id: string): TerraformStack {
 }
 
 /** A module input; `validation` where a wrong value would hurt, so that a hand-written call fails at plan. */
-export function variable(stack: TerraformStack, name: string, type: string, description: string, validation?: { condition: string; errorMessage: string }[]): TerraformVariable {
+export function variable(stack: TerraformStack, name: string, type: string, description: string, validation?: Validation[]): TerraformVariable {
   return tfName(new TerraformVariable(stack, `variable_${name}`, { type, description, validation }), name);
+}
+
+type Validation = { condition: string; errorMessage: string };
+
+/** An Availability Zone name (us-west-2a), not a region: what volumes and subnets are bound to. */
+export const AZ_NAME_REGEX = '^[a-z]{2}(-[a-z]+)+-[0-9][a-z]$';
+
+/** The cluster's SSM Parameter Store path, as the bucket and IAM modules take it. */
+export function parameterPathVariable(stack: TerraformStack, description: string): TerraformVariable {
+  return variable(stack, 'parameter_path', 'string', description, [
+    { condition: '${startswith(var.parameter_path, "/") && !endswith(var.parameter_path, "/")}', errorMessage: 'parameter_path starts with / and does not end with one, e.g. /haform/my.cluster.' },
+  ]);
+}
+
+/** `var.role_names.masters`: one attribute of an object variable (or local), as a string. */
+export function field(value: unknown, name: string): string {
+  return Token.asString(propertyAccess(value, [name]));
 }
 
 export function output(stack: TerraformStack, name: string, value: unknown, description: string): TerraformOutput {

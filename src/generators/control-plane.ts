@@ -2,9 +2,9 @@ import { Fn, propertyAccess, Token } from 'cdktn';
 import { EbsVolume } from '@cdktn/provider-aws/lib/ebs-volume/index.js';
 import { NetworkInterface } from '@cdktn/provider-aws/lib/network-interface/index.js';
 import { MEMBER_TAG, TF, userDataPath } from '../model/names.js';
-import type { ClusterPlan, MasterPlan } from '../model/plan.js';
+import type { MasterPlan } from '../model/plan.js';
 import { API_MODULE, ApiOutputs } from './api.js';
-import { callModule, describe, type Generator, moduleNamed, moduleStack, output, tfName, variable } from './context.js';
+import { AZ_NAME_REGEX, callModule, field, describe, type Generator, moduleNamed, moduleStack, output, tfName, variable } from './context.js';
 import { IAM_MODULE, IamOutputs } from './iam.js';
 import { groupInputs, groupOptions, groupVariables, instanceGroup } from './instances.js';
 import { NETWORK_MODULE, NetworkOutputs } from './network.js';
@@ -37,7 +37,7 @@ export const controlPlane: Generator = {
         { condition: '${can(regex("^([a-z][0-9]*)/([a-z][0-9]*,)*[a-z][0-9]*$", var.etcd_member_tag))}', errorMessage: 'etcd_member_tag is <member>/<all members>, e.g. a/a,b,c.' },
       ]),
       zone: variable(stack, 'zone', 'string', 'Availability zone of this master and of its volumes.', [
-        { condition: '${can(regex("^[a-z]{2}(-[a-z]+)+-[0-9][a-z]$", var.zone))}', errorMessage: 'zone is an Availability Zone name, e.g. us-west-2a: the volumes can never leave it.' },
+        { condition: `\${can(regex("${AZ_NAME_REGEX}", var.zone))}`, errorMessage: 'zone is an Availability Zone name, e.g. us-west-2a: the volumes can never leave it.' },
       ]),
       volumeNames: variable(stack, 'etcd_volume_names', 'object({ main = string, events = string })', 'Name tags of the etcd volumes.'),
       volume: variable(stack, 'etcd_volume', `object({\nsize = number\ntype = string${plan.etcd.volumeIops !== undefined ? '\niops = number' : ''}${plan.etcd.volumeThroughput !== undefined ? '\nthroughput = number' : ''}${plan.etcd.kmsKeyId ? '\nkms_key_id = string' : ''}\n})`, 'Size (GiB), type and encryption key of each etcd volume (spec.etcd); a smaller size cannot be applied, EBS volumes only grow.', [
@@ -48,8 +48,8 @@ export const controlPlane: Generator = {
       ...groupVariables(stack, 'masters', plan),
     };
 
-    const volumeField = (field: string) => Token.asString(propertyAccess(v.volume.value, [field]));
-    const volumeNumber = (field: string) => Token.asNumber(propertyAccess(v.volume.value, [field]));
+    const volumeField = (name: string) => field(v.volume.value, name);
+    const volumeNumber = (name: string) => Token.asNumber(propertyAccess(v.volume.value, [name]));
     const volume = (kind: 'main' | 'events') =>
       describe(
         new EbsVolume(stack, TF.etcdVolume(kind), {
@@ -125,7 +125,7 @@ function wireMaster(
     subnet_id: Fn.lookup(mods.network.get(NetworkOutputs.subnetIds), m.zone),
     group_name: m.groupName,
     etcd_volume_names: { main: m.volumes.main, events: m.volumes.events },
-    etcd_volume: etcdVolumeInput(ctx.plan),
+    etcd_volume: ctx.shared.etcdVolume,
     image_id: ctx.shared.image.id,
     root_device_name: ctx.shared.image.rootDevice,
     instance_type: ctx.plan.masterSize,
@@ -138,14 +138,3 @@ function wireMaster(
   });
 }
 
-/** The etcd volumes' settings, the same for every master. */
-function etcdVolumeInput(plan: ClusterPlan): Record<string, unknown> {
-  const e = plan.etcd;
-  return {
-    size: e.volumeSize,
-    type: e.volumeType,
-    ...(e.volumeIops !== undefined ? { iops: e.volumeIops } : {}),
-    ...(e.volumeThroughput !== undefined ? { throughput: e.volumeThroughput } : {}),
-    ...(e.kmsKeyId ? { kms_key_id: e.kmsKeyId } : {}),
-  };
-}

@@ -1,4 +1,4 @@
-import { Fn, propertyAccess, Token } from 'cdktn';
+import { Fn } from 'cdktn';
 import { DataAwsIamPolicyDocument, type DataAwsIamPolicyDocumentStatement } from '@cdktn/provider-aws/lib/data-aws-iam-policy-document/index.js';
 import { DataAwsPartition } from '@cdktn/provider-aws/lib/data-aws-partition/index.js';
 import { IamInstanceProfile } from '@cdktn/provider-aws/lib/iam-instance-profile/index.js';
@@ -8,7 +8,7 @@ import type { TerraformStack } from 'cdktn';
 import { BACKUP_PREFIX } from '../model/names.js';
 import { ADDONS_DIR } from '../render/addons.js';
 import { BUCKET_MODULE, BucketOutputs } from './bucket.js';
-import { callModule, describe, tfName, type Generator, moduleNamed, moduleStack, output, variable } from './context.js';
+import { callModule, describe, tfName, type Generator, moduleNamed, moduleStack, output, parameterPathVariable, field, variable } from './context.js';
 import { TERMINATION_MODULE, TerminationOutputs } from './termination.js';
 
 export const IAM_MODULE = 'iam';
@@ -36,11 +36,9 @@ export const iam: Generator = {
     const region = variable(stack, 'region', 'string', 'AWS region of the cluster, in the ARNs of its volumes, interfaces and parameters.', [
       { condition: '${can(regex("^[a-z]{2}(-[a-z]+)+-[0-9]$", var.region))}', errorMessage: 'region is an AWS region name, e.g. us-west-2.' },
     ]);
-    const parameterPath = variable(stack, 'parameter_path', 'string', "The cluster's SSM Parameter Store path, under which the join material is kept.", [
-      { condition: '${startswith(var.parameter_path, "/") && !endswith(var.parameter_path, "/")}', errorMessage: 'parameter_path starts with / and does not end with one, e.g. /haform/my.cluster.' },
-    ]);
+    const parameterPath = parameterPathVariable(stack, "The cluster's SSM Parameter Store path, under which the join material is kept.");
     const roleNames = variable(stack, 'role_names', `object({\nmasters = string\nnodes = string${plan.bastion ? '\nbastions = string' : ''}\n})`, 'Names of the IAM roles, their policies and instance profiles, by role.');
-    const roleName = (role: string) => Token.asString(propertyAccess(roleNames.value, [role]));
+    const roleName = (role: string) => field(roleNames.value, role);
     const kms = plan.etcd.kmsKeyId ? variable(stack, 'kms_key_id', 'string', 'KMS key of the etcd volumes: the masters attach volumes encrypted with it.') : undefined;
     const tags = variable(stack, 'tags', 'map(string)', 'Tags for every resource of the cluster.');
     const bucketArn = variable(stack, 'bucket_arn', 'string', 'ARN of the cluster bucket: addon manifests and etcd backups.');
@@ -186,7 +184,7 @@ export const iam: Generator = {
       region: plan.region,
       parameter_path: plan.parameterPath,
       role_names: { masters: plan.roles.masters, nodes: plan.roles.nodes, ...(plan.bastion ? { bastions: plan.roles.bastions } : {}) },
-      ...(plan.etcd.kmsKeyId ? { kms_key_id: plan.etcd.kmsKeyId } : {}),
+      ...(plan.etcd.kmsKeyId ? { kms_key_id: field(ctx.shared.etcdVolume, 'kms_key_id') } : {}),
       bucket_arn: moduleNamed(ctx, BUCKET_MODULE).get(BucketOutputs.arn),
       termination_queue_arn: moduleNamed(ctx, TERMINATION_MODULE).get(TerminationOutputs.queueArn),
       tags: ctx.shared.tags,

@@ -15,7 +15,7 @@ import { Vpc } from '@cdktn/provider-aws/lib/vpc/index.js';
 import { VpcIpv4CidrBlockAssociation } from '@cdktn/provider-aws/lib/vpc-ipv4-cidr-block-association/index.js';
 import { TF } from '../model/names.js';
 import type { ClusterPlan } from '../model/plan.js';
-import { callModule, describe, tfName, type Generator, moduleStack, output, variable } from './context.js';
+import { AZ_NAME_REGEX, callModule, describe, tfName, type Generator, moduleStack, output, variable } from './context.js';
 
 export const NETWORK_MODULE = TF.networkModule;
 const DIR = 'modules/network';
@@ -50,7 +50,6 @@ function shapeOf(plan: ClusterPlan): Shape {
   };
 }
 
-const AZ_PATTERN = '^[a-z]{2}(-[a-z]+)+-[0-9][a-z]$';
 const validCidr = (expr: string) => `can(cidrnetmask(${expr}))`;
 /** A validation block: the condition is an expression, not a string. */
 const rule = (condition: string, errorMessage: string) => ({ condition: `\${${condition}}`, errorMessage });
@@ -72,7 +71,7 @@ function zonesDescription(s: Shape): string {
 function zonesValidation(s: Shape): { condition: string; errorMessage: string }[] {
   const out = [
     rule('length(var.zones) > 0', 'zones needs at least one Availability Zone.'),
-    rule(`alltrue([for zone in keys(var.zones) : can(regex("${AZ_PATTERN}", zone))])`, "zones is keyed by Availability Zone name, e.g. us-west-2a: each zone's subnets are created in it."),
+    rule(`alltrue([for zone in keys(var.zones) : can(regex("${AZ_NAME_REGEX}", zone))])`, "zones is keyed by Availability Zone name, e.g. us-west-2a: each zone's subnets are created in it."),
   ];
   if (s.existingSubnets) {
     out.push(rule(`alltrue([for z in values(var.zones) : startswith(z.subnet_id, "subnet-")${s.privateTopology ? ' && startswith(z.utility_subnet_id, "subnet-")' : ''}])`, 'subnet_id (and utility_subnet_id) are subnet IDs, subnet-...'));

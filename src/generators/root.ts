@@ -25,7 +25,12 @@ export function rootModule(scope: Construct, plan: ClusterPlan, generators: read
   if (plan.provider === 'generated') new AwsProvider(stack, 'aws', { region: plan.region });
   stack.addOverride('terraform.required_providers.aws', AWS_PROVIDER);
 
-  const tags = describe(new TerraformLocal(stack, 'tags', literalTags(plan.tags)), 'Tags on every resource; the cluster tags let masters find their own volumes.');
+  // One locals block, one comment: cdktn writes every local of a stack into it.
+  const tags = describe(
+    new TerraformLocal(stack, 'tags', literalTags(plan.tags)),
+    'Tags on every resource (the cluster tags let masters find their own volumes), and the etcd volumes of every master.',
+  );
+  const etcdVolume = new TerraformLocal(stack, 'etcd_volume', etcdVolumeSettings(plan));
   const imageId =
     plan.image.kind === 'ami'
       ? plan.image.id
@@ -35,7 +40,7 @@ export function rootModule(scope: Construct, plan: ClusterPlan, generators: read
     'The image itself: its root device name is where the encrypted root volume must be mapped.',
   );
 
-  const ctx: RootContext = { plan, stack, modules: new Map<string, TerraformHclModule>(), shared: { tags: tags.expression, image: { id: image.id, rootDevice: image.rootDeviceName } } };
+  const ctx: RootContext = { plan, stack, modules: new Map<string, TerraformHclModule>(), shared: { tags: tags.expression, image: { id: image.id, rootDevice: image.rootDeviceName }, etcdVolume: etcdVolume.expression } };
   for (const g of generators) g.wire(ctx);
   rootOutputs(ctx);
   // State moves recorded by earlier generations stay, as terraform advises, so that every copy of the state moves.
@@ -70,4 +75,16 @@ function rootOutputs(ctx: RootContext): void {
   const host = plan.api.dns ? moduleNamed(ctx, DNS_MODULE).get(DnsOutputs.fqdn) : moduleNamed(ctx, API_MODULE).get(ApiOutputs.dnsName);
   out('cluster_bucket', moduleNamed(ctx, BUCKET_MODULE).get(BucketOutputs.id), 'The cluster bucket: addon manifests and etcd backups (backups/etcd/main/).');
   out('api_endpoint', `https://${host}`, 'URL of the Kubernetes API.');
+}
+
+/** The etcd volumes' settings, the same for every master. */
+function etcdVolumeSettings(plan: ClusterPlan): Record<string, unknown> {
+  const e = plan.etcd;
+  return {
+    size: e.volumeSize,
+    type: e.volumeType,
+    ...(e.volumeIops !== undefined ? { iops: e.volumeIops } : {}),
+    ...(e.volumeThroughput !== undefined ? { throughput: e.volumeThroughput } : {}),
+    ...(e.kmsKeyId ? { kms_key_id: e.kmsKeyId } : {}),
+  };
 }

@@ -1,11 +1,12 @@
-import { Fn, propertyAccess, TerraformIterator, Token } from 'cdktn';
+import { Fn, TerraformIterator, Token } from 'cdktn';
 import { SecurityGroup } from '@cdktn/provider-aws/lib/security-group/index.js';
 import { VpcSecurityGroupEgressRule } from '@cdktn/provider-aws/lib/vpc-security-group-egress-rule/index.js';
 import { VpcSecurityGroupIngressRule } from '@cdktn/provider-aws/lib/vpc-security-group-ingress-rule/index.js';
 import type { TerraformStack, TerraformVariable } from 'cdktn';
 import { CIDR_RULES } from '../model/layout-moves.js';
 import { TF } from '../model/names.js';
-import { callModule, describe, type Generator, moduleNamed, moduleStack, output, tfName, variable } from './context.js';
+import type { ClusterPlan } from '../model/plan.js';
+import { callModule, describe, type Generator, moduleNamed, moduleStack, output, field, tfName, variable } from './context.js';
 import { NETWORK_MODULE, NetworkOutputs } from './network.js';
 
 export const SECURITY_MODULE = TF.securityModule;
@@ -38,7 +39,7 @@ export const security: Generator = {
 
   modules(scope, plan) {
     const stack = moduleStack(scope, 'security');
-    const sshRules = plan.ssh.cidrs.length > 0 && (!!plan.bastion || plan.topology === 'public');
+    const sshRules = opensSsh(plan);
     const groupNames = variable(stack, 'group_names', `object({\nmasters = string\nnodes = string\napi = string${plan.bastion ? '\nbastion = string' : ''}\n})`, 'Names of the security groups, by role.');
     const cidrs = (name: string, description: string) =>
       variable(stack, name, 'set(string)', description, [{ condition: `\${alltrue([for c in var.${name} : can(cidrnetmask(c))])}`, errorMessage: `${name} are IPv4 CIDR blocks, e.g. 203.0.113.0/24.` }]);
@@ -47,7 +48,7 @@ export const security: Generator = {
     const vpcId = variable(stack, 'vpc_id', 'string', 'ID of the cluster VPC.');
     const tags = variable(stack, 'tags', 'map(string)', 'Tags for every resource of the cluster.');
     const group = (id: string, description: string) => {
-      const name = Token.asString(propertyAccess(groupNames.value, [id]));
+      const name = field(groupNames.value, id);
       return new SecurityGroup(stack, id, { name, description, vpcId: vpcId.stringValue, tags: Fn.merge([tags.value, { Name: name }]) });
     };
 
@@ -130,17 +131,21 @@ export const security: Generator = {
 
   wire(ctx) {
     const { plan } = ctx;
-    const sshRules = plan.ssh.cidrs.length > 0 && (!!plan.bastion || plan.topology === 'public');
     const g = plan.securityGroups;
     callModule(ctx, SECURITY_MODULE, DIR, {
       group_names: { masters: g.masters, nodes: g.nodes, api: g.api, ...(plan.bastion ? { bastion: g.bastion } : {}) },
       api_allowed_cidrs: plan.api.allowedCIDRs,
-      ...(sshRules ? { ssh_allowed_cidrs: plan.ssh.cidrs } : {}),
+      ...(opensSsh(plan) ? { ssh_allowed_cidrs: plan.ssh.cidrs } : {}),
       vpc_id: moduleNamed(ctx, NETWORK_MODULE).get(NetworkOutputs.vpcId),
       tags: ctx.shared.tags,
     });
   },
 };
+
+/** SSH from the listed CIDRs: to the bastion, or in public topology to masters and nodes; never to private instances directly. */
+function opensSsh(plan: ClusterPlan): boolean {
+  return plan.ssh.cidrs.length > 0 && (!!plan.bastion || plan.topology === 'public');
+}
 
 function egress(stack: TerraformStack, name: string, sg: SecurityGroup, tags: unknown): void {
   new VpcSecurityGroupEgressRule(stack, `${name}_egress`, {

@@ -4,7 +4,7 @@ import { CloudwatchEventTarget } from '@cdktn/provider-aws/lib/cloudwatch-event-
 import { S3Object } from '@cdktn/provider-aws/lib/s3-object/index.js';
 import { SqsQueue } from '@cdktn/provider-aws/lib/sqs-queue/index.js';
 import { SqsQueuePolicy } from '@cdktn/provider-aws/lib/sqs-queue-policy/index.js';
-import { eventRulePrefix, terminationQueueName } from '../model/names.js';
+import { eventRuleName, eventRulePrefix, terminationQueueName } from '../model/names.js';
 import { ADDONS_DIR, QUEUE_ENV } from '../render/addons.js';
 import { BUCKET_MODULE, BucketOutputs } from './bucket.js';
 import { callModule, describe, type Generator, moduleNamed, moduleStack, output, tfName, variable } from './context.js';
@@ -60,7 +60,7 @@ export const termination: Generator = {
     tfName(new SqsQueuePolicy(stack, 'policy', { queueUrl: queue.url, policy: send.json }), 'this');
     for (const e of EVENTS) {
       const rule = describe(
-        tfName(new CloudwatchEventRule(stack, `rule_${e.id}`, { name: `${rulePrefix.stringValue}-${e.id.replace(/_/g, '-')}`, eventPattern: JSON.stringify(e.pattern), tags: tags.value }), e.id),
+        tfName(new CloudwatchEventRule(stack, `rule_${e.id}`, { name: eventRuleName(rulePrefix.stringValue, e.id), eventPattern: JSON.stringify(e.pattern), tags: tags.value }), e.id),
         `When ${e.what}.`,
       );
       tfName(new CloudwatchEventTarget(stack, `target_${e.id}`, { rule: rule.name, arn: queue.arn }), e.id);

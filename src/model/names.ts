@@ -143,6 +143,7 @@ export function eventRulePrefix(cluster: string): string {
   return cluster.replace(/[^A-Za-z0-9-]/g, '-').slice(0, 40);
 }
 
-export function eventRuleName(cluster: string, id: string): string {
-  return `${eventRulePrefix(cluster)}-${id.replace(/_/g, '-')}`;
+/** A rule's name: the prefix (the cluster's share, or the module's variable), then the event's. */
+export function eventRuleName(prefix: string, id: string): string {
+  return `${prefix}-${id.replace(/_/g, '-')}`;
 }

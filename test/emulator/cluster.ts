@@ -173,6 +173,12 @@ export async function masterViolations(emu: Emulator, plan: ClusterPlan, opts: {
       const vols = (await aws(['ec2', 'describe-volumes', '--filters', owned, member, `Name=tag-key,Values=k8s.io/etcd/${kind}`, inZone])).Volumes;
       if (vols.length !== 1) bad.push(`${who}: ${vols.length} etcd ${kind} volumes found by the boot script's filter`);
       for (const v of vols) if (!v.Encrypted) bad.push(`${who}: etcd ${kind} volume ${v.VolumeId} not encrypted`);
+      // The YAML's etcd settings, through the root's etcd_volume local and the module's variable.
+      const e = plan.etcd;
+      for (const v of vols) {
+        if (v.Size !== e.volumeSize || v.VolumeType !== e.volumeType) bad.push(`${who}: etcd ${kind} volume ${v.VolumeId} is ${v.Size} GiB ${v.VolumeType}, not ${e.volumeSize} GiB ${e.volumeType}`);
+        if (e.kmsKeyId && !String(v.KmsKeyId).endsWith(e.kmsKeyId.split('/').pop()!)) bad.push(`${who}: etcd ${kind} volume ${v.VolumeId} encrypted with ${v.KmsKeyId}, not ${e.kmsKeyId}`);
+      }
       if (opts.booted) for (const v of vols) if (v.Attachments?.[0]?.InstanceId !== g.Instances[0]?.InstanceId) bad.push(`${who}: etcd ${kind} volume ${v.VolumeId} attached to ${v.Attachments?.[0]?.InstanceId}, not its instance`);
     }
     const enis = (await aws(['ec2', 'describe-network-interfaces', '--filters', owned, member, inZone])).NetworkInterfaces;

@@ -38,7 +38,7 @@ describe('names', () => {
     expect(n.loadBalancerName('api', 'c.example.com')).toBe('api-c-example-com');
     expect(n.bucketPrefix('c.example.com')).toBe('c-example-com-');
     expect(n.terminationQueueName('c.example.com')).toBe('c-example-com-termination');
-    expect(n.eventRuleName('c.example.com', 'spot_interruption')).toBe('c-example-com-spot-interruption');
+    expect(n.eventRuleName(n.eventRulePrefix('c.example.com'), 'spot_interruption')).toBe('c-example-com-spot-interruption');
   });
 
   it('long names fit the AWS limits, keep a stable hash, and two clusters never share one', () => {
@@ -65,7 +65,7 @@ describe('names', () => {
     expect(n.bucketPrefix(`${'a'.repeat(34)}..b.example.com`)).toBe(`${'a'.repeat(34)}-`);
     expect(n.terminationQueueName(LONG).length).toBeLessThanOrEqual(80);
     expect(n.terminationQueueName(LONG)).toMatch(/^[A-Za-z0-9-]+-termination$/);
-    expect(n.eventRuleName(LONG, 'instance_state_change').length).toBeLessThanOrEqual(64);
-    expect(n.eventRuleName(LONG, 'x')).toBe(`${'a'.repeat(40)}-x`);
+    expect(n.eventRuleName(n.eventRulePrefix(LONG), 'instance_state_change').length).toBeLessThanOrEqual(64);
+    expect(n.eventRuleName(n.eventRulePrefix(LONG), 'x')).toBe(`${'a'.repeat(40)}-x`);
   });
 });
