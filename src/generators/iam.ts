@@ -71,6 +71,8 @@ export const iam: Generator = {
         condition: [clusterTag],
       },
       { sid: 'FindApiLoadBalancer', actions: ['elasticloadbalancing:DescribeLoadBalancers'], resources: ['*'] },
+      // A restore's initial cluster: the members whose autoscaling groups exist (a describe call, no resource scope).
+      { sid: 'FindCurrentMembers', actions: ['autoscaling:DescribeAutoScalingGroups'], resources: ['*'] },
       {
         sid: 'JoinMaterial',
         // DeleteParameter: the join lock (control-plane/join-lock), released after each join.

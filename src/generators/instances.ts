@@ -13,11 +13,15 @@ export const NTH_MANAGED_TAG = 'aws-node-termination-handler/managed';
 export const ROOT_VOLUME_SIZE = 64;
 
 /**
- * User data from a boot script in the output: gzip-compressed at plan time (cloud-init unpacks it),
+ * User data from a boot script in the output: its comment lines left out (the file in the repo keeps
+ * them for review; bash never reads them) and gzip-compressed at plan time (cloud-init unpacks it),
  * so that the script stays readable in the repo and far below EC2's 16 KB user-data limit.
+ * COMMENT_LINE is an RE2 pattern (Terraform's replace) that JavaScript reads alike.
  */
+export const COMMENT_LINE = '(?m)^[ \\t]*#([^!].*)?\\n';
+
 export function bootScript(path: string): string {
-  return Fn.base64gzip(Fn.file(path));
+  return Fn.base64gzip(Fn.replace(Fn.file(path), `/${COMMENT_LINE}/`, ''));
 }
 
 /** The inputs every instance-group module (masters, nodes) takes from the root. */

@@ -23,6 +23,8 @@ const CLOUD_CONTROLLER_MANAGER: Readonly<Record<string, string>> = {
   '1.32': 'v1.32.8',
   '1.33': 'v1.33.4',
   '1.34': 'v1.34.3',
+  '1.35': 'v1.35.3',
+  '1.36': 'v1.36.2',
 };
 
 export const SUPPORTED_MINORS = Object.keys(CLOUD_CONTROLLER_MANAGER);

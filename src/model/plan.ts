@@ -32,6 +32,7 @@ export interface ClusterPlan {
   readonly quorum: QuorumAnalysis;
   /** Whether the root configures the aws provider, or the user's own file does. */
   readonly provider: 'generated' | 'user';
+  readonly assets: ClusterSpec['assets'];
 }
 
 export interface ZonePlan {
@@ -182,6 +183,7 @@ export function buildPlan(spec: ClusterSpec): ClusterPlan {
     parameterPath: names.parameterPath(cluster),
     quorum: analyzeQuorum(placement, spec.zones),
     provider: spec.provider,
+    assets: spec.assets,
   };
 }
 

@@ -2,6 +2,7 @@ import { gzipSync } from 'node:zlib';
 import { HaformError } from '../errors.js';
 import { cniPlan, SERVICE_SUBNET } from '../model/cni.js';
 import { BACKUP_PREFIX, MEMBER_TAG, userDataPath } from '../model/names.js';
+import { kubeadmPins, mirrored, PROXIED_REGISTRIES } from '../model/versions.js';
 import type { ClusterPlan } from '../model/plan.js';
 import { templates } from './templates.js';
 import type { OutputFile } from './write.js';
@@ -12,7 +13,12 @@ export const USER_DATA_LIMIT = 16 * 1024;
 
 /** The user data EC2 receives for a script: what Terraform's base64gzip compresses (best compression). */
 export function userDataBytes(script: string): number {
-  return gzipSync(script, { level: 9 }).length;
+  return gzipSync(userDataText(script), { level: 9 }).length;
+}
+
+/** The script as the launch template sends it: without its comment lines (instances.ts, COMMENT_LINE). */
+export function userDataText(script: string): string {
+  return script.replace(/^[ \t]*#([^!].*)?\n/gm, '');
 }
 
 /**
@@ -23,21 +29,28 @@ export function userDataBytes(script: string): number {
 export function renderUserData(plan: ClusterPlan, header: string): OutputFile[] {
   const t = templates();
   const cni = cniPlan(plan.networking);
+  const minor = plan.kubernetesVersion.split('.').slice(0, 2).join('.');
   const common = {
     header,
     cluster: plan.name,
     region: plan.region,
     kubernetesVersion: plan.kubernetesVersion,
-    kubernetesMinor: `v${plan.kubernetesVersion.split('.').slice(0, 2).join('.')}`,
+    kubernetesMinor: `v${minor}`,
     parameterPath: plan.parameterPath,
     apiPort: API_PORT,
+    pauseImage: `registry.k8s.io/pause:${kubeadmPins(minor).pause}`,
+    assets: {
+      kubernetesPackages: mirrored('https://pkgs.k8s.io/core:/stable:', plan.assets.fileRepository),
+      containerProxy: plan.assets.containerProxy ?? '',
+      proxiedRegistries: plan.assets.containerProxy ? PROXIED_REGISTRIES.join(' ') : '',
+    },
   };
   const master = () =>
     t.master({
       ...common,
       initMember: plan.masters[0]!.member,
       networking: plan.networking,
-      cniManifest: cni.manifest,
+      cniManifest: cni.manifest && mirrored(cni.manifest, plan.assets.fileRepository),
       cniManifestPodSubnet: cni.manifestPodSubnet ?? '',
       podSubnet: cni.podSubnet,
       serviceSubnet: SERVICE_SUBNET,

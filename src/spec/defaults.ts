@@ -100,6 +100,7 @@ export function applyDefaults(raw: RawCluster, source: string): ClusterSpec {
     tags: s.tags ?? {},
     additionalSecurityGroups: { masters: s.additionalSecurityGroups?.masters ?? [], nodes: s.additionalSecurityGroups?.nodes ?? [] },
     provider: s.terraform?.provider ?? 'generated',
+    assets: { containerProxy: s.assets?.containerProxy, fileRepository: s.assets?.fileRepository },
   };
 }
 

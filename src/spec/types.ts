@@ -33,6 +33,13 @@ export interface ClusterSpec {
   readonly additionalSecurityGroups: { readonly masters: readonly string[]; readonly nodes: readonly string[] };
   /** generated: providers.tf is haform's; user: the user's own provider configuration. */
   readonly provider: 'generated' | 'user';
+  /** Mirrors the instances download through (kops spec.assets); each undefined for the upstream hosts. */
+  readonly assets: AssetsSpec;
+}
+
+export interface AssetsSpec {
+  readonly containerProxy: string | undefined;
+  readonly fileRepository: string | undefined;
 }
 
 export interface SubnetSpec {
@@ -112,5 +119,6 @@ export interface RawCluster {
     tags?: Record<string, string>;
     additionalSecurityGroups?: { masters?: string[]; nodes?: string[] };
     terraform?: { provider?: 'generated' | 'user' };
+    assets?: { containerProxy?: string; fileRepository?: string };
   };
 }

@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -54,9 +54,10 @@ describe('master boot', () => {
     expectInOrder(lines(r), [
       'aws ec2 describe-network-interfaces',
       'aws ec2 attach-network-interface',
-      'netplan apply',
+      'ip addr',
       'ip route',
       'ip route',
+      'ip rule',
       'hostnamectl set-hostname ip-172-20-32-10.us-west-2.compute.internal',
       'aws ec2 attach-volume',
       'aws ec2 attach-volume',
@@ -101,7 +102,18 @@ describe('master boot', () => {
     expect(r.kubeadmConfigs).toContain('name: ip-172-20-32-10.us-west-2.compute.internal');
     // VPC traffic leaves from the member IP: etcd checks peer certificates against the source address.
     const routes = r.calls.filter((c) => c.cmd === 'ip' && c.args[0] === 'route').map((c) => c.args.join(' '));
-    expect(routes).toEqual(['route replace 172.20.32.0/19 dev ens6 scope link src 172.20.32.10 metric 50', 'route replace 172.20.0.0/16 via 172.20.32.1 dev ens6 src 172.20.32.10 metric 50']);
+    expect(routes).toEqual([
+      'route replace 172.20.32.0/19 dev ens6 scope link src 172.20.32.10 metric 50',
+      'route replace 172.20.0.0/16 via 172.20.32.1 dev ens6 src 172.20.32.10 metric 50',
+      // Replies leave the interface their request came in on (EC2 drops any other source address).
+      'route replace 172.20.32.0/19 dev ens5 scope link src 172.20.32.99 table 10',
+      'route replace default via 172.20.32.1 dev ens5 table 10',
+      'route replace 172.20.32.0/19 dev ens6 scope link src 172.20.32.10 table 11',
+      'route replace default via 172.20.32.1 dev ens6 table 11',
+    ]);
+    const rules = r.calls.filter((c) => c.cmd === 'ip' && c.args[0] === 'rule' && c.args[1] === 'add').map((c) => c.args.join(' '));
+    expect(rules).toEqual(['rule add priority 10010 from 172.20.32.99 table 10', 'rule add priority 10011 from 172.20.32.10 table 11']);
+    expect(r.calls.some((c) => c.cmd === 'ip' && c.args.join(' ') === 'addr replace 172.20.32.10/19 dev ens6 noprefixroute')).toBe(true);
     // Mounts survive a reboot: by UUID in fstab, the member state bound from the events volume.
     const fstab = readFileSync(join(r.root, 'etc/fstab'), 'utf8');
     expect(fstab).toContain(`UUID=uuid-vol-0main ${r.root}/mnt/haform/etcd-main ext4 defaults,nofail 0 2`);
@@ -111,7 +123,10 @@ describe('master boot', () => {
     // kubeadm's output (join commands with tokens) stays out of the console log.
     expect(r.stderr).not.toMatch(/--token|kubeadm join/);
     expect(r.stderr).toContain('haform: first boot of the cluster: kubeadm init as etcd member a');
-    expect(readFileSync(join(r.root, 'etc/netplan/60-haform-member.yaml'), 'utf8')).toContain('via: 172.20.32.1');
+    // No netplan entry for the member's MAC: cloud-init's hotplug writes one, and two are ambiguous.
+    expect(existsSync(join(r.root, 'etc/netplan/60-haform-member.yaml'))).toBe(false);
+    // containerd's sandbox is kubeadm's pause image of this minor, not containerd's own default.
+    expect(readFileSync(join(r.root, 'etc/containerd/config.toml'), 'utf8')).toContain('sandbox = "registry.k8s.io/pause:3.10"');
   });
 
   it('first boot of b: waits for the material a publishes, then joins the control plane', () => {
@@ -120,9 +135,8 @@ describe('master boot', () => {
     expect(r.stderr).toContain('waiting for join material under /haform/hacluster.example.com (published by the first master)');
     expectInOrder(lines(r), ['aws ec2 attach-volume', 'mkfs.ext4 /', 'aws ssm get-parameter', 'sleep 10', 'aws ssm get-parameter', 'kubeadm join']);
     expect(lines(r).some((l) => l.startsWith('kubeadm init'))).toBe(false);
-    // The CNI only once, by the first member; the addons by every master (idempotent), after its join.
-    expect(r.calls.some((c) => c.cmd === 'kubectl' && c.args.includes('-f'))).toBe(false);
-    expectInOrder(lines(r), ['kubeadm join', 'aws s3api list-objects-v2']);
+    // The CNI and the addons by every master (idempotent), after its join: one failed apply is redone.
+    expectInOrder(lines(r), ['kubeadm join', 'kubectl apply', 'aws s3api list-objects-v2']);
     expect(addonsApplied(r)).toHaveLength(3);
     expect(r.kubeadmConfigs).toContain('value: aws:///us-west-2b/i-0new');
     expect(r.kubeadmConfigs).toMatch(/controlPlane:\n {2}certificateKey: f00d/);
@@ -159,14 +173,86 @@ describe('master boot', () => {
     const lock = `${P}/control-plane/join-lock`;
     const r = boot(scripts['public/master.sh']!, masterA({ member: 'b', zone: 'us-west-2b', params: { ...cluster, [lock]: `c ${Math.floor(Date.now() / 1000)}` } }));
     expect(r.code).not.toBe(0);
-    expect(r.stderr).toContain('waiting for member c to finish joining (one member joins at a time)');
-    expect(r.stderr).toContain('timed out after 1800s waiting for the join lock held by member c');
+    expect(r.stderr).toContain('waiting for c to finish (one member joins at a time)');
+    expect(r.stderr).toContain('timed out after 1800s waiting for the join lock held by c');
     expect(lines(r).some((l) => l.startsWith('kubeadm join'))).toBe(false);
     const free = boot(scripts['public/master.sh']!, masterA({ member: 'b', zone: 'us-west-2b', params: { ...cluster, [lock]: 'c 1000' } }));
     expect(free.code, free.stderr).toBe(0);
-    expect(free.stderr).toContain('taking over the join lock left by member c');
-    expectInOrder(lines(free), ['aws ssm put-parameter', 'aws ssm get-parameter', 'aws ssm delete-parameter', 'aws ssm put-parameter', 'kubeadm join', 'aws ssm delete-parameter']);
+    expect(free.stderr).toContain('taking over the join lock left by c');
+    // No delete-then-create: the taker overwrites, waits, and holds the lock only if its value stayed.
+    expectInOrder(lines(free), ['aws ssm put-parameter', 'aws ssm get-parameter', 'aws ssm put-parameter', 'sleep 15', 'aws ssm get-parameter', 'kubeadm join', 'aws ssm delete-parameter']);
     expect(lock in free.state.params).toBe(false);
+  });
+
+  it('SSM throttled or failing during the reboot of member a: no reinit, no init, no discarded data', () => {
+    const withData = { main: { id: 'vol-0main', hasFilesystem: true, hasEtcdData: true }, events: { id: 'vol-0events', hasFilesystem: true } };
+    // A few errors, then SSM answers: the marker is found, the member restarts as itself.
+    const brief = boot(scripts['public/master.sh']!, masterA({ params: cluster, volumes: withData, ssmErrors: ['ThrottlingException', 'InternalServerError', 'ThrottlingException'] }));
+    expect(brief.code, brief.stderr).toBe(0);
+    expect(brief.stderr).toContain('comes back as itself, no init, no join');
+    expect(brief.stderr).not.toContain('discarding its data');
+    // SSM failing for good (5xx, KMS, IAM): the boot stops, saying why, and touches nothing.
+    for (const error of ['InternalServerError', 'AccessDeniedException', 'KMSAccessDeniedException']) {
+      const down = boot(scripts['public/master.sh']!, masterA({ params: cluster, volumes: withData, ssmDown: error }));
+      expect(down.code, error).not.toBe(0);
+      expect(down.stderr).toContain('gave up after 10 tries of aws ssm get-parameter');
+      expect(down.stderr).not.toContain('discarding its data');
+      expect(lines(down).filter((l) => /^kubeadm (init|join)|^systemctl stop kubelet/.test(l))).toEqual([]);
+    }
+    // A new cluster's member a with SSM failing: no init either (a second cluster with a new CA).
+    const fresh = boot(scripts['public/master.sh']!, masterA({ ssmDown: 'ThrottlingException' }));
+    expect(fresh.code).not.toBe(0);
+    expect(lines(fresh).some((l) => l.startsWith('kubeadm init'))).toBe(false);
+  });
+
+  it('blkid failing is no reason to format: only exit 2 of a low-level probe ("no filesystem") leads to mkfs', () => {
+    for (const code of [1, 4, 8]) {
+      const r = boot(scripts['public/master.sh']!, masterA({ params: cluster, blkidFails: code }));
+      expect(r.code).not.toBe(0);
+      expect(r.stderr).toContain(`failed (exit ${code}): not formatting a volume that may hold etcd data`);
+      expect(lines(r).filter((l) => l.startsWith('mkfs'))).toEqual([]);
+    }
+    const r = boot(scripts['public/master.sh']!, masterA());
+    expect(r.calls.filter((c) => c.cmd === 'blkid').every((c) => c.args.includes('-p'))).toBe(true);
+  });
+
+  it('a master whose volumes were lost: its stale etcd member is removed through a running member before it joins anew', () => {
+    const r = boot(
+      scripts['public/master.sh']!,
+      masterA({ member: 'b', zone: 'us-west-2b', params: cluster, etcdMembers: [{ id: '111', peer: 'https://172.20.64.10:2380' }, { id: '222', peer: 'https://172.20.32.10:2380' }, { id: '333', peer: 'https://172.20.96.10:2380' }] }),
+    );
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toContain('etcd still lists member b (222) from before its volume was lost: removing it, then joining anew');
+    expect(r.state).toMatchObject({ removedMembers: ['222'] });
+    expectInOrder(lines(r), ['kubeadm join', 'kubeadm join', 'curl', 'curl', 'kubeadm join']);
+    const join = r.calls.filter((c) => c.cmd === 'kubeadm' && c.args[0] === 'join').map((c) => c.args.join(' '));
+    expect(join[0]).toMatch(/^join phase preflight --config /);
+    expect(join[1]).toMatch(/^join phase control-plane-prepare all --config /);
+    expect(join[2]).toMatch(/--skip-phases preflight,control-plane-prepare$/);
+    // A member not listed (a new member, or one removed by hand) is not removed.
+    const fresh = boot(scripts['public/master.sh']!, masterA({ member: 'b', zone: 'us-west-2b', params: cluster }));
+    expect(fresh.code, fresh.stderr).toBe(0);
+    expect(fresh.state).not.toHaveProperty('removedMembers');
+  });
+
+  it('a failed join releases the join lock', () => {
+    const r = boot(scripts['public/master.sh']!, masterA({ member: 'b', zone: 'us-west-2b', params: cluster, joinFailures: 1 }));
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toContain('kubeadm-join failed');
+    expect(`${P}/control-plane/join-lock` in r.state.params).toBe(false);
+  });
+
+  it('the certificate key never appears on a command line', () => {
+    const r = boot(scripts['public/master.sh']!, masterA());
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.calls.filter((c) => c.args.some((a) => a.includes('0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef'))).map(line)).toEqual([]);
+  });
+
+  it('every download retries, then says what it waited for', () => {
+    const r = boot(scripts['public/master.sh']!, { ...masterA(), curlFails: { 'github.com': true } } as Scenario);
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toContain('gave up after 10 tries downloading https://github.com/flannel-io/flannel/releases/download/');
+    expect(r.calls.filter((c) => c.cmd === 'curl' && c.args.some((a) => a.includes('github.com'))).length).toBe(10);
   });
 
   it('a second volume tagged for the member (left from a removed member): stops before attaching either, and says what to delete', () => {
@@ -194,7 +280,7 @@ describe('master boot', () => {
   it("cilium gets the cluster's pod range, not its quick install's 10.0.0.0/8 (which overlaps the VPC)", () => {
     const r = boot(scripts['large/master.sh']!, { member: 'a', zone: 'us-east-1a', region: 'us-east-1', subnetCidr: '10.40.32.0/19', vpcCidr: '10.40.0.0/16', eni: { id: 'eni-0a', ip: '10.40.32.10', mac: '0a:00:00:00:00:0a' }, volumes: { main: { id: 'vol-0main' }, events: { id: 'vol-0events' } } });
     expect(r.code, r.stderr).toBe(0);
-    expect(readFileSync(join(r.root, '../kubectl-stdin.txt'), 'utf8')).toBe('cluster-pool-ipv4-cidr: "100.96.0.0/11"\n');
+    expect(readFileSync(join(r.root, 'var/lib/haform/cni.yaml'), 'utf8')).toBe('cluster-pool-ipv4-cidr: "100.96.0.0/11"\n');
     expect(r.kubeadmConfigs).toContain('podSubnet: 100.96.0.0/11');
   });
 
@@ -241,6 +327,14 @@ describe('node boot', () => {
     const reads = r.calls.filter((c) => c.cmd === 'aws' && c.args.includes('get-parameter')).map((c) => c.args[c.args.indexOf('--name') + 1]!);
     expect(reads.every((n) => n.startsWith(`${P}/node/`))).toBe(true);
   });
+
+  it('a failed node join is reset and tried again with the material read anew', () => {
+    const r = boot(scripts['public/node.sh']!, { zone: 'us-west-2c', region: 'us-west-2', params: material, joinFailures: 2 });
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toContain('kubeadm join failed (attempt 2 of 10): resetting and trying again');
+    expectInOrder(lines(r), ['kubeadm join', 'kubeadm reset', 'aws ssm get-parameter', 'kubeadm join', 'kubeadm reset', 'aws ssm get-parameter', 'kubeadm join']);
+    expect(r.stderr).toContain('haform: node is up');
+  });
 });
 
 describe('rendered scripts', () => {
@@ -286,6 +380,7 @@ describe('a replaced master\'s identity toward the cloud controller', () => {
 imds() { case $1 in instance-id) echo i-0new ;; placement/availability-zone) echo us-west-2a ;; esac; }
 kubectl() { echo "kubectl $*" >>"${dir}/calls"; [[ $* == *providerID* ]] && printf '%s' '${registered}'; return 0; }
 systemctl() { echo "systemctl $*" >>"${dir}/calls"; }
+kubeadm() { echo "kubeadm $*" >>"${dir}/calls"; }
 NODE_NAME=ip-172-20-32-10.us-west-2.compute.internal
 ${code}`,
       ],
@@ -327,5 +422,60 @@ ${code}`,
     expect(current.code, current.stderr).toBe(0);
     expect(current.calls).not.toContain('delete node');
     expect(current.calls).not.toContain('systemctl restart');
+  });
+
+  it('every boot gives the Node back its control-plane label and taint (kubeadm mark-control-plane), re-registered or not', () => {
+    // A re-registered Node has neither, and kubelets may not set them (NodeRestriction).
+    for (const registered of ['aws:///us-west-2a/i-0old', 'aws:///us-west-2a/i-0new', '']) {
+      const r = run('node_identity', registered);
+      expect(r.code, r.stderr).toBe(0);
+      expect(r.calls).toContain('kubeadm init phase mark-control-plane --node-name ip-172-20-32-10.us-west-2.compute.internal');
+    }
+  });
+});
+
+describe("a restore's initial cluster", () => {
+  /**
+   * The script's initial_cluster with AWS answering for members a, b, c (autoscaling groups) and d,
+   * removed: its interface kept by Terraform's removed block, its group gone.
+   */
+  const initialCluster = (groups: string) => {
+    const dir = mkdtempSync(join(tmpdir(), 'haform-restore-'));
+    const file = join(dir, 'master.sh');
+    writeFileSync(file, scripts['public/master.sh']!);
+    const r = spawnSync(
+      'bash',
+      [
+        '-c',
+        `source ${file}
+declare -A member_ips=([a]=172.20.32.10 [b]=172.20.64.10 [c]=172.20.96.10 [d]=172.20.32.11)
+awsq() {
+  case "$1 $2" in
+    "autoscaling describe-auto-scaling-groups") echo '${groups}' ;;
+    "ec2 describe-network-interfaces")
+      local m; m=$(printf '%s\\n' "$@" | sed -n 's/^Name=tag:haform.io\\/etcd-member,Values=//p')
+      if [[ -n $m ]]; then echo "\${member_ips[$m]}"; else echo "\${member_ips[a]}	\${member_ips[b]}	\${member_ips[c]}	\${member_ips[d]}"; fi ;;
+  esac
+}
+initial_cluster`,
+      ],
+      { encoding: 'utf8', env: { ...process.env, HAFORM_ROOT: dir } },
+    );
+    rmSync(dir, { recursive: true, force: true });
+    return r;
+  };
+
+  it('names only the members whose autoscaling groups exist: no phantom member from a removed one', () => {
+    const r = initialCluster('a\tb\tc');
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout.trim()).toBe(
+      'ip-172-20-32-10.us-west-2.compute.internal=https://172.20.32.10:2380,ip-172-20-64-10.us-west-2.compute.internal=https://172.20.64.10:2380,ip-172-20-96-10.us-west-2.compute.internal=https://172.20.96.10:2380',
+    );
+  });
+
+  it('without any member group it stops instead of restoring an empty cluster', () => {
+    const r = initialCluster('None');
+    expect(r.status).not.toBe(0);
+    expect(r.stderr).toContain('cannot tell the members to restore');
   });
 });

@@ -6,7 +6,7 @@ import { loadClusterFile } from '../../src/spec/index.js';
 import { UPSTREAM_IAM, upstreamActions } from './upstream-iam.js';
 
 /** The AWS CLI service names the scripts use, and their IAM prefixes. */
-const IAM_PREFIX: Record<string, string> = { ec2: 'ec2', ssm: 'ssm', elbv2: 'elasticloadbalancing', s3api: 's3' };
+const IAM_PREFIX: Record<string, string> = { ec2: 'ec2', ssm: 'ssm', elbv2: 'elasticloadbalancing', s3api: 's3', autoscaling: 'autoscaling' };
 /** Operations whose IAM action has another name. */
 const IAM_ACTION: Record<string, string> = { 's3:ListObjectsV2': 's3:ListBucket' };
 
@@ -45,7 +45,7 @@ describe.each(['fixtures/examples/public.yaml', 'fixtures/examples/private.yaml'
     expect(needed).toEqual(expect.arrayContaining(['ec2:AttachVolume', 'ec2:AttachNetworkInterface', 'ssm:PutParameter', 'ssm:GetParameter']));
     expect(needed.filter((a) => !allows(masters.actions, a))).toEqual([]);
     // Exactly what the scripts need: no EC2, SSM or load balancer action that no script calls.
-    const unused = masters.actions.filter((a) => /^(ec2|ssm|elasticloadbalancing|s3):/.test(a) && !needed.some((n) => allows([a], n)));
+    const unused = masters.actions.filter((a) => /^(ec2|ssm|elasticloadbalancing|s3|autoscaling):/.test(a) && !needed.some((n) => allows([a], n)));
     expect(unused).toEqual([]);
     // The masters' join material, under the cluster's parameter path, which the root gives the module.
     expect(masters.resources.some((r) => r.endsWith(':parameter${var.parameter_path}/control-plane/*'))).toBe(true);

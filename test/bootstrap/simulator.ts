@@ -36,6 +36,16 @@ export interface Scenario {
   /** Parameters that appear after `paramsAppearAfter` reads (another master publishing them). */
   pending?: Record<string, string>;
   paramsAppearAfter?: number | null;
+  /** get-parameter errors, one per call, before SSM answers again. */
+  ssmErrors?: string[];
+  /** get-parameter fails with this error for good. */
+  ssmDown?: string;
+  /** blkid's exit code for every call (an unreadable device, an ambivalent probe). */
+  blkidFails?: number;
+  /** The members etcd's JSON gateway lists on the running master. */
+  etcdMembers?: { id: string; peer: string }[];
+  /** kubeadm join (not its phases) fails this many times. */
+  joinFailures?: number;
 }
 
 export interface Call {

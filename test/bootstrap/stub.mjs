@@ -102,6 +102,10 @@ switch (cmd) {
       out('{}');
     } else if (service === 's3api' && op === 'put-object') {
       state.objects = { ...objects(), [opt('--key')]: readFileSync(opt('--body'), 'utf8') };
+    } else if (service === 'ssm' && op === 'get-parameter' && (state.ssmDown || state.ssmErrors?.length)) {
+      // SSM failing for a while (ssmErrors, one per call) or for good (ssmDown): throttled, a 5xx,
+      // a KMS or IAM error. None of them says "not found".
+      fail(`An error occurred (${state.ssmDown ?? state.ssmErrors.shift()}) when calling the GetParameter operation`, 254);
     } else if (service === 'ssm' && op === 'get-parameter') {
       const name = opt('--name');
       // Another master publishes all its material at once, after this many reads here.
@@ -124,7 +128,21 @@ switch (cmd) {
   case 'curl': {
     const url = args.find((a) => a.startsWith('http'));
     const meta = url.split('/latest/meta-data/')[1];
+    // curl -o FILE: the body goes to the file (downloads), else to stdout.
+    const file = opt('-o');
+    const body = (text) => (file ? writeFileSync(file, `${text}\n`) : out(text));
+    if (state.curlFails?.[url.replace(/^https?:\/\/([^/]*).*/, '$1')]) fail(`curl: (7) Failed to connect to ${url}`, 7);
     if (url.endsWith('/latest/api/token')) out('token');
+    else if (meta === 'mac') out(state.primaryMac ?? '0a:00:00:00:00:01');
+    else if (meta === 'local-ipv4') out(state.primaryIp ?? '172.20.32.99');
+    else if (url.endsWith(':2379/v3/cluster/member/list')) {
+      // etcd's JSON gateway on the running member: the scenario's members, else just that one.
+      const members = state.etcdMembers ?? [{ id: '111', peer: 'https://172.20.64.10:2380' }];
+      out(JSON.stringify({ header: {}, members: members.map((m) => ({ ID: m.id, name: 'x', peerURLs: [m.peer], clientURLs: [] })) }));
+    } else if (url.endsWith(':2379/v3/cluster/member/remove')) {
+      state.removedMembers = [...(state.removedMembers ?? []), JSON.parse(opt('-d')).ID];
+      out('{}');
+    }
     else if (meta === 'instance-id') out(state.instanceId);
     else if (meta === 'placement/availability-zone') out(state.zone);
     else if (meta === 'local-hostname') out(`ip-172-20-32-99.${state.region}.compute.internal`);
@@ -133,12 +151,13 @@ switch (cmd) {
       out(state.subnetCidr);
     } else if (meta?.endsWith('/vpc-ipv4-cidr-block')) {
       out(state.vpcCidr ?? '172.20.0.0/16');
-    } else if (url.includes('pkgs.k8s.io')) out('-----BEGIN PGP PUBLIC KEY BLOCK-----');
-    else if (url.startsWith('https://')) out('cluster-pool-ipv4-cidr: "10.0.0.0/8"');
+    } else if (url.includes('pkgs.k8s.io')) body('-----BEGIN PGP PUBLIC KEY BLOCK-----');
+    else if (url.startsWith('https://')) body('cluster-pool-ipv4-cidr: "10.0.0.0/8"');
     else fail(`stub curl: unexpected ${url}`, 22);
     break;
   }
   case 'blkid': {
+    if (state.blkidFails) process.exit(state.blkidFails);
     const v = volumeByDevice(args.at(-1));
     if (!v?.hasFilesystem) process.exit(2);
     if (args.includes('UUID')) out(uuidOf(v));
@@ -154,7 +173,10 @@ switch (cmd) {
     break;
   }
   case 'ip':
+    // ip rule del: nothing to delete on a fresh instance.
+    if (args[0] === 'rule' && args[1] === 'del') process.exit(2);
     // ip -o link: the member interface appears once attached.
+    if (args[0] === '-o' && args[1] === 'link') out(`2: ens5: <BROADCAST,MULTICAST,UP> mtu 9001 qdisc mq state UP\\    link/ether ${state.primaryMac ?? '0a:00:00:00:00:01'} brd ff:ff:ff:ff:ff:ff`);
     if (args[0] === '-o' && args[1] === 'link' && state.eni?.attachedTo === state.instanceId) out(`3: ens6: <BROADCAST,MULTICAST,UP> mtu 9001 qdisc mq state UP\\    link/ether ${state.eni.mac} brd ff:ff:ff:ff:ff:ff`);
     break;
   case 'mountpoint':
@@ -164,7 +186,10 @@ switch (cmd) {
     if (args[0] === 'version') process.exit(1);
     else if (args[0] === 'certs' && args[1] === 'certificate-key') out('0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef');
     else if (args[0] === 'token' && args.includes('--print-join-command')) out('kubeadm join api:443 --token abcdef.0123456789abcdef --discovery-token-ca-cert-hash sha256:0123abcd');
-    else if (args[0] === 'join' || args[0] === 'init') {
+    else if (args[0] === 'join' && args[1] !== 'phase' && state.joinFailures > 0) {
+      state.joinFailures--;
+      fail('error execution phase kubelet-start: timed out', 1);
+    } else if ((args[0] === 'join' || args[0] === 'init') && args[1] !== 'phase') {
       const config = opt('--config');
       if (config) appendFileSync(join(dir, 'kubeadm-configs.txt'), `--- ${args[0]}\n${readFileSync(config, 'utf8')}`);
       // Which apiserver this kubeadm would reach through api.internal.
@@ -173,7 +198,7 @@ switch (cmd) {
     }
     break;
   case 'containerd':
-    out('  SystemdCgroup = false');
+    out("    sandbox = 'registry.k8s.io/pause:3.8'\n  SystemdCgroup = false");
     break;
   case 'gpg':
     readFileSync(0);

@@ -43,6 +43,20 @@ describe.skipIf(!ready).sequential('etcd backup and restore: real etcd, the emul
     const vpc = (await emu.aws(region, ['ec2', 'create-vpc', '--cidr-block', d.subnet])).Vpc.VpcId;
     const subnet = (await emu.aws(region, ['ec2', 'create-subnet', '--vpc-id', vpc, '--cidr-block', d.subnet, '--availability-zone', `${region}a`])).Subnet.SubnetId;
     plan.masters.forEach((m, i) => members.push(d.memberOf(m.member, m.zone, i)));
+    // A member is current while its autoscaling group exists; a removed member's interface stays
+    // (Terraform's removed blocks) and must not come back as a phantom member of the restore.
+    await emu.aws(region, ['autoscaling', 'create-launch-configuration', '--launch-configuration-name', 'masters', '--image-id', 'ami-03cf127a', '--instance-type', 't3.medium']);
+    for (const m of members) {
+      await emu.aws(region, [
+        'autoscaling', 'create-auto-scaling-group', '--auto-scaling-group-name', `master-${m.name}`, '--launch-configuration-name', 'masters',
+        '--min-size', '0', '--max-size', '0', '--availability-zones', `${region}a`,
+        '--tags', `Key=${MEMBER_TAG},Value=${m.name},PropagateAtLaunch=true`, `Key=KubernetesCluster,Value=${plan.name},PropagateAtLaunch=true`,
+      ]);
+    }
+    await emu.aws(region, [
+      'ec2', 'create-network-interface', '--subnet-id', subnet, '--private-ip-address', `10.${d.net}.2.99`,
+      '--tag-specifications', `ResourceType=network-interface,Tags=[{Key=${MEMBER_TAG},Value=removed},{Key=KubernetesCluster,Value=${plan.name}}]`,
+    ]);
     for (const m of members) {
       await emu.aws(region, [
         'ec2', 'create-network-interface', '--subnet-id', subnet, '--private-ip-address', m.ip,

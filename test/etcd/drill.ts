@@ -220,7 +220,7 @@ ETCDCTL_API=3 exec etcdctl "\${args[@]}"
 
   /** The boot script's member_routes, in the instance's network (subnet and VPC are one here). */
   memberRoutes(host: Host): void {
-    this.bootFn(host, `member_routes eth0 ${host.member.ip} ${this.subnet} ${this.subnet} 10.${this.net}.0.1`, { inNetwork: true });
+    this.bootFn(host, `member_routes eth0 ${host.member.ip} ${this.subnet} ${this.subnet} 10.${this.net}.0.1 eth0 ${host.primary}`, { inNetwork: true });
   }
 
   dataDir(host: Host): string {

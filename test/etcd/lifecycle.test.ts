@@ -20,7 +20,7 @@ beforeAll(async () => {
 
 /** What the boot script decides, with the SSM marker of an initialized cluster present or not. */
 function bootAction(d: Drill, host: Host, initialized: boolean): string {
-  return d.bootFn(host, `MEMBER=${host.member.name}\nparam_get() { ${initialized ? 'return 0' : 'return 1'}; }\nboot_action`).out.trim();
+  return d.bootFn(host, `MEMBER=${host.member.name}\nparam_get() { ${initialized ? 'return 0' : 'return 100'}; }\nboot_action`).out.trim();
 }
 
 /** A new instance of a member: attach and mount its volume, route, as the boot script does. */

@@ -1,10 +1,13 @@
+import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { loadClusterText } from '../../src/spec/index.js';
-import { USER_DATA_LIMIT, userDataBytes } from '../../src/render/userdata.js';
+import { USER_DATA_LIMIT, userDataBytes, userDataText } from '../../src/render/userdata.js';
 import { haform } from '../cli/run.js';
+import { findTerraform, REQUIRE_TERRAFORM } from '../terraform/harness.js';
 
 /**
  * What AWS refuses but the emulator and `terraform validate` accept: checked on the generated
@@ -102,15 +105,33 @@ describe('tags', () => {
 });
 
 describe('user data', () => {
+  it("Terraform's replace leaves out exactly the lines userDataText leaves out (the size check measures what EC2 gets)", () => {
+    const { tf, missing } = findTerraform();
+    if (!tf) {
+      if (REQUIRE_TERRAFORM) throw new Error(missing);
+      console.warn(`!!! SKIPPING the Terraform side of the user-data check: ${missing}`);
+      return;
+    }
+    const out = join(work, 'userdata-replace');
+    expect(haform(['generate', 'fixtures/examples/public.yaml', '--out', out]).exitCode).toBe(0);
+    const expr = readFileSync(join(out, 'modules/master/main.tf'), 'utf8').match(/user_data\s+= base64gzip\((.*)\)\n/)![1]!.replace('var.user_data_file', JSON.stringify(join(out, 'userdata/master.sh')));
+    const console_ = spawnSync('terraform', ['console'], { cwd: work, input: `nonsensitive(sha256(${expr}))\n`, encoding: 'utf8', env: { ...process.env, CHECKPOINT_DISABLE: '1' } });
+    expect(console_.status, console_.stderr).toBe(0);
+    const script = readFileSync(join(out, 'userdata/master.sh'), 'utf8');
+    expect(console_.stdout.trim()).toBe(JSON.stringify(createHash('sha256').update(userDataText(script)).digest('hex')));
+  });
+
   it.each(['examples/public', 'examples/private', 'valid/large'])('%s: every boot script reaches EC2 gzip-compressed, well below 16 KB', (fixture) => {
     const out = join(work, fixture.replace('/', '-'));
     expect(haform(['generate', `fixtures/${fixture}.yaml`, '--out', out]).exitCode).toBe(0);
     const templates = [...readFileSync(join(out, 'modules/master/main.tf'), 'utf8').matchAll(/user_data\s+= (.*)/g)].map((m) => m[1]);
-    expect(templates).toEqual(['base64gzip(file(var.user_data_file))']);
+    expect(templates).toEqual(['base64gzip(replace(file(var.user_data_file), "/(?m)^[ \\t]*#([^!].*)?\\n/", ""))']);
     for (const script of ['master.sh', 'node.sh']) {
       const text = readFileSync(join(out, 'userdata', script), 'utf8');
       const bytes = userDataBytes(text);
-      // master.sh compresses to about 10.7 KB: room left, but not endless.
+      // master.sh, its comment lines left out, compresses to about 9.6 KB: room left, but not endless.
+      expect(userDataText(text)).not.toMatch(/^\s*#(?!!)/m);
+      expect(userDataText(text)).toMatch(/^#!\/usr\/bin\/env bash\n/);
       expect(bytes, script).toBeLessThan(USER_DATA_LIMIT * 0.75);
     }
   });

@@ -10,9 +10,12 @@ readonly CLUSTER="big.prod.example.org"
 # instance it is empty and every path is the real one.
 readonly ROOT="${HAFORM_ROOT:-}"
 
-# One clear line per step, to the console (cloud-init copies stderr there) and to the journal.
+# One clear line per step, to the console (cloud-init copies stderr there) and to the journal;
+# through fd 3, the boot's own stderr, so that a caller silencing a command's errors (2>/dev/null)
+# never silences the line that says why the boot stopped.
+exec 3>&2
 log() {
-  echo "haform: $*" >&2
+  echo "haform: $*" >&3
   logger -t haform -- "$*" || true
 }
 

@@ -47,9 +47,12 @@ NODE_NAME=""
 # instance it is empty and every path is the real one.
 readonly ROOT="${HAFORM_ROOT:-}"
 
-# One clear line per step, to the console (cloud-init copies stderr there) and to the journal.
+# One clear line per step, to the console (cloud-init copies stderr there) and to the journal;
+# through fd 3, the boot's own stderr, so that a caller silencing a command's errors (2>/dev/null)
+# never silences the line that says why the boot stopped.
+exec 3>&2
 log() {
-  echo "haform: $*" >&2
+  echo "haform: $*" >&3
   logger -t haform -- "$*" || true
 }
 
@@ -76,50 +79,150 @@ wait_for() {
 }
 
 # --- AWS and Kubernetes helpers ---------------------------------------------------------------
+# Every call to the outside retries with backoff: a boot runs unattended, and a throttled API, a 5xx
+# or a dropped connection is no answer. Only what the caller names as an answer (AWS_EXPECT, an
+# error code such as ParameterNotFound) returns at once, with status 100; anything else that outlasts
+# the retries stops the boot with a line saying what it waited for (fail exits, never guesses).
+readonly RETRY_ATTEMPTS="${HAFORM_RETRY_ATTEMPTS:-10}"
+
+# backoff ATTEMPT: 2, 4, 8, 16, then 30 seconds.
+backoff() {
+  local s=$((1 << $1))
+  sleep $((s > 30 ? 30 : s))
+}
+
 # Instance metadata over IMDSv2, the only version the launch template allows.
 imds() {
-  local token
-  token=$(curl -sf -X PUT -H "X-aws-ec2-metadata-token-ttl-seconds: 300" http://169.254.169.254/latest/api/token)
-  curl -sf -H "X-aws-ec2-metadata-token: ${token}" "http://169.254.169.254/latest/meta-data/$1"
+  local token attempt
+  for ((attempt = 1; attempt <= RETRY_ATTEMPTS; attempt++)); do
+    if token=$(curl -sf --max-time 5 -X PUT -H "X-aws-ec2-metadata-token-ttl-seconds: 300" http://169.254.169.254/latest/api/token); then
+      # 404 is an answer (no such key, e.g. an interface not attached yet): no retry.
+      curl -sf --max-time 5 -H "X-aws-ec2-metadata-token: ${token}" "http://169.254.169.254/latest/meta-data/$1"
+      return
+    fi
+    backoff "${attempt}"
+  done
+  fail "gave up after ${RETRY_ATTEMPTS} tries waiting for the instance metadata service (IMDSv2 token)"
 }
 
 awsq() {
-  aws --region "${REGION}" --output text "$@"
+  local attempt err code
+  err=$(mktemp)
+  for ((attempt = 1; attempt <= RETRY_ATTEMPTS; attempt++)); do
+    if aws --region "${REGION}" --output text "$@" 2>"${err}"; then
+      rm -f "${err}"
+      return 0
+    fi
+    code=$(sed -n 's/.*An error occurred (\([A-Za-z0-9.]*\)).*/\1/p' "${err}" | head -n 1)
+    if [[ -n ${code} && " ${AWS_EXPECT:-} " == *" ${code} "* ]]; then
+      rm -f "${err}"
+      return 100
+    fi
+    backoff "${attempt}"
+  done
+  log "last error of aws $1 $2: $(tail -n 1 "${err}")"
+  rm -f "${err}"
+  fail "gave up after ${RETRY_ATTEMPTS} tries of aws $1 $2"
+}
+
+# download URL FILE: retried like every call; FILE appears whole or not at all.
+download() {
+  local attempt
+  for ((attempt = 1; attempt <= RETRY_ATTEMPTS; attempt++)); do
+    if curl -fsSL --max-time 300 -o "$2.part" "$1"; then
+      mv "$2.part" "$2"
+      return 0
+    fi
+    backoff "${attempt}"
+  done
+  rm -f "$2.part"
+  fail "gave up after ${RETRY_ATTEMPTS} tries downloading $1"
 }
 
 # Join material lives in SSM Parameter Store as SecureString, never in user data or Terraform state.
+# Not found is an answer (status 100, for waits that poll until a master publishes it).
 param_get() {
-  awsq ssm get-parameter --with-decryption --name "${PARAMS}/$1" --query Parameter.Value
+  AWS_EXPECT="ParameterNotFound" awsq ssm get-parameter --with-decryption --name "${PARAMS}/$1" --query Parameter.Value
 }
 
 install_aws_cli() {
   if ! command -v aws >/dev/null 2>&1; then
     log "installing the AWS CLI"
-    snap install aws-cli --classic
+    retry "the Snap Store (snap install aws-cli)" snap install aws-cli --classic
   fi
 }
 
+# retry WHAT COMMAND...: COMMAND with backoff, then stop saying what never worked.
+retry() {
+  local what=$1 attempt
+  shift
+  for ((attempt = 1; attempt <= RETRY_ATTEMPTS; attempt++)); do
+    "$@" && return 0
+    log "retrying: ${what}"
+    backoff "${attempt}"
+  done
+  fail "gave up after ${RETRY_ATTEMPTS} tries of ${what}"
+}
+
 install_kubernetes() {
-  if [[ $(kubeadm version -o short 2>/dev/null) == "v${KUBERNETES_VERSION}" ]]; then
-    return 0
+  if [[ $(kubeadm version -o short 2>/dev/null) != "v${KUBERNETES_VERSION}" ]]; then
+    log "installing containerd and Kubernetes ${KUBERNETES_VERSION} (kubelet, kubeadm, kubectl)"
+    mkdir -p "${ROOT}/etc/apt/keyrings" "${ROOT}/etc/apt/sources.list.d"
+    retry "the Ubuntu archive (apt-get update)" apt-get update -q
+    retry "the Ubuntu archive (apt-get install containerd)" apt-get install -y -q ca-certificates curl gpg containerd
+    download "https://pkgs.k8s.io/core:/stable:/${KUBERNETES_MINOR}/deb/Release.key" "${ROOT}${STATE_DIR}/kubernetes-release.key"
+    gpg --dearmor --yes -o "${ROOT}/etc/apt/keyrings/kubernetes.gpg" "${ROOT}${STATE_DIR}/kubernetes-release.key"
+    echo "deb [signed-by=/etc/apt/keyrings/kubernetes.gpg] https://pkgs.k8s.io/core:/stable:/${KUBERNETES_MINOR}/deb/ /" >"${ROOT}/etc/apt/sources.list.d/kubernetes.list"
+    retry "the Kubernetes package repository (apt-get update)" apt-get update -q
+    retry "the Kubernetes package repository (apt-get install kubelet kubeadm kubectl)" \
+      apt-get install -y -q "kubelet=${KUBERNETES_VERSION}-*" "kubeadm=${KUBERNETES_VERSION}-*" "kubectl=${KUBERNETES_VERSION}-*"
+    apt-mark hold kubelet kubeadm kubectl
   fi
-  log "installing containerd and Kubernetes ${KUBERNETES_VERSION} (kubelet, kubeadm, kubectl)"
-  modprobe overlay
-  modprobe br_netfilter
-  mkdir -p "${ROOT}/etc/modules-load.d" "${ROOT}/etc/sysctl.d" "${ROOT}/etc/apt/keyrings" "${ROOT}/etc/apt/sources.list.d" "${ROOT}/etc/containerd"
+  configure_kernel
+  configure_containerd
+  systemctl enable kubelet
+}
+
+# At every boot, not only when packages are installed: an image with Kubernetes baked in still
+# needs forwarding and bridge netfilter (kubeadm's preflight refuses ip_forward = 0).
+configure_kernel() {
+  mkdir -p "${ROOT}/etc/modules-load.d" "${ROOT}/etc/sysctl.d"
   printf 'overlay\nbr_netfilter\n' >"${ROOT}/etc/modules-load.d/kubernetes.conf"
   printf 'net.ipv4.ip_forward = 1\nnet.bridge.bridge-nf-call-iptables = 1\n' >"${ROOT}/etc/sysctl.d/99-kubernetes.conf"
+  modprobe overlay
+  modprobe br_netfilter
   sysctl --system >/dev/null
-  apt-get update -q
-  apt-get install -y -q ca-certificates curl gpg containerd
-  curl -fsSL "https://pkgs.k8s.io/core:/stable:/${KUBERNETES_MINOR}/deb/Release.key" | gpg --dearmor --yes -o "${ROOT}/etc/apt/keyrings/kubernetes.gpg"
-  echo "deb [signed-by=/etc/apt/keyrings/kubernetes.gpg] https://pkgs.k8s.io/core:/stable:/${KUBERNETES_MINOR}/deb/ /" >"${ROOT}/etc/apt/sources.list.d/kubernetes.list"
-  apt-get update -q
-  apt-get install -y -q "kubelet=${KUBERNETES_VERSION}-*" "kubeadm=${KUBERNETES_VERSION}-*" "kubectl=${KUBERNETES_VERSION}-*"
-  apt-mark hold kubelet kubeadm kubectl
-  containerd config default | sed 's/SystemdCgroup = false/SystemdCgroup = true/' >"${ROOT}/etc/containerd/config.toml"
-  systemctl restart containerd
-  systemctl enable kubelet
+}
+
+# containerd for kubelet, written at every boot: the systemd cgroup driver kubeadm configures
+# kubelet with, kubeadm's own pause image as the sandbox (containerd's default differs, so kubelet
+# and containerd would each keep one), and, with assets.containerProxy, every registry pulled
+# through the mirror (containerd's hosts.toml, docs/hosts.md), image names unchanged.
+configure_containerd() {
+  local conf="${ROOT}/etc/containerd/config.toml" certs="${ROOT}/etc/containerd/certs.d" registry new
+  mkdir -p "${ROOT}/etc/containerd"
+  new=$(mktemp)
+  containerd config default |
+    sed -e 's/SystemdCgroup = false/SystemdCgroup = true/' \
+      -e "s#^\( *sandbox\(_image\)\? = \).*#\1\"registry.k8s.io/pause:3.10\"#" \
+      -e "s#^\( *config_path = \).*#\1'/etc/containerd/certs.d'#" >"${new}"
+  rm -rf "${certs}"
+  # Without assets.containerProxy the list is empty: containerd pulls from the registries themselves.
+  for registry in ; do
+    mkdir -p "${certs}/${registry}"
+    cat >"${certs}/${registry}/hosts.toml" <<HOSTS
+server = "https://${registry}"
+
+[host."/v2/${registry}"]
+  capabilities = ["pull", "resolve"]
+  override_path = true
+HOSTS
+  done
+  if ! cmp -s "${new}" "${conf}"; then
+    install -m 0644 "${new}" "${conf}"
+    systemctl restart containerd
+  fi
+  rm -f "${new}"
 }
 
 # The value goes through a private file, not the command line, where any process could read it.
@@ -143,7 +246,7 @@ interface_released() {
 }
 
 attach_member_interface() {
-  local instance=$1 eni state mac cidr vpc gateway dev
+  local instance=$1 eni state mac cidr vpc gateway dev primary_mac primary_dev primary_ip
   eni=$(awsq ec2 describe-network-interfaces \
     --filters "Name=tag:KubernetesCluster,Values=${CLUSTER}" "Name=tag:${MEMBER_TAG},Values=${MEMBER}" "Name=availability-zone,Values=${ZONE}" \
     --query 'NetworkInterfaces[].NetworkInterfaceId')
@@ -163,57 +266,60 @@ attach_member_interface() {
   gateway=$(subnet_router "${cidr}")
   wait_for "network interface ${eni} to appear as a device" 60 2 device_of "${mac}"
   dev=$(device_of "${mac}")
-  # Persisted for reboots (netplan), and applied now.
-  mkdir -p "${ROOT}/etc/netplan"
-  cat >"${ROOT}/etc/netplan/60-haform-member.yaml" <<NETPLAN
-network:
-  version: 2
-  ethernets:
-    member:
-      match:
-        macaddress: "${mac}"
-      dhcp4: true
-      dhcp4-overrides:
-        use-routes: false
-      routes:
-        - to: ${cidr}
-          scope: link
-          from: ${MEMBER_IP}
-          metric: 50
-        - to: ${vpc}
-          via: ${gateway}
-          from: ${MEMBER_IP}
-          metric: 50
-        - to: 0.0.0.0/0
-          via: ${gateway}
-          table: 101
-      routing-policy:
-        - from: ${MEMBER_IP}
-          table: 101
-NETPLAN
-  chmod 600 "${ROOT}/etc/netplan/60-haform-member.yaml"
-  netplan apply
-  member_routes "${dev}" "${MEMBER_IP}" "${cidr}" "${vpc}" "${gateway}"
-  log "member ${MEMBER} answers on ${MEMBER_IP} (${dev}), and VPC traffic leaves from it"
+  primary_mac=$(imds mac)
+  primary_ip=$(imds local-ipv4)
+  primary_dev=$(device_of "${primary_mac}")
+  # An entry of haform's before this version matched the member's MAC in netplan; cloud-init's
+  # hotplug (24.1+) writes one for the same MAC, and two entries for one MAC are ambiguous.
+  rm -f "${ROOT}/etc/netplan/60-haform-member.yaml"
+  member_routes "${dev}" "${MEMBER_IP}" "${cidr}" "${vpc}" "${gateway}" "${primary_dev}" "${primary_ip}"
+  log "member ${MEMBER} answers on ${MEMBER_IP} (${dev}), VPC traffic leaves from it, replies leave the interface they came in on"
 }
 
 # The interface of a MAC address, once the kernel has it.
 device_of() {
   local dev
-  dev=$(ip -o link | awk -v mac="$1" '$0 ~ "link/ether " mac {sub(":$", "", $2); print $2; exit}')
+  dev=$(ip -o link | awk -v mac="$1" '$0 ~ "link/ether " mac {sub(":$", "", $2); sub("@.*", "", $2); print $2; exit}')
   [[ -n ${dev} ]] && echo "${dev}"
 }
 
-# Traffic to the VPC leaves from the member IP, whatever the instance's primary address: etcd checks
-# a peer's client certificate against the address the connection comes from (etcd's
-# pkg/transport/listener_tls.go, checkSAN), and the certificate names the member IP, which survives
-# replacement, while the primary address does not. Metric 50 wins over DHCP's routes (100).
+# Two interfaces in one subnet, each with EC2's source/destination check: a packet may leave an
+# interface only with that interface's own address as its source, or EC2 drops it.
+#   - New connections to the VPC leave from the member IP (main table, metric 50 over DHCP's 100):
+#     etcd checks a peer's client certificate against the address the connection comes from
+#     (etcd's client/pkg/transport/listener_tls.go, checkSAN), and the certificate names the member
+#     IP, which survives replacement, while the primary address does not.
+#   - Replies go out where the request came in: a rule per source address (from the primary IP:
+#     table 10 through the primary interface; from the member IP: table 11 through the member
+#     interface). Without the first, replies to the primary address (the load balancer's health
+#     checks and instance targets, SSH, BGP peers) would leave the member interface with the
+#     primary IP and be dropped. The address is set here, at every boot (haform-master.service runs
+#     before kubelet), not through DHCP: the IP is fixed, and nothing else must own these tables.
+#     Priorities 10010 and 10011 come before cloud-init's hotplug rules for the same interface.
 member_routes() {
-  local dev=$1 ip=$2 subnet=$3 vpc=$4 gateway=$5
+  local dev=$1 ip=$2 subnet=$3 vpc=$4 gateway=$5 primary_dev=$6 primary_ip=$7
+  ip link set "${dev}" up
+  ip addr replace "${ip}/${subnet#*/}" dev "${dev}" noprefixroute
   ip route replace "${subnet}" dev "${dev}" scope link src "${ip}" metric 50
   if [[ ${vpc} != "${subnet}" ]]; then
     ip route replace "${vpc}" via "${gateway}" dev "${dev}" src "${ip}" metric 50
   fi
+  ip route replace "${subnet}" dev "${primary_dev}" scope link src "${primary_ip}" table 10
+  ip route replace default via "${gateway}" dev "${primary_dev}" table 10
+  ip route replace "${subnet}" dev "${dev}" scope link src "${ip}" table 11
+  ip route replace default via "${gateway}" dev "${dev}" table 11
+  policy_rule 10010 "${primary_ip}" 10
+  policy_rule 10011 "${ip}" 11
+}
+
+# policy_rule PRIORITY FROM TABLE: exactly one rule at PRIORITY (a replacement instance has another
+# primary address; a reboot keeps it).
+policy_rule() {
+  local i
+  for ((i = 0; i < 16; i++)); do
+    ip rule del priority "$1" 2>/dev/null || break
+  done
+  ip rule add priority "$1" from "$2" table "$3"
 }
 
 # A node name that survives replacement: the private DNS name AWS gives the member IP. kubelet's
@@ -275,14 +381,20 @@ attach_volume() {
 }
 
 mount_volume() {
-  local device=$1 dir=$2 uuid
-  if blkid "${device}" >/dev/null 2>&1; then
-    log "${device} holds a filesystem: keeping its data"
-  else
-    log "${device} is empty: creating a filesystem"
-    mkfs.ext4 -q "${device}"
-  fi
-  uuid=$(blkid -s UUID -o value "${device}")
+  local device=$1 dir=$2 uuid probe=0
+  # blkid -p probes the device itself (no cache): exit 2 is its one answer for "no filesystem";
+  # 8 is an ambivalent probe, anything else an error. Only 2 leads to mkfs: a volume that cannot
+  # be read right now is never formatted.
+  blkid -p "${device}" >/dev/null 2>&1 || probe=$?
+  case ${probe} in
+    0) log "${device} holds a filesystem: keeping its data" ;;
+    2)
+      log "${device} is empty: creating a filesystem"
+      mkfs.ext4 -q "${device}"
+      ;;
+    *) fail "blkid -p ${device} failed (exit ${probe}): not formatting a volume that may hold etcd data; check the device, then reboot" ;;
+  esac
+  uuid=$(blkid -p -s UUID -o value "${device}")
   mkdir -p "${ROOT}${dir}"
   # In fstab by UUID, so that a reboot mounts the member's data again before kubelet starts; nofail
   # keeps a slow attach from blocking the boot (the boot unit then mounts it).
@@ -345,8 +457,17 @@ boot_action() {
   fi
 }
 
+# Only ParameterNotFound means the cluster was never initialized: reinit discards data and init
+# starts a new cluster, so a throttled, failing or forbidden SSM stops the boot instead (awsq fails
+# after its retries).
 cluster_initialized() {
-  param_get control-plane/initialized >/dev/null 2>&1
+  local found=0
+  param_get control-plane/initialized >/dev/null 2>&1 || found=$?
+  case ${found} in
+    0) return 0 ;;
+    100) return 1 ;;
+    *) fail "could not tell whether ${CLUSTER} was initialized (SSM ${PARAMS}/control-plane/initialized): not initializing" ;;
+  esac
 }
 
 discard_failed_init() {
@@ -371,18 +492,45 @@ api_hosts_entry() {
   put_line /etc/hosts "${INTERNAL_API}" "$1 ${INTERNAL_API}"
 }
 
+# phase_config FILE MEMBER_IP NODE_NAME [CERTIFICATE_KEY]: the configuration of a kubeadm init
+# phase run on a running master (root-only). A phase defaults what the file leaves out from the host
+# (the address of its default route) and from the internet (dl.k8s.io for the version): both are
+# named here instead, as they are at init.
+phase_config() {
+  (
+    umask 077
+    cat >"$1" <<KUBEADM
+apiVersion: kubeadm.k8s.io/v1beta4
+kind: InitConfiguration
+certificateKey: "${4:-}"
+localAPIEndpoint:
+  advertiseAddress: $2
+  bindPort: ${API_PORT}
+nodeRegistration:
+  name: $3
+---
+apiVersion: kubeadm.k8s.io/v1beta4
+kind: ClusterConfiguration
+kubernetesVersion: v${KUBERNETES_VERSION}
+KUBEADM
+  )
+}
+
 # Join material for later masters and nodes; refreshed hourly, since tokens and uploaded
 # certificates expire. The publisher's member IP tells a joining master which apiserver runs.
 publish_join_material() {
-  local join token hash key self
+  local join token hash key self config="${ROOT}${STATE_DIR}/kubeadm-upload-certs.yaml"
   key=$(kubeadm certs certificate-key)
-  kubeadm init phase upload-certs --upload-certs --certificate-key "${key}" >/dev/null
+  self=$(cat "${ROOT}${STATE_DIR}/member-ip")
+  # The key through a root-only file, not the command line, where any process could read it.
+  phase_config "${config}" "${self}" "$(member_node_name "${self}")" "${key}"
+  run_quiet kubeadm-upload-certs kubeadm init phase upload-certs --upload-certs --config "${config}"
+  rm -f "${config}"
   join=$(kubeadm token create --ttl 25h --print-join-command)
   token=$(awk '{for (i = 1; i < NF; i++) if ($i == "--token") print $(i + 1)}' <<<"${join}")
   hash=$(awk '{for (i = 1; i < NF; i++) if ($i == "--discovery-token-ca-cert-hash") print $(i + 1)}' <<<"${join}")
   param_put node/token "${token}"
   param_put node/ca-cert-hash "${hash}"
-  self=$(cat "${ROOT}${STATE_DIR}/member-ip")
   param_put node/api-endpoint "${INTERNAL_API}"
   param_put control-plane/join-endpoint "${self}"
   param_put control-plane/certificate-key "${key}"
@@ -444,15 +592,7 @@ KUBEADM
   # The marker first: without it a replacement would discard this cluster as a failed init.
   param_put control-plane/initialized "${MEMBER}"
   publish_join_material
-  if [[ -z ${CNI_MANIFEST} ]]; then
-    log "networking cni: no pod networking installed; apply your CNI for pod range ${POD_SUBNET} (nodes stay NotReady until then)"
-  elif [[ -n ${CNI_MANIFEST_POD_SUBNET} ]]; then
-    log "installing ${NETWORKING} pod networking (once, by the first member)"
-    curl -fsSL "${CNI_MANIFEST}" | sed "s#\"${CNI_MANIFEST_POD_SUBNET}\"#\"${POD_SUBNET}\"#g" | kubectl apply --kubeconfig /etc/kubernetes/admin.conf -f -
-  else
-    log "installing ${NETWORKING} pod networking (once, by the first member)"
-    kubectl apply --kubeconfig /etc/kubernetes/admin.conf -f "${CNI_MANIFEST}"
-  fi
+  apply_networking
   apply_addons
 }
 
@@ -494,41 +634,108 @@ nodeRegistration:
       value: $(provider_id)
 KUBEADM
   )
-  trap 'rm -f "${ROOT}${STATE_DIR}/kubeadm-join.yaml"' EXIT
-  run_quiet kubeadm-join kubeadm join --config "${ROOT}${STATE_DIR}/kubeadm-join.yaml"
+  # A join that fails releases the lock for the next member (and this one, at its next boot).
+  trap 'rm -f "${ROOT}${STATE_DIR}/kubeadm-join.yaml"; release_join_lock' EXIT
+  # kubeadm's control-plane join adds this member to etcd unless a member with its peer URL is
+  # listed already; then it starts etcd with initial-cluster-state=existing on whatever data dir
+  # it finds (kubeadm's phases/etcd/local.go, CreateStackedEtcdStaticPodManifestFile; util/etcd,
+  # AddMember). A member whose volume was lost is still listed under its fixed IP: etcd would
+  # start empty as an existing member and panic. So the prepare phase runs first (it downloads the
+  # etcd CA with the certificate key and writes this node's etcd client certificates), the stale
+  # member is removed through a running member, and the join goes on from there.
+  run_quiet kubeadm-join-preflight kubeadm join phase preflight --config "${ROOT}${STATE_DIR}/kubeadm-join.yaml"
+  run_quiet kubeadm-join-prepare kubeadm join phase control-plane-prepare all --config "${ROOT}${STATE_DIR}/kubeadm-join.yaml"
+  remove_stale_member "$(param_get control-plane/join-endpoint)"
+  run_quiet kubeadm-join kubeadm join --config "${ROOT}${STATE_DIR}/kubeadm-join.yaml" --skip-phases preflight,control-plane-prepare
   rm -f "${ROOT}${STATE_DIR}/kubeadm-join.yaml"
+  trap - EXIT
   release_join_lock
   api_hosts_entry "${MEMBER_IP}"
+  apply_networking
   apply_addons
 }
 
+# etcd's members as a running member lists them (its JSON gateway, /v3/cluster/member/list), with
+# this node's etcd client certificate from kubeadm's prepare phase: "ID peerURL" lines.
+etcd_members() {
+  local pki="${ROOT}/etc/kubernetes/pki"
+  curl -sf --max-time 10 --cacert "${pki}/etcd/ca.crt" --cert "${pki}/apiserver-etcd-client.crt" --key "${pki}/apiserver-etcd-client.key" \
+    -X POST -d '{}' "https://$1:2379/v3/cluster/member/list" |
+    sed 's/},{/}\n{/g' | sed -n 's/.*"ID":"\{0,1\}\([0-9]*\)"\{0,1\},.*"peerURLs":\["\([^"]*\)".*/\1 \2/p'
+}
+
+# remove_stale_member ENDPOINT_IP: a member listed under this member's peer URL is this member
+# from before its data was lost (this boot found no etcd data, so it is not running): remove it,
+# so that kubeadm adds this member anew.
+remove_stale_member() {
+  local members id url
+  wait_for "the etcd member list from ${1}" 30 10 etcd_members "$1"
+  members=$(etcd_members "$1")
+  [[ -n ${members} ]] || fail "etcd on ${1} listed no members: not joining"
+  while read -r id url; do
+    if [[ ${url} == "https://${MEMBER_IP}:2380" ]]; then
+      log "etcd still lists member ${MEMBER} (${id}) from before its volume was lost: removing it, then joining anew"
+      curl -sf --max-time 10 --cacert "${ROOT}/etc/kubernetes/pki/etcd/ca.crt" --cert "${ROOT}/etc/kubernetes/pki/apiserver-etcd-client.crt" \
+        --key "${ROOT}/etc/kubernetes/pki/apiserver-etcd-client.key" -X POST -d "{\"ID\":\"${id}\"}" "https://$1:2379/v3/cluster/member/remove" >/dev/null ||
+        fail "could not remove the stale etcd member ${id} of ${MEMBER} through ${1}"
+    fi
+  done <<<"${members}"
+}
+
 # One member joins at a time: concurrent 'kubeadm join --control-plane' races on etcd membership
-# (kubeadm documents joining control-plane nodes sequentially). The lock is an SSM parameter that
-# put-parameter without --overwrite creates only once; a lock older than 20 minutes, or this
-# member's own from a boot that died, is taken over.
+# (kubeadm documents joining control-plane nodes sequentially), and a refresh of the join material
+# in the middle of a join replaces the certificate key it uses. The lock is an SSM parameter that
+# put-parameter without --overwrite creates only once. A lock older than 20 minutes, or this
+# member's own from a boot that died, is taken over: SSM has no compare-and-swap, so the taker
+# overwrites it with a value of its own and holds it only if that value is still there after a
+# pause longer than any contender needs between reading the stale value and writing.
+try_join_lock() {
+  local value holder since nonce
+  nonce="$1 $(date +%s) $$-${RANDOM}"
+  if AWS_EXPECT="ParameterAlreadyExists" awsq ssm put-parameter --type String --name "${PARAMS}/control-plane/join-lock" --value "${nonce}" >/dev/null 2>&1; then
+    return 0
+  fi
+  value=$(param_get control-plane/join-lock 2>/dev/null) || value="none 0"
+  read -r holder since _ <<<"${value}"
+  if [[ ${holder} == "$1" ]] || (($(date +%s) - since > 1200)); then
+    log "taking over the join lock left by ${holder}"
+    awsq ssm put-parameter --type String --overwrite --name "${PARAMS}/control-plane/join-lock" --value "${nonce}" >/dev/null
+    sleep 15
+    [[ $(param_get control-plane/join-lock 2>/dev/null) == "${nonce}" ]] && return 0
+  fi
+  LOCK_HOLDER=${holder}
+  return 1
+}
+
 acquire_join_lock() {
-  local i holder since
+  local i
+  LOCK_HOLDER=none
   for ((i = 1; i <= 90; i++)); do
-    if awsq ssm put-parameter --type String --name "${PARAMS}/control-plane/join-lock" --value "${MEMBER} $(date +%s)" >/dev/null 2>&1; then
+    if try_join_lock "${MEMBER}"; then
       log "member ${MEMBER} holds the join lock"
       return 0
     fi
-    read -r holder since <<<"$(param_get control-plane/join-lock 2>/dev/null || echo "none 0")"
-    if [[ ${holder} == "${MEMBER}" ]] || (($(date +%s) - since > 1200)); then
-      log "taking over the join lock left by member ${holder}"
-      release_join_lock
-      continue
-    fi
     if ((i == 1)); then
-      log "waiting for member ${holder} to finish joining (one member joins at a time)"
+      log "waiting for ${LOCK_HOLDER} to finish (one member joins at a time)"
     fi
     sleep 20
   done
-  fail "timed out after 1800s waiting for the join lock held by member ${holder}"
+  fail "timed out after 1800s waiting for the join lock held by ${LOCK_HOLDER}"
 }
 
 release_join_lock() {
-  awsq ssm delete-parameter --name "${PARAMS}/control-plane/join-lock" >/dev/null 2>&1 || true
+  AWS_EXPECT="ParameterNotFound" awsq ssm delete-parameter --name "${PARAMS}/control-plane/join-lock" >/dev/null 2>&1 || true
+}
+
+# The hourly refresh takes the join lock too: a join in flight keeps its certificate key, and the
+# material is refreshed at the next hour (tokens live 25 hours).
+refresh_join_material() {
+  if ! try_join_lock "refresh-${HOSTNAME}"; then
+    log "a join is in flight (${LOCK_HOLDER}): refreshing the join material next hour"
+    return 0
+  fi
+  trap release_join_lock EXIT
+  publish_join_material
 }
 
 # run_quiet NAME COMMAND...: output to a root-only file; its tail on failure (kubeadm prints secrets
@@ -570,10 +777,44 @@ node_identity() {
     "${kubectl[@]}" delete node "${NODE_NAME}"
     systemctl restart kubelet
   fi
+  control_plane_role
+}
+
+# A re-registered Node (deleted above, or by the cloud controller while its instance was gone) has
+# neither the control-plane label nor its taint: kubeadm sets both once, at init or join (its
+# mark-control-plane phase), control-plane kubelets register without taints (kubeadm's
+# join/kubelet.go: registerTaintsUsingFlags only for workers), and kubelets may not set node-role
+# labels themselves (NodeRestriction). Without them the cloud controller, the CSI controller and
+# the termination handler, which run on control-plane nodes, have nowhere to go once every master
+# was replaced. So kubeadm's own phase runs again at every boot; it is idempotent.
+control_plane_role() {
+  wait_for "node ${NODE_NAME} to register" 60 10 kubectl --kubeconfig "${ROOT}${KUBECONFIG_ADMIN}" get node "${NODE_NAME}"
+  phase_config "${ROOT}${STATE_DIR}/kubeadm-mark.yaml" "${MEMBER_IP}" "${NODE_NAME}"
+  retry "kubeadm init phase mark-control-plane (label and taint of ${NODE_NAME})" \
+    kubeadm init phase mark-control-plane --config "${ROOT}${STATE_DIR}/kubeadm-mark.yaml"
+  rm -f "${ROOT}${STATE_DIR}/kubeadm-mark.yaml"
+  log "node ${NODE_NAME} carries the control-plane label and taint"
 }
 
 bucket() {
   param_get cluster/bucket
+}
+
+# Pod networking, applied by every master after kubeadm (kubectl apply is idempotent): a download
+# or an apply that fails on one master is redone by the next, instead of leaving the cluster
+# without pod networking for good.
+apply_networking() {
+  local manifest="${ROOT}${STATE_DIR}/cni.yaml"
+  if [[ -z ${CNI_MANIFEST} ]]; then
+    log "networking cni: no pod networking installed; apply your CNI for pod range ${POD_SUBNET} (nodes stay NotReady until then)"
+    return 0
+  fi
+  log "installing ${NETWORKING} pod networking"
+  download "${CNI_MANIFEST}" "${manifest}"
+  if [[ -n ${CNI_MANIFEST_POD_SUBNET} ]]; then
+    sed -i "s#\"${CNI_MANIFEST_POD_SUBNET}\"#\"${POD_SUBNET}\"#g" "${manifest}"
+  fi
+  retry "kubectl apply of the ${NETWORKING} manifest" kubectl apply --kubeconfig "${ROOT}${KUBECONFIG_ADMIN}" -f "${manifest}"
 }
 
 # The addons Terraform uploaded, applied with kubectl's kustomize (idempotent: every master applies
@@ -635,11 +876,18 @@ backup_etcd() {
   log "etcd snapshot uploaded to s3://$(bucket)/${key}"
 }
 
-# Every member's peer URL, from the member interfaces of the cluster: the initial cluster of a restore.
+# The current members' peer URLs: the initial cluster of a restore. A member is current while its
+# autoscaling group exists; the interfaces and volumes of a removed member outlive it on purpose
+# (Terraform's removed blocks), so the interfaces alone would restore phantom members.
 initial_cluster() {
-  local ip
-  for ip in $(awsq ec2 describe-network-interfaces --filters "Name=tag-key,Values=${MEMBER_TAG}" "Name=tag:KubernetesCluster,Values=${CLUSTER}" \
-    --query 'NetworkInterfaces[].PrivateIpAddress'); do
+  local member ip members
+  members=$(awsq autoscaling describe-auto-scaling-groups --filters "Name=tag:KubernetesCluster,Values=${CLUSTER}" "Name=tag-key,Values=${MEMBER_TAG}" \
+    --query "AutoScalingGroups[].Tags[?Key=='${MEMBER_TAG}'].Value[]")
+  [[ -n ${members} && ${members} != None ]] || fail "no autoscaling group of ${CLUSTER} carries ${MEMBER_TAG}: cannot tell the members to restore"
+  for member in ${members}; do
+    ip=$(awsq ec2 describe-network-interfaces --filters "Name=tag:${MEMBER_TAG},Values=${member}" "Name=tag:KubernetesCluster,Values=${CLUSTER}" \
+      --query 'NetworkInterfaces[].PrivateIpAddress')
+    MEMBER=${member} only_one "network interfaces" "${ip}"
     printf '%s=https://%s:2380\n' "$(member_node_name "${ip}")" "${ip}"
   done | sort | paste -sd, -
 }
@@ -669,13 +917,15 @@ etcdutl_host() {
 # restore KEY: on every master, after stopping etcd and the apiserver (the runbook moves their
 # manifests to /etc/kubernetes/*.stopped), then the manifests go back.
 restore_etcd() {
-  local key=$1 file
+  local key=$1 file cluster
   [[ -n ${key} ]] || fail "usage: master.sh restore ${BACKUP_PREFIX}<snapshot>.db"
   [[ -f ${ROOT}/etc/kubernetes/etcd.yaml.stopped ]] || fail "stop etcd first: mv /etc/kubernetes/manifests/etcd.yaml /etc/kubernetes/etcd.yaml.stopped"
   file="${ROOT}${STATE_DIR}/restore.db"
   mkdir -p "${ROOT}${STATE_DIR}"
   awsq s3api get-object --bucket "$(bucket)" --key "${key}" --checksum-mode ENABLED "${file}" >/dev/null
-  restore_member "${file}" "$(initial_cluster)"
+  # An assignment, so that a failure stops here (as an argument it would restore a partial cluster).
+  cluster=$(initial_cluster)
+  restore_member "${file}" "${cluster}"
   rm -f "${file}"
 }
 
@@ -806,7 +1056,7 @@ boot() {
 main() {
   case "${1:-boot}" in
     boot) boot ;;
-    refresh-join) publish_join_material ;;
+    refresh-join) refresh_join_material ;;
     apply-addons) apply_addons ;;
     backup) load_member && backup_etcd ;;
     restore) load_member && restore_etcd "${2:-}" ;;

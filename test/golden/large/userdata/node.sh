@@ -17,9 +17,12 @@ readonly STATE_DIR="/var/lib/haform"
 # instance it is empty and every path is the real one.
 readonly ROOT="${HAFORM_ROOT:-}"
 
-# One clear line per step, to the console (cloud-init copies stderr there) and to the journal.
+# One clear line per step, to the console (cloud-init copies stderr there) and to the journal;
+# through fd 3, the boot's own stderr, so that a caller silencing a command's errors (2>/dev/null)
+# never silences the line that says why the boot stopped.
+exec 3>&2
 log() {
-  echo "haform: $*" >&2
+  echo "haform: $*" >&3
   logger -t haform -- "$*" || true
 }
 
@@ -46,59 +49,174 @@ wait_for() {
 }
 
 # --- AWS and Kubernetes helpers ---------------------------------------------------------------
+# Every call to the outside retries with backoff: a boot runs unattended, and a throttled API, a 5xx
+# or a dropped connection is no answer. Only what the caller names as an answer (AWS_EXPECT, an
+# error code such as ParameterNotFound) returns at once, with status 100; anything else that outlasts
+# the retries stops the boot with a line saying what it waited for (fail exits, never guesses).
+readonly RETRY_ATTEMPTS="${HAFORM_RETRY_ATTEMPTS:-10}"
+
+# backoff ATTEMPT: 2, 4, 8, 16, then 30 seconds.
+backoff() {
+  local s=$((1 << $1))
+  sleep $((s > 30 ? 30 : s))
+}
+
 # Instance metadata over IMDSv2, the only version the launch template allows.
 imds() {
-  local token
-  token=$(curl -sf -X PUT -H "X-aws-ec2-metadata-token-ttl-seconds: 300" http://169.254.169.254/latest/api/token)
-  curl -sf -H "X-aws-ec2-metadata-token: ${token}" "http://169.254.169.254/latest/meta-data/$1"
+  local token attempt
+  for ((attempt = 1; attempt <= RETRY_ATTEMPTS; attempt++)); do
+    if token=$(curl -sf --max-time 5 -X PUT -H "X-aws-ec2-metadata-token-ttl-seconds: 300" http://169.254.169.254/latest/api/token); then
+      # 404 is an answer (no such key, e.g. an interface not attached yet): no retry.
+      curl -sf --max-time 5 -H "X-aws-ec2-metadata-token: ${token}" "http://169.254.169.254/latest/meta-data/$1"
+      return
+    fi
+    backoff "${attempt}"
+  done
+  fail "gave up after ${RETRY_ATTEMPTS} tries waiting for the instance metadata service (IMDSv2 token)"
 }
 
 awsq() {
-  aws --region "${REGION}" --output text "$@"
+  local attempt err code
+  err=$(mktemp)
+  for ((attempt = 1; attempt <= RETRY_ATTEMPTS; attempt++)); do
+    if aws --region "${REGION}" --output text "$@" 2>"${err}"; then
+      rm -f "${err}"
+      return 0
+    fi
+    code=$(sed -n 's/.*An error occurred (\([A-Za-z0-9.]*\)).*/\1/p' "${err}" | head -n 1)
+    if [[ -n ${code} && " ${AWS_EXPECT:-} " == *" ${code} "* ]]; then
+      rm -f "${err}"
+      return 100
+    fi
+    backoff "${attempt}"
+  done
+  log "last error of aws $1 $2: $(tail -n 1 "${err}")"
+  rm -f "${err}"
+  fail "gave up after ${RETRY_ATTEMPTS} tries of aws $1 $2"
+}
+
+# download URL FILE: retried like every call; FILE appears whole or not at all.
+download() {
+  local attempt
+  for ((attempt = 1; attempt <= RETRY_ATTEMPTS; attempt++)); do
+    if curl -fsSL --max-time 300 -o "$2.part" "$1"; then
+      mv "$2.part" "$2"
+      return 0
+    fi
+    backoff "${attempt}"
+  done
+  rm -f "$2.part"
+  fail "gave up after ${RETRY_ATTEMPTS} tries downloading $1"
 }
 
 # Join material lives in SSM Parameter Store as SecureString, never in user data or Terraform state.
+# Not found is an answer (status 100, for waits that poll until a master publishes it).
 param_get() {
-  awsq ssm get-parameter --with-decryption --name "${PARAMS}/$1" --query Parameter.Value
+  AWS_EXPECT="ParameterNotFound" awsq ssm get-parameter --with-decryption --name "${PARAMS}/$1" --query Parameter.Value
 }
 
 install_aws_cli() {
   if ! command -v aws >/dev/null 2>&1; then
     log "installing the AWS CLI"
-    snap install aws-cli --classic
+    retry "the Snap Store (snap install aws-cli)" snap install aws-cli --classic
   fi
+}
+
+# retry WHAT COMMAND...: COMMAND with backoff, then stop saying what never worked.
+retry() {
+  local what=$1 attempt
+  shift
+  for ((attempt = 1; attempt <= RETRY_ATTEMPTS; attempt++)); do
+    "$@" && return 0
+    log "retrying: ${what}"
+    backoff "${attempt}"
+  done
+  fail "gave up after ${RETRY_ATTEMPTS} tries of ${what}"
 }
 
 install_kubernetes() {
-  if [[ $(kubeadm version -o short 2>/dev/null) == "v${KUBERNETES_VERSION}" ]]; then
-    return 0
+  if [[ $(kubeadm version -o short 2>/dev/null) != "v${KUBERNETES_VERSION}" ]]; then
+    log "installing containerd and Kubernetes ${KUBERNETES_VERSION} (kubelet, kubeadm, kubectl)"
+    mkdir -p "${ROOT}/etc/apt/keyrings" "${ROOT}/etc/apt/sources.list.d"
+    retry "the Ubuntu archive (apt-get update)" apt-get update -q
+    retry "the Ubuntu archive (apt-get install containerd)" apt-get install -y -q ca-certificates curl gpg containerd
+    download "https://pkgs.k8s.io/core:/stable:/${KUBERNETES_MINOR}/deb/Release.key" "${ROOT}${STATE_DIR}/kubernetes-release.key"
+    gpg --dearmor --yes -o "${ROOT}/etc/apt/keyrings/kubernetes.gpg" "${ROOT}${STATE_DIR}/kubernetes-release.key"
+    echo "deb [signed-by=/etc/apt/keyrings/kubernetes.gpg] https://pkgs.k8s.io/core:/stable:/${KUBERNETES_MINOR}/deb/ /" >"${ROOT}/etc/apt/sources.list.d/kubernetes.list"
+    retry "the Kubernetes package repository (apt-get update)" apt-get update -q
+    retry "the Kubernetes package repository (apt-get install kubelet kubeadm kubectl)" \
+      apt-get install -y -q "kubelet=${KUBERNETES_VERSION}-*" "kubeadm=${KUBERNETES_VERSION}-*" "kubectl=${KUBERNETES_VERSION}-*"
+    apt-mark hold kubelet kubeadm kubectl
   fi
-  log "installing containerd and Kubernetes ${KUBERNETES_VERSION} (kubelet, kubeadm, kubectl)"
-  modprobe overlay
-  modprobe br_netfilter
-  mkdir -p "${ROOT}/etc/modules-load.d" "${ROOT}/etc/sysctl.d" "${ROOT}/etc/apt/keyrings" "${ROOT}/etc/apt/sources.list.d" "${ROOT}/etc/containerd"
-  printf 'overlay\nbr_netfilter\n' >"${ROOT}/etc/modules-load.d/kubernetes.conf"
-  printf 'net.ipv4.ip_forward = 1\nnet.bridge.bridge-nf-call-iptables = 1\n' >"${ROOT}/etc/sysctl.d/99-kubernetes.conf"
-  sysctl --system >/dev/null
-  apt-get update -q
-  apt-get install -y -q ca-certificates curl gpg containerd
-  curl -fsSL "https://pkgs.k8s.io/core:/stable:/${KUBERNETES_MINOR}/deb/Release.key" | gpg --dearmor --yes -o "${ROOT}/etc/apt/keyrings/kubernetes.gpg"
-  echo "deb [signed-by=/etc/apt/keyrings/kubernetes.gpg] https://pkgs.k8s.io/core:/stable:/${KUBERNETES_MINOR}/deb/ /" >"${ROOT}/etc/apt/sources.list.d/kubernetes.list"
-  apt-get update -q
-  apt-get install -y -q "kubelet=${KUBERNETES_VERSION}-*" "kubeadm=${KUBERNETES_VERSION}-*" "kubectl=${KUBERNETES_VERSION}-*"
-  apt-mark hold kubelet kubeadm kubectl
-  containerd config default | sed 's/SystemdCgroup = false/SystemdCgroup = true/' >"${ROOT}/etc/containerd/config.toml"
-  systemctl restart containerd
+  configure_kernel
+  configure_containerd
   systemctl enable kubelet
 }
 
-boot() {
+# At every boot, not only when packages are installed: an image with Kubernetes baked in still
+# needs forwarding and bridge netfilter (kubeadm's preflight refuses ip_forward = 0).
+configure_kernel() {
+  mkdir -p "${ROOT}/etc/modules-load.d" "${ROOT}/etc/sysctl.d"
+  printf 'overlay\nbr_netfilter\n' >"${ROOT}/etc/modules-load.d/kubernetes.conf"
+  printf 'net.ipv4.ip_forward = 1\nnet.bridge.bridge-nf-call-iptables = 1\n' >"${ROOT}/etc/sysctl.d/99-kubernetes.conf"
+  modprobe overlay
+  modprobe br_netfilter
+  sysctl --system >/dev/null
+}
+
+# containerd for kubelet, written at every boot: the systemd cgroup driver kubeadm configures
+# kubelet with, kubeadm's own pause image as the sandbox (containerd's default differs, so kubelet
+# and containerd would each keep one), and, with assets.containerProxy, every registry pulled
+# through the mirror (containerd's hosts.toml, docs/hosts.md), image names unchanged.
+configure_containerd() {
+  local conf="${ROOT}/etc/containerd/config.toml" certs="${ROOT}/etc/containerd/certs.d" registry new
+  mkdir -p "${ROOT}/etc/containerd"
+  new=$(mktemp)
+  containerd config default |
+    sed -e 's/SystemdCgroup = false/SystemdCgroup = true/' \
+      -e "s#^\( *sandbox\(_image\)\? = \).*#\1\"registry.k8s.io/pause:3.10\"#" \
+      -e "s#^\( *config_path = \).*#\1'/etc/containerd/certs.d'#" >"${new}"
+  rm -rf "${certs}"
+  # Without assets.containerProxy the list is empty: containerd pulls from the registries themselves.
+  for registry in ; do
+    mkdir -p "${certs}/${registry}"
+    cat >"${certs}/${registry}/hosts.toml" <<HOSTS
+server = "https://${registry}"
+
+[host."/v2/${registry}"]
+  capabilities = ["pull", "resolve"]
+  override_path = true
+HOSTS
+  done
+  if ! cmp -s "${new}" "${conf}"; then
+    install -m 0644 "${new}" "${conf}"
+    systemctl restart containerd
+  fi
+  rm -f "${new}"
+}
+
+# join_node CONFIG: kubeadm join, again after a failure (an apiserver restarting, a master being
+# replaced): kubeadm reset clears what the failed attempt left (a worker holds no data), and the
+# join material is read anew, since a master may have refreshed it meanwhile.
+join_node() {
+  local attempt
+  for ((attempt = 1; attempt <= RETRY_ATTEMPTS; attempt++)); do
+    write_join_config
+    if kubeadm join --config "${ROOT}${STATE_DIR}/kubeadm-join.yaml" >"${ROOT}${STATE_DIR}/kubeadm-join.log" 2>&1; then
+      rm -f "${ROOT}${STATE_DIR}/kubeadm-join.yaml"
+      return 0
+    fi
+    tail -n 5 "${ROOT}${STATE_DIR}/kubeadm-join.log" >&2
+    log "kubeadm join failed (attempt ${attempt} of ${RETRY_ATTEMPTS}): resetting and trying again"
+    kubeadm reset --force >/dev/null 2>&1 || true
+    backoff "${attempt}"
+  done
+  rm -f "${ROOT}${STATE_DIR}/kubeadm-join.yaml"
+  fail "gave up after ${RETRY_ATTEMPTS} tries of kubeadm join (output in ${STATE_DIR}/kubeadm-join.log)"
+}
+
+write_join_config() {
   local endpoint token hash
-  log "node of ${CLUSTER}: boot starts"
-  mkdir -p "${ROOT}${STATE_DIR}"
-  install_aws_cli
-  install_kubernetes
-  wait_for "node join material under ${PARAMS}/node (published by the first master)" 90 10 param_get node/token
   endpoint=$(param_get node/api-endpoint)
   token=$(param_get node/token)
   hash=$(param_get node/ca-cert-hash)
@@ -123,9 +241,20 @@ nodeRegistration:
       value: aws:///$(imds placement/availability-zone)/$(imds instance-id)
 KUBEADM
   )
+}
+
+boot() {
+  log "node of ${CLUSTER}: boot starts"
+  mkdir -p "${ROOT}${STATE_DIR}"
+  install_aws_cli
+  install_kubernetes
+  if [[ -f ${ROOT}/etc/kubernetes/kubelet.conf ]]; then
+    log "already joined: kubelet keeps its credentials"
+    return 0
+  fi
+  wait_for "node join material under ${PARAMS}/node (published by the first master)" 90 10 param_get node/token
   log "joining ${CLUSTER} as a worker node"
-  kubeadm join --config "${ROOT}${STATE_DIR}/kubeadm-join.yaml"
-  rm -f "${ROOT}${STATE_DIR}/kubeadm-join.yaml"
+  join_node
   log "node is up"
 }
 

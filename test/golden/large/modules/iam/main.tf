@@ -430,6 +430,15 @@ data "aws_iam_policy_document" "masters" {
   }
   statement {
     actions = [
+      "autoscaling:DescribeAutoScalingGroups"
+    ]
+    resources = [
+      "*"
+    ]
+    sid = "FindCurrentMembers"
+  }
+  statement {
+    actions = [
       "ssm:GetParameter",
       "ssm:PutParameter",
       "ssm:DeleteParameter"

@@ -7,7 +7,7 @@ resource "aws_launch_template" "this" {
   instance_type = var.instance_type
   key_name      = var.ssh_key_name
   name          = var.group_name
-  user_data     = base64gzip(file(var.user_data_file))
+  user_data     = base64gzip(replace(file(var.user_data_file), "/(?m)^[ \t]*#([^!].*)?\n/", ""))
   tags          = merge(var.tags, { "Name" = var.group_name, "k8s.io/role/node" = "1", "aws-node-termination-handler/managed" = "" })
 
   block_device_mappings {

@@ -44,7 +44,7 @@ resource "aws_launch_template" "this" {
   image_id      = var.image_id
   instance_type = var.instance_type
   name          = var.group_name
-  user_data     = base64gzip(file(var.user_data_file))
+  user_data     = base64gzip(replace(file(var.user_data_file), "/(?m)^[ \t]*#([^!].*)?\n/", ""))
   tags          = merge(var.tags, { "Name" = var.group_name, "k8s.io/role/master" = "1", "haform.io/etcd-member" = var.etcd_member, "aws-node-termination-handler/managed" = "" })
 
   block_device_mappings {

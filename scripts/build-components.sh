@@ -1,0 +1,112 @@
+#!/usr/bin/env bash
+# Builds the real components of the Kubernetes drill from their Go modules and caches them outside
+# the clone, one folder per component and version: $HAFORM_COMPONENTS/<name>-<version>/bin.
+# A folder is complete only when its .done marker exists, so an interrupted build is redone.
+#
+#   scripts/build-components.sh            build everything the drill needs (skips what is cached)
+#   scripts/build-components.sh --print    print the cache root and exit
+#
+# Versions come from scripts/components.env (the drill's pins, kept in step with src/model by
+# test/k8s/versions.test.ts). Go builds use the ordinary module proxy and GOCACHE.
+set -euo pipefail
+here="$(cd "$(dirname "$0")" && pwd)"
+# shellcheck source=components.env
+. "$here/components.env"
+root="${HAFORM_COMPONENTS:-/var/cache/haform/components}"
+if [ "${1:-}" = "--print" ]; then echo "$root"; exit 0; fi
+mkdir -p "$root"
+export GOFLAGS="${GOFLAGS:--trimpath}" CGO_ENABLED=0 GOTOOLCHAIN=local
+
+log() { echo "build-components: $*" >&2; }
+
+# go_build NAME VERSION MODULE@VERSION PACKAGE... : a throwaway module that requires MODULE and builds
+# the packages into $root/NAME-VERSION/bin. Extra go.mod lines come from $GOMOD_EXTRA.
+go_build() {
+  local name="$1" version="$2" require="$3"; shift 3
+  local dest="$root/$name-$version"
+  [ -f "$dest/.done" ] && { log "$name $version cached"; return 0; }
+  local work; work="$(mktemp -d)"
+  log "$name $version: building ${*##*/}"
+  (
+    cd "$work"
+    printf 'module haform.local/build/%s\n\ngo 1.26\n%s\n' "$name" "${GOMOD_EXTRA:-}" >go.mod
+    local r; for r in $require; do go mod edit -require="$r"; done
+    mkdir -p "$dest/bin.tmp"
+    # -mod=mod resolves the rest of the build list (and go.sum) from the required modules' go.mod
+    go build -mod=mod -ldflags="-s -w ${LDFLAGS_EXTRA:-}" -o "$dest/bin.tmp/" "$@"
+  )
+  rm -rf "${dest:?}/bin" && mv "$dest/bin.tmp" "$dest/bin"
+  rm -rf "$work"
+  touch "$dest/.done"
+}
+
+# Kubernetes: k8s.io/kubernetes replaces every staging module with a local path, so each is pinned
+# to its published v0.Y.Z instead (the list is kubernetes's go.mod).
+build_kubernetes() {
+  local v="$KUBERNETES_VERSION" staging="v0.${KUBERNETES_VERSION#1.}"
+  local mod; mod="$(curl -fsS --retry 5 "https://proxy.golang.org/k8s.io/kubernetes/@v/v$v.mod")"
+  local extra="" m
+  for m in $(printf '%s\n' "$mod" | sed -n 's#^\s*\(k8s.io/[a-z0-9-]*\) => ./staging/.*#\1#p'); do
+    extra+="replace $m => $m $staging"$'\n'
+  done
+  local pkg="k8s.io/kubernetes/cmd"
+  GOMOD_EXTRA="$extra" \
+  LDFLAGS_EXTRA="-X k8s.io/component-base/version.gitVersion=v$v -X k8s.io/component-base/version.gitMajor=1 -X k8s.io/component-base/version.gitMinor=$(echo "$v" | cut -d. -f2) -X k8s.io/component-base/version.gitTreeState=clean -X k8s.io/client-go/pkg/version.gitVersion=v$v -X k8s.io/component-base/version.buildDate=1970-01-01T00:00:00Z" \
+  go_build kubernetes "$v" "k8s.io/kubernetes@v$v" \
+    "$pkg/kubeadm" "$pkg/kubelet" "$pkg/kube-apiserver" "$pkg/kube-controller-manager" \
+    "$pkg/kube-scheduler" "$pkg/kubectl" "$pkg/kube-proxy"
+}
+
+build_etcd() {
+  local v="$ETCD_VERSION"
+  LDFLAGS_EXTRA="" go_build etcd "$v" "go.etcd.io/etcd/server/v3@v$v go.etcd.io/etcd/etcdctl/v3@v$v go.etcd.io/etcd/etcdutl/v3@v$v" \
+    go.etcd.io/etcd/server/v3 go.etcd.io/etcd/etcdctl/v3 go.etcd.io/etcd/etcdutl/v3
+  # the packages build as server, etcdctl, etcdutl: upstream names the server binary etcd
+  local b="$root/etcd-$v/bin"; [ -f "$b/server" ] && mv "$b/server" "$b/etcd"; return 0
+}
+
+build_cloud-provider-aws() {
+  # the version as upstream's Dockerfile stamps it
+  LDFLAGS_EXTRA="-X k8s.io/component-base/version.gitVersion=v$CLOUD_PROVIDER_AWS_VERSION" go_build cloud-provider-aws "$CLOUD_PROVIDER_AWS_VERSION" \
+    "k8s.io/cloud-provider-aws@v$CLOUD_PROVIDER_AWS_VERSION" k8s.io/cloud-provider-aws/cmd/aws-cloud-controller-manager
+}
+build_cni-plugins() {
+  go_build cni-plugins "$CNI_PLUGINS_VERSION" "github.com/containernetworking/plugins@v$CNI_PLUGINS_VERSION" \
+    github.com/containernetworking/plugins/plugins/main/bridge github.com/containernetworking/plugins/plugins/main/loopback \
+    github.com/containernetworking/plugins/plugins/ipam/host-local github.com/containernetworking/plugins/plugins/meta/portmap
+}
+build_flannel() {
+  # flannel's UDP backend needs cgo on amd64 (static, as upstream's image); the tencentcloud common
+  # module it pins is refused by the module proxy, the next patch is not.
+  CGO_ENABLED=1 GOFLAGS="$GOFLAGS -tags=netgo,osusergo" \
+  LDFLAGS_EXTRA="-extldflags=-static -X github.com/flannel-io/flannel/pkg/version.Version=v$FLANNEL_VERSION" \
+    go_build flannel "$FLANNEL_VERSION" "github.com/flannel-io/flannel@v$FLANNEL_VERSION github.com/tencentcloud/tencentcloud-sdk-go/tencentcloud/common@v1.3.80" \
+    github.com/flannel-io/flannel
+}
+build_containerd() {
+  go_build containerd "$CONTAINERD_VERSION" "github.com/containerd/containerd/v2@v$CONTAINERD_VERSION" \
+    github.com/containerd/containerd/v2/cmd/containerd github.com/containerd/containerd/v2/cmd/ctr \
+    github.com/containerd/containerd/v2/cmd/containerd-shim-runc-v2
+}
+build_cri-tools() { go_build cri-tools "$CRI_TOOLS_VERSION" "sigs.k8s.io/cri-tools@v$CRI_TOOLS_VERSION" sigs.k8s.io/cri-tools/cmd/crictl; }
+build_distribution() {
+  go_build distribution "$DISTRIBUTION_VERSION" "github.com/distribution/distribution/v3@v$DISTRIBUTION_VERSION" \
+    github.com/distribution/distribution/v3/cmd/registry
+}
+build_runc() {
+  # Debian 12's runc 1.1.5 fails to start CRI pod sandboxes under containerd 2.x here; runc needs cgo
+  # and libseccomp (apt-get install libseccomp-dev) for its seccomp support, as upstream builds it.
+  CGO_ENABLED=1 LDFLAGS_EXTRA="-X main.version=$RUNC_VERSION" GOFLAGS="$GOFLAGS -tags=seccomp" \
+    go_build runc "$RUNC_VERSION" "github.com/opencontainers/runc@v$RUNC_VERSION" github.com/opencontainers/runc
+}
+build_crane() {
+  go_build crane "$CRANE_VERSION" "github.com/google/go-containerregistry@v$CRANE_VERSION" github.com/google/go-containerregistry/cmd/crane
+}
+
+main() {
+  local c
+  for c in kubernetes etcd cloud-provider-aws cni-plugins flannel containerd runc cri-tools distribution crane; do "build_$c"; done
+  log "all components in $root"
+}
+
+if [ $# -gt 0 ]; then "build_$1"; else main; fi
