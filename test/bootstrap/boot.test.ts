@@ -380,7 +380,8 @@ describe('a replaced master\'s identity toward the cloud controller', () => {
 imds() { case $1 in instance-id) echo i-0new ;; placement/availability-zone) echo us-west-2a ;; esac; }
 kubectl() { echo "kubectl $*" >>"${dir}/calls"; [[ $* == *providerID* ]] && printf '%s' '${registered}'; return 0; }
 systemctl() { echo "systemctl $*" >>"${dir}/calls"; }
-kubeadm() { echo "kubeadm $*" >>"${dir}/calls"; }
+kubeadm() { echo "kubeadm $*" >>"${dir}/calls"; [[ $* == *mark-control-plane* ]] && cat "\${@: -1}" >>"${dir}/calls"; return 0; }
+MEMBER_IP=172.20.32.10
 NODE_NAME=ip-172-20-32-10.us-west-2.compute.internal
 ${code}`,
       ],
@@ -429,7 +430,10 @@ ${code}`,
     for (const registered of ['aws:///us-west-2a/i-0old', 'aws:///us-west-2a/i-0new', '']) {
       const r = run('node_identity', registered);
       expect(r.code, r.stderr).toBe(0);
-      expect(r.calls).toContain('kubeadm init phase mark-control-plane --node-name ip-172-20-32-10.us-west-2.compute.internal');
+      expect(r.calls).toMatch(/kubeadm init phase mark-control-plane --config \S+\/var\/lib\/haform\/kubeadm-mark.yaml\n/);
+      // kubeadm's phase reads the node's name and address from the file (it would default them from the host).
+      expect(r.calls).toContain('advertiseAddress: 172.20.32.10');
+      expect(r.calls).toContain('  name: ip-172-20-32-10.us-west-2.compute.internal');
     }
   });
 });

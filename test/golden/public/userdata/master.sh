@@ -789,6 +789,7 @@ node_identity() {
 # was replaced. So kubeadm's own phase runs again at every boot; it is idempotent.
 control_plane_role() {
   wait_for "node ${NODE_NAME} to register" 60 10 kubectl --kubeconfig "${ROOT}${KUBECONFIG_ADMIN}" get node "${NODE_NAME}"
+  mkdir -p "${ROOT}${STATE_DIR}"
   phase_config "${ROOT}${STATE_DIR}/kubeadm-mark.yaml" "${MEMBER_IP}" "${NODE_NAME}"
   retry "kubeadm init phase mark-control-plane (label and taint of ${NODE_NAME})" \
     kubeadm init phase mark-control-plane --config "${ROOT}${STATE_DIR}/kubeadm-mark.yaml"
