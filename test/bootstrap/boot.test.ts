@@ -251,7 +251,7 @@ describe('master boot', () => {
   it('every download retries, then says what it waited for', () => {
     const r = boot(scripts['public/master.sh']!, { ...masterA(), curlFails: { 'github.com': true } } as Scenario);
     expect(r.code).not.toBe(0);
-    expect(r.stderr).toContain('gave up after 10 tries downloading https://github.com/flannel-io/flannel/releases/download/');
+    expect(r.stderr).toContain('gave up after 10 tries of downloading https://github.com/flannel-io/flannel/releases/download/');
     expect(r.calls.filter((c) => c.cmd === 'curl' && c.args.some((a) => a.includes('github.com'))).length).toBe(10);
   });
 

@@ -127,16 +127,8 @@ awsq() {
 
 # download URL FILE: retried like every call; FILE appears whole or not at all.
 download() {
-  local attempt
-  for ((attempt = 1; attempt <= RETRY_ATTEMPTS; attempt++)); do
-    if curl -fsSL --max-time 300 -o "$2.part" "$1"; then
-      mv "$2.part" "$2"
-      return 0
-    fi
-    backoff "${attempt}"
-  done
-  rm -f "$2.part"
-  fail "gave up after ${RETRY_ATTEMPTS} tries downloading $1"
+  retry "downloading $1" curl -fsSL --max-time 300 -o "$2.part" "$1"
+  mv "$2.part" "$2"
 }
 
 # Join material lives in SSM Parameter Store as SecureString, never in user data or Terraform state.
@@ -658,10 +650,15 @@ KUBEADM
 # etcd's members as a running member lists them (its JSON gateway, /v3/cluster/member/list), with
 # this node's etcd client certificate from kubeadm's prepare phase: "ID peerURL" lines.
 etcd_members() {
+  etcd_api "$1" member/list '{}' |
+    sed 's/},{/}\n{/g' | sed -n 's/.*"ID":"\{0,1\}\([0-9]*\)"\{0,1\},.*"peerURLs":\["\([^"]*\)".*/\1 \2/p'
+}
+
+# etcd_api IP CALL BODY: POST to etcd's /v3/cluster/CALL on IP with this node's etcd client certificate.
+etcd_api() {
   local pki="${ROOT}/etc/kubernetes/pki"
   curl -sf --max-time 10 --cacert "${pki}/etcd/ca.crt" --cert "${pki}/apiserver-etcd-client.crt" --key "${pki}/apiserver-etcd-client.key" \
-    -X POST -d '{}' "https://$1:2379/v3/cluster/member/list" |
-    sed 's/},{/}\n{/g' | sed -n 's/.*"ID":"\{0,1\}\([0-9]*\)"\{0,1\},.*"peerURLs":\["\([^"]*\)".*/\1 \2/p'
+    -X POST -d "$3" "https://$1:2379/v3/cluster/$2"
 }
 
 # remove_stale_member ENDPOINT_IP: a member listed under this member's peer URL is this member
@@ -675,9 +672,7 @@ remove_stale_member() {
   while read -r id url; do
     if [[ ${url} == "https://${MEMBER_IP}:2380" ]]; then
       log "etcd still lists member ${MEMBER} (${id}) from before its volume was lost: removing it, then joining anew"
-      curl -sf --max-time 10 --cacert "${ROOT}/etc/kubernetes/pki/etcd/ca.crt" --cert "${ROOT}/etc/kubernetes/pki/apiserver-etcd-client.crt" \
-        --key "${ROOT}/etc/kubernetes/pki/apiserver-etcd-client.key" -X POST -d "{\"ID\":\"${id}\"}" "https://$1:2379/v3/cluster/member/remove" >/dev/null ||
-        fail "could not remove the stale etcd member ${id} of ${MEMBER} through ${1}"
+      retry "removing the stale etcd member ${id} of ${MEMBER} through ${1}" etcd_api "$1" member/remove "{\"ID\":\"${id}\"}" >/dev/null
     fi
   done <<<"${members}"
 }
@@ -695,7 +690,13 @@ try_join_lock() {
   if AWS_EXPECT="ParameterAlreadyExists" awsq ssm put-parameter --type String --name "${PARAMS}/control-plane/join-lock" --value "${nonce}" >/dev/null 2>&1; then
     return 0
   fi
-  value=$(param_get control-plane/join-lock 2>/dev/null) || value="none 0"
+  # The lock gone since the put (released meanwhile) is an answer: try again. Any other failure of
+  # the read stops the boot (awsq fails): an unreadable lock is never taken over.
+  value=$(param_get control-plane/join-lock) || {
+    [[ $? == 100 ]] || fail "could not read the join lock ${PARAMS}/control-plane/join-lock"
+    LOCK_HOLDER=none
+    return 1
+  }
   read -r holder since _ <<<"${value}"
   if [[ ${holder} == "$1" ]] || (($(date +%s) - since > 1200)); then
     log "taking over the join lock left by ${holder}"

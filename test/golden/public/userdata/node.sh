@@ -97,16 +97,8 @@ awsq() {
 
 # download URL FILE: retried like every call; FILE appears whole or not at all.
 download() {
-  local attempt
-  for ((attempt = 1; attempt <= RETRY_ATTEMPTS; attempt++)); do
-    if curl -fsSL --max-time 300 -o "$2.part" "$1"; then
-      mv "$2.part" "$2"
-      return 0
-    fi
-    backoff "${attempt}"
-  done
-  rm -f "$2.part"
-  fail "gave up after ${RETRY_ATTEMPTS} tries downloading $1"
+  retry "downloading $1" curl -fsSL --max-time 300 -o "$2.part" "$1"
+  mv "$2.part" "$2"
 }
 
 # Join material lives in SSM Parameter Store as SecureString, never in user data or Terraform state.
