@@ -20,13 +20,13 @@ const KOPS_PODS = '100.96.0.0/11';
 export const SERVICE_SUBNET = '100.64.0.0/13';
 
 const CNI: Record<string, CniPlan> = {
-  kubenet: { manifest: 'https://github.com/flannel-io/flannel/releases/download/v0.26.1/kube-flannel.yml', podSubnet: '10.244.0.0/16' },
+  kubenet: { manifest: 'https://github.com/flannel-io/flannel/releases/download/v0.28.4/kube-flannel.yml', podSubnet: '10.244.0.0/16' },
   kindnet: { manifest: 'https://raw.githubusercontent.com/aojea/kindnet/v1.8.5/install-kindnet.yaml', podSubnet: KOPS_PODS },
   calico: { manifest: 'https://raw.githubusercontent.com/projectcalico/calico/v3.28.2/manifests/calico.yaml', podSubnet: KOPS_PODS },
   canal: { manifest: 'https://raw.githubusercontent.com/projectcalico/calico/v3.28.2/manifests/canal.yaml', podSubnet: '10.244.0.0/16' },
   // The quick install's cluster pool is 10.0.0.0/8, which overlaps most VPCs: kops's range instead.
   cilium: { manifest: 'https://raw.githubusercontent.com/cilium/cilium/v1.16.3/install/kubernetes/quick-install.yaml', podSubnet: KOPS_PODS, manifestPodSubnet: '10.0.0.0/8' },
-  flannel: { manifest: 'https://github.com/flannel-io/flannel/releases/download/v0.26.1/kube-flannel.yml', podSubnet: '10.244.0.0/16' },
+  flannel: { manifest: 'https://github.com/flannel-io/flannel/releases/download/v0.28.4/kube-flannel.yml', podSubnet: '10.244.0.0/16' },
   amazonvpc: { manifest: 'https://raw.githubusercontent.com/aws/amazon-vpc-cni-k8s/v1.18.5/config/master/aws-k8s-cni.yaml', podSubnet: KOPS_PODS },
   'kube-router': { manifest: 'https://raw.githubusercontent.com/cloudnativelabs/kube-router/v2.2.1/daemonset/kubeadm-kuberouter.yaml', podSubnet: KOPS_PODS },
   // kops --networking cni: nothing installed; the user's CNI is told the pod range by kubeadm's config.

@@ -85,6 +85,11 @@ describe('master boot', () => {
     expect(readFileSync(join(r.root, 'etc/systemd/system/haform-etcd-backup.timer'), 'utf8')).toContain('OnCalendar=hourly');
     expect(Object.keys(r.state.params).sort()).toEqual([...Object.keys(material), `${P}/control-plane/initialized`].sort());
     expect(r.state.params[`${P}/node/token`]).toBe('abcdef.0123456789abcdef');
+    // Joiners wait for one parameter, then read the rest: nodes the token, masters the key; each last.
+    const published = r.calls.filter((c) => c.args.includes('put-parameter')).map((c) => c.args[c.args.indexOf('--name') + 1]!.slice(P.length + 1));
+    const node = published.filter((n) => n.startsWith('node/'));
+    expect(node.at(-1)).toBe('node/token');
+    expect(published.filter((n) => n !== 'control-plane/initialized').at(-1)).toBe('control-plane/certificate-key');
     // Secrets never appear on a command line.
     const puts = r.calls.filter((c) => c.args.includes('put-parameter')).map((c) => c.args[c.args.indexOf('--value') + 1]!);
     expect(puts.length).toBe(6);
@@ -196,6 +201,8 @@ describe('master boot', () => {
       const down = boot(scripts['public/master.sh']!, masterA({ params: cluster, volumes: withData, ssmDown: error }));
       expect(down.code, error).not.toBe(0);
       expect(down.stderr).toContain('gave up after 10 tries of aws ssm get-parameter');
+      // Said once: not again by the command substitution that fail left (boot_action's).
+      expect(down.stderr.match(/FAILED/g)).toHaveLength(1);
       expect(down.stderr).not.toContain('discarding its data');
       expect(lines(down).filter((l) => /^kubeadm (init|join)|^systemctl stop kubelet/.test(l))).toEqual([]);
     }
@@ -326,6 +333,17 @@ describe('node boot', () => {
     expect(r.kubeadmConfigs).not.toContain('controlPlane');
     const reads = r.calls.filter((c) => c.cmd === 'aws' && c.args.includes('get-parameter')).map((c) => c.args[c.args.indexOf('--name') + 1]!);
     expect(reads.every((n) => n.startsWith(`${P}/node/`))).toBe(true);
+  });
+
+  it('a command that stops the boot says where and what, instead of a silent exit', () => {
+    // The token without the endpoint (material half-published): the read of the endpoint fails
+    // under set -e; the boot stops with a line that names the function and the command.
+    const { [`${P}/node/api-endpoint`]: _endpoint, ...partial } = material;
+    const r = boot(scripts['public/node.sh']!, { zone: 'us-west-2c', region: 'us-west-2', params: partial });
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toMatch(/haform: FAILED: stopped with status 100 at line \d+ of \S+ \(write_join_config < join_node < boot < main\): endpoint=\$\(param_get node\/api-endpoint\)\n/);
+    expect(r.stderr.match(/FAILED/g)).toHaveLength(1);
+    expect(lines(r).some((l) => l.startsWith('kubeadm join'))).toBe(false);
   });
 
   it('a failed node join is reset and tried again with the material read anew', () => {

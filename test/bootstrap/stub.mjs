@@ -138,7 +138,10 @@ switch (cmd) {
     else if (url.endsWith(':2379/v3/cluster/member/list')) {
       // etcd's JSON gateway on the running member: the scenario's members, else just that one.
       const members = state.etcdMembers ?? [{ id: '111', peer: 'https://172.20.64.10:2380' }];
-      out(JSON.stringify({ header: {}, members: members.map((m) => ({ ID: m.id, name: 'x', peerURLs: [m.peer], clientURLs: [] })) }));
+      // In etcd 3.6's form (grpc-gateway v2, measured on 3.6.8): a space after every comma between
+      // fields and between members; 3.4's has none.
+      const json = JSON.stringify({ header: { cluster_id: '324952591200643719', member_id: '111' }, members: members.map((m) => ({ ID: m.id, name: 'x', peerURLs: [m.peer], clientURLs: [] })) });
+      out(json.replace(/,(?=["{])/g, ', '));
     } else if (url.endsWith(':2379/v3/cluster/member/remove')) {
       state.removedMembers = [...(state.removedMembers ?? []), JSON.parse(opt('-d')).ID];
       out('{}');

@@ -10,11 +10,14 @@
 #                 /var/lib/kubelet/kubeadm-flags.env), restarted when they exit. Other units (haform's
 #                 own) are recorded as enabled, not run: the drill calls the boot script's steps itself.
 #   kubeadm       The real kubeadm, with two additions for this machine's cgroup v1 (kernel cgroups are
-#                 v1 here and cannot move to v2): kubelet is configured with the cgroupfs driver,
-#                 failCgroupV1: false (KEP-5573; kubelet 1.35+ refuses cgroup v1 otherwise) and a cgroup
-#                 root of its own host (several kubelets share one kernel); and preflight's
+#                 v1 here and cannot move to v2): kubelet is configured with the cgroupfs driver and
+#                 failCgroupV1: false (KEP-5573; kubelet 1.35+ refuses cgroup v1 otherwise), and, through
+#                 a kubeadm patch of this host only, a cgroup root of its own (several kubelets share one
+#                 kernel); and preflight's
 #                 SystemVerification, which reports cgroup v1 as an error for kubelet 1.35+
-#                 (k8s.io/system-validators cgroup_validator_linux.go), is ignored. Nothing else changes.
+#                 (k8s.io/system-validators cgroup_validator_linux.go), is ignored. kube-proxy is told
+#                 not to size the conntrack table (conntrack.maxPerCore: 0, as kind does): that sysctl
+#                 is the kernel's, and the sandbox may not write it. Nothing else changes.
 #   containerd    Started with the boot script's own /etc/containerd/config.toml, with two changes:
 #                 SystemdCgroup = false (cgroupfs, as kubelet above) and restrict_oom_score_adj = true
 #                 (the sandbox lacks CAP_SYS_RESOURCE, so runc cannot lower a pod's oom_score_adj).
@@ -27,7 +30,10 @@
 set -euo pipefail
 me=${DRILL_SEAM:-$(basename "$0")}
 units=/run/drill-units
-mkdir -p "${units}"
+# Enabled units live on the root disk (the host's /etc), as systemd's wants links do: a reboot
+# keeps them, a new instance has none.
+enabled=/etc/drill-units
+mkdir -p "${units}" "${enabled}"
 
 unit_of() {
   local a
@@ -46,6 +52,8 @@ start_unit() {
     *) return 0 ;;
   esac
   if [[ -f ${units}/${u}.pid ]] && kill -0 "$(cat "${units}/${u}.pid")" 2>/dev/null; then return 0; fi
+  # containerd's package enables its unit when it installs it (deb-systemd-helper).
+  [[ ${u} == containerd ]] && touch "${enabled}/${u}"
   DRILL_SEAM="run-${u}" setsid "$0" >>"/var/log/${u}.log" 2>&1 </dev/null &
   echo $! >"${units}/${u}.pid"
   # containerd.service is Type=notify: systemctl returns once containerd serves its socket.
@@ -78,13 +86,16 @@ case ${me} in
         ;;
       stop) for u in $(unit_of "$@"); do stop_unit "${u}"; done ;;
       enable)
-        for u in $(unit_of "$@"); do touch "${units}/${u}.enabled"; done
+        for u in $(unit_of "$@"); do touch "${enabled}/${u}"; done
         if [[ " $* " == *" --now "* ]]; then
           for u in $(unit_of "$@"); do start_unit "${u}"; done
         fi
         ;;
       is-active) for u in $(unit_of "$@"); do [[ -f ${units}/${u}.pid ]] && kill -0 "$(cat "${units}/${u}.pid")" 2>/dev/null || exit 3; done ;;
-      is-enabled) for u in $(unit_of "$@"); do [[ -f ${units}/${u}.enabled ]] || exit 1; done ;;
+      is-enabled) for u in $(unit_of "$@"); do [[ -f ${enabled}/${u} ]] || exit 1; done ;;
+      # What systemd does at boot, after local-fs.target (fstab's mounts): start the enabled
+      # units, containerd before kubelet. Not a systemctl command: the drill calls it.
+      drill-boot) for u in containerd kubelet; do if [[ -f ${enabled}/${u} ]]; then start_unit "${u}"; fi; done ;;
       status) exit 0 ;;
       daemon-reload | disable | mask | unmask) ;;
       *) echo "drill systemctl: ${cmd} not emulated" >&2 ;;
@@ -113,8 +124,21 @@ case ${me} in
     sub="${1:-} ${2:-} ${3:-}"
     config=""
     for ((i = 0; i < ${#args[@]}; i++)); do [[ ${args[i]} == --config ]] && config=${args[i + 1]}; done
-    if [[ ${sub} == "init "* && -n ${config} ]] && ! grep -q 'kind: KubeletConfiguration' "${config}"; then
-      printf -- '---\napiVersion: kubelet.config.k8s.io/v1beta1\nkind: KubeletConfiguration\ncgroupDriver: cgroupfs\nfailCgroupV1: false\ncgroupRoot: /%s\n' "${DRILL_HOST}" >>"${config}"
+    if [[ -n ${config} ]]; then
+      # Cluster-wide (kubeadm uploads it to the kubelet-config ConfigMap that joining kubelets read):
+      # the cgroup driver and cgroup v1. Per host (a kubeadm patch, applied to this node's kubelet
+      # configuration only): its cgroup root, or a joining kubelet would share the first host's and
+      # each would kill the other's pods as orphans.
+      if [[ ${sub} == "init "* ]] && grep -q '^kind: InitConfiguration' "${config}" && ! grep -q '^kind: KubeletConfiguration' "${config}"; then
+        printf -- '---\napiVersion: kubelet.config.k8s.io/v1beta1\nkind: KubeletConfiguration\ncgroupDriver: cgroupfs\nfailCgroupV1: false\n' >>"${config}"
+        # kube-proxy leaves the kernel-wide conntrack table size alone (the sandbox may not set it).
+        printf -- '---\napiVersion: kubeproxy.config.k8s.io/v1alpha1\nkind: KubeProxyConfiguration\nconntrack:\n  maxPerCore: 0\n' >>"${config}"
+      fi
+      if grep -q '^kind: \(Init\|Join\)Configuration' "${config}" && ! grep -q '^patches:' "${config}"; then
+        mkdir -p /run/drill-patches
+        printf 'cgroupRoot: /%s\n' "${DRILL_HOST}" >/run/drill-patches/kubeletconfiguration+merge.yaml
+        sed -i 's#^kind: \(Init\|Join\)Configuration$#&\npatches:\n  directory: /run/drill-patches#' "${config}"
+      fi
     fi
     case ${sub} in
       "init phase preflight" | "join phase preflight") args+=(--ignore-preflight-errors=SystemVerification) ;;

@@ -4,7 +4,7 @@
 # member from the tag its autoscaling group gives it, finds that member's network interface and
 # etcd volumes by their tags in its own zone, then runs kubeadm with stacked etcd on the volumes.
 # Replacing the instance keeps the member: same volumes, same interface, same IP.
-set -euo pipefail
+set -Eeuo pipefail
 
 readonly CLUSTER="big.prod.example.org"
 readonly REGION="us-east-1"
@@ -56,10 +56,22 @@ log() {
   logger -t haform -- "$*" || true
 }
 
+# fail's status says the line was written: stopped (below) does not report it again.
+readonly FAILED_STATUS=97
 fail() {
   log "FAILED: $*"
-  exit 1
+  exit "${FAILED_STATUS}"
 }
+
+# Any other command that stops the boot (set -e) says so too, once (not again in each enclosing
+# command substitution): where, and what. With set -E, functions and subshells inherit the trap.
+stopped() {
+  local status=$? i where=""
+  ((BASH_SUBSHELL == 0 && status != FAILED_STATUS)) || exit "${status}"
+  for ((i = 1; i < ${#FUNCNAME[@]}; i++)); do where="${where:+${where} < }${FUNCNAME[i]}"; done
+  log "FAILED: stopped with status ${status} at line ${BASH_LINENO[0]} of $0 (${where:-main}): ${BASH_COMMAND}"
+}
+trap stopped ERR
 
 # wait_for WHAT ATTEMPTS INTERVAL COMMAND...: retry COMMAND until it succeeds, or stop with a line
 # that says what never came.
@@ -521,9 +533,11 @@ publish_join_material() {
   join=$(kubeadm token create --ttl 25h --print-join-command)
   token=$(awk '{for (i = 1; i < NF; i++) if ($i == "--token") print $(i + 1)}' <<<"${join}")
   hash=$(awk '{for (i = 1; i < NF; i++) if ($i == "--discovery-token-ca-cert-hash") print $(i + 1)}' <<<"${join}")
-  param_put node/token "${token}"
+  # Each joiner waits for one parameter and then reads the rest: that one goes last (nodes wait
+  # for the token, masters for the certificate key).
   param_put node/ca-cert-hash "${hash}"
   param_put node/api-endpoint "${INTERNAL_API}"
+  param_put node/token "${token}"
   param_put control-plane/join-endpoint "${self}"
   param_put control-plane/certificate-key "${key}"
   log "published join material under ${PARAMS}"
@@ -648,10 +662,11 @@ KUBEADM
 }
 
 # etcd's members as a running member lists them (its JSON gateway, /v3/cluster/member/list), with
-# this node's etcd client certificate from kubeadm's prepare phase: "ID peerURL" lines.
+# this node's etcd client certificate from kubeadm's prepare phase: "ID peerURL" lines. etcd 3.6's
+# gateway puts a space after each comma ('}, {'), 3.4's none: one member per line either way.
 etcd_members() {
   etcd_api "$1" member/list '{}' |
-    sed 's/},{/}\n{/g' | sed -n 's/.*"ID":"\{0,1\}\([0-9]*\)"\{0,1\},.*"peerURLs":\["\([^"]*\)".*/\1 \2/p'
+    sed 's/}, *{/}\n{/g' | sed -n 's/.*"ID": *"\{0,1\}\([0-9]*\)"\{0,1\}, *.*"peerURLs": *\[ *"\([^"]*\)".*/\1 \2/p'
 }
 
 # etcd_api IP CALL BODY: POST to etcd's /v3/cluster/CALL on IP with this node's etcd client certificate.
@@ -1016,7 +1031,7 @@ member_tagged() {
 }
 
 boot() {
-  local instance main events action
+  local instance main events
   log "master of ${CLUSTER}: boot starts"
   mkdir -p "${ROOT}${STATE_DIR}" "${ROOT}/etc/systemd/system"
   install_aws_cli
@@ -1034,9 +1049,17 @@ boot() {
   mount_volume "${main}" "${MAIN_MOUNT}"
   mount_volume "${events}" "${EVENTS_MOUNT}"
   bind_member_state
+  start_member
+  log "master ${MEMBER} is up"
+}
+
+# Kubernetes on this member, its volumes mounted: packages, units, then what boot_action says.
+start_member() {
+  local action
   install_kubernetes
   install_units
   action=$(boot_action)
+  log "member ${MEMBER}: boot action ${action}"
   case ${action} in
     restart)
       log "etcd data found on the volume: member ${MEMBER} (${NODE_NAME}) comes back as itself, no init, no join"
@@ -1052,7 +1075,6 @@ boot() {
     init) init_cluster ;;
     join) join_control_plane ;;
   esac
-  log "master ${MEMBER} is up"
 }
 
 main() {

@@ -1,0 +1,320 @@
+#!/usr/bin/env bash
+# The Kubernetes drill: seed example 1 (three masters in three zones, two nodes) from the rendered
+# master.sh and node.sh, in hosts of their own (hosts.sh), at the seams of seams.sh, with real
+# kubeadm, kubelet, containerd, runc, etcd, the apiserver, flannel, kube-proxy and CoreDNS.
+#   bootstrap     every host booted at once: one init, two control-plane joins through the lock,
+#                 two worker joins; flannel applied by the masters from the file repository
+#   replacement   master b replaced with its volumes (a new instance): the same Node, label, taint
+#   lost volumes  master c replaced with blank volumes: its stale etcd member removed, re-added
+#   reboot        master a rebooted while SSM throttles (the boot stops, nothing discarded), then
+#                 again with SSM back: it comes back as itself
+# Prints "drill: KEY: VALUE" lines with Kubernetes' and etcd's own answers; the test asserts them.
+#
+# Stubbed, for want of a real one (each named here and in seams.sh):
+#   IMDS           imds.py in each host, IMDSv2 on 169.254.169.254: instance ID, zone, names
+#   EC2 for masters  the member interface and volume attachment (boot()'s first half): the drill
+#                  gives each master its member IP as its one address and its volumes as loop
+#                  devices, then runs the script's own functions from mount_volume on
+#   S3 addons      apply_addons (the cloud controller, CSI, termination handler come from S3 and
+#                  kustomize bases on GitHub); the cloud controller's one effect the drill needs,
+#                  removing the uninitialized taint, is done by the drill (cloud_controller_stand_in)
+#   Route53        api.internal in the nodes' /etc/hosts: the member IPs, as the private zone says
+# SSM is moto (test/emulator/moto_shim.py) through the real AWS CLI; faults come from ssm-fault.py.
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+: "${DRILL_WORK:?}" "${DRILL_OUT:?}" "${DRILL_ID:?}" "${HAFORM_COMPONENTS:?}"
+# shellcheck source=../../scripts/components.env
+. "${here}/../../scripts/components.env"
+c=${HAFORM_COMPONENTS}
+export DRILL_BIN="${c}/kubernetes-${KUBERNETES_VERSION}/bin"
+seams="${DRILL_WORK}/seams"
+gw=10.98.0.1
+mkdir -p "${seams}"
+for s in systemctl kubeadm hostnamectl modprobe logger; do ln -sf "${here}/seams.sh" "${seams}/$s"; done
+path="${seams}:${DRILL_BIN}:${c}/containerd-${CONTAINERD_VERSION}/bin:${c}/cri-tools-${CRI_TOOLS_VERSION}/bin:${c}/runc-${RUNC_VERSION}/bin:${PATH}"
+hosts() { "${here}/hosts.sh" "$@"; }
+services=()
+cleanup() {
+  hosts clean "${DRILL_ID}" >/dev/null 2>&1 || true
+  for s in "${services[@]}"; do kill -- "-${s}" 2>/dev/null || true; done
+}
+trap cleanup EXIT
+trap 'exit 143' TERM INT
+now() { date +%s; }
+# serve NAME URL CMD...: a service on the machine's side of the bridge, up when URL answers.
+serve() {
+  local name=$1 url=$2
+  shift 2
+  setsid "$@" >"${DRILL_WORK}/${name}.log" 2>&1 &
+  services+=($!)
+  for _ in $(seq 150); do curl -s -o /dev/null "${url}" && return 0; sleep 0.2; done
+  echo "drill: ${name} did not start (${DRILL_WORK}/${name}.log)" >&2
+  return 1
+}
+
+t_start=$(now)
+# Five kubelets and containerds share this kernel's inotify limits (per user, not per namespace):
+# raised as kind's documentation has it, or kubelets fail with "too many open files".
+for l in fs.inotify.max_user_instances=8192 fs.inotify.max_user_watches=524288; do
+  (($(sysctl -n "${l%=*}") >= ${l#*=})) || sysctl -qw "${l}"
+done
+hosts net "${DRILL_ID}" "${gw}/16"
+"${here}/../../scripts/build-images.sh" build >"${DRILL_WORK}/images.log" 2>&1
+serve registry "http://${gw}:5000/v2/" "${here}/../../scripts/build-images.sh" serve "${gw}:5000"
+# The file repository (assets.fileRepository): the flannel manifest of the pinned release, from
+# flannel's Go module (the same file as the release asset).
+flannel_src=$(go mod download -json "github.com/flannel-io/flannel@v${FLANNEL_VERSION}" | sed -n 's/^\t"Dir": "\(.*\)",$/\1/p')
+files="${DRILL_WORK}/files/github.com/flannel-io/flannel/releases/download/v${FLANNEL_VERSION}"
+mkdir -p "${files}"
+cp "${flannel_src}/Documentation/kube-flannel.yml" "${files}/kube-flannel.yml"
+serve files "http://${gw}:5001/" python3 -m http.server 5001 --bind "${gw}" --directory "${DRILL_WORK}/files"
+serve moto "http://${gw}:5002/" python3 "${here}/../emulator/moto_shim.py" -H "${gw}" -p 5002
+serve ssm-fault "http://${gw}:5003/" python3 "${here}/ssm-fault.py" "${gw}" 5003 ThrottlingException
+echo "drill: services up in $(($(now) - t_start))s"
+
+declare -A IP=([a]=10.98.1.10 [b]=10.98.2.10 [c]=10.98.3.10 [n1]=10.98.1.20 [n2]=10.98.2.20)
+declare -A ZONE=([a]=us-west-2a [b]=us-west-2b [c]=us-west-2c [n1]=us-west-2a [n2]=us-west-2b)
+declare -A GEN=()
+node_name() { echo "ip-${IP[$1]//./-}.us-west-2.compute.internal"; }
+
+# launch NAME: a new instance in host NAME (a new root disk, a new instance ID each time).
+launch() {
+  local name=$1 base="${DRILL_WORK}/hosts/$1"
+  GEN[${name}]=$((${GEN[${name}]:-0} + 1))
+  rm -rf "${base}"
+  mkdir -p "${base}/imds/placement"
+  echo "i-${name}${GEN[${name}]}0000000" >"${base}/imds/instance-id"
+  echo "${ZONE[${name}]}" >"${base}/imds/placement/availability-zone"
+  node_name "${name}" >"${base}/imds/local-hostname"
+  echo "${IP[${name}]}" >"${base}/imds/local-ipv4"
+  power_on "${name}"
+}
+
+# power_on NAME: the host boots: its namespaces, IMDS on 169.254.169.254, the CNI plugins the
+# kubernetes-cni package installs, and crictl's config from cri-tools.
+power_on() {
+  local name=$1 base="${DRILL_WORK}/hosts/$1"
+  hosts up "${DRILL_ID}" "${name}" "${IP[${name}]}/16" "$([[ ${name} == n* ]] || echo master)" >/dev/null
+  mkdir -p "${base}/cni/bin"
+  cp "${c}/cni-plugins-${CNI_PLUGINS_VERSION}/bin/"* "${base}/cni/bin/"
+  in_ns "${name}" bash -c "mkdir -p /var/lib/haform /etc/systemd/system
+    printf 'runtime-endpoint: unix:///run/containerd/containerd.sock\n' >/etc/crictl.yaml
+    ip addr add 169.254.169.254/32 dev lo
+    setsid python3 ${here}/imds.py ${base}/imds >/var/log/imds.log 2>&1 </dev/null &"
+  for _ in $(seq 50); do
+    in_ns "${name}" curl -sf -X PUT -H 'X-aws-ec2-metadata-token-ttl-seconds: 60' http://169.254.169.254/latest/api/token >/dev/null && return 0
+    sleep 0.2
+  done
+  echo "drill: IMDS of ${name} did not start" >&2
+  return 1
+}
+
+in_ns() {
+  local name=$1
+  shift
+  nsenter -t "$(cat "${DRILL_WORK}/hosts/${name}/pid")" -m -n -u env PATH="${path}" "$@"
+}
+
+# run_script NAME SCRIPT STEPS [ENV...]: SCRIPT sourced in host NAME (its functions, unchanged, but
+# for the IMDS stub and the steps above), then STEPS. $0 is the installed copy, as at a reboot.
+run_script() {
+  local name=$1 script=$2 steps=$3
+  shift 3
+  cp "${script}" "${DRILL_WORK}/hosts/${name}/haform/$(basename "${script}")"
+  in_ns "${name}" env DRILL_HOST="$(cat "${DRILL_WORK}/hosts/${name}/ns")" DRILL_BIN="${DRILL_BIN}" HAFORM_RETRY_ATTEMPTS=5 \
+    AWS_ENDPOINT_URL="http://${gw}:5002" AWS_ACCESS_KEY_ID=drill AWS_SECRET_ACCESS_KEY=drill "$@" \
+    bash ${DRILL_TRACE:+-x} -c "
+set -euo pipefail
+source ${script}
+apply_addons() { log 'drill: no addons (they come from S3 and GitHub)'; }
+${steps}
+" "/var/lib/haform/$(basename "${script}")"
+}
+
+# The master's boot from its volumes on: boot() without the EC2 half (see the header). Between the
+# mounts and the script's own start, what systemd does at boot: the enabled units start (after a
+# reboot, containerd and kubelet; on a new instance none are enabled yet).
+master_steps() {
+  cat <<STEPS
+MEMBER=$1 ZONE=\$(imds placement/availability-zone) MEMBER_IP=${IP[$1]}
+NODE_NAME=\$(member_node_name \${MEMBER_IP})
+echo \${MEMBER_IP} >/var/lib/haform/member-ip
+hostnamectl set-hostname \${NODE_NAME}
+mount_volume $2 \${MAIN_MOUNT}
+mount_volume $3 \${EVENTS_MOUNT}
+bind_member_state
+systemctl drill-boot
+start_member
+node_identity
+STEPS
+}
+
+# volumes NAME: the member's two volumes (new blank ones with "new").
+volumes() {
+  local name=$1 v="${DRILL_WORK}/hosts/$1.volumes"
+  if [[ ${2:-} == new || ! -f ${v} ]]; then
+    echo "$(hosts volume "${DRILL_ID}" "${name}-${GEN[${name}]:-0}" main) $(hosts volume "${DRILL_ID}" "${name}-${GEN[${name}]:-0}" events)" >"${v}"
+  fi
+  cat "${v}"
+}
+
+boot_master() {
+  local name=$1 main events
+  read -r main events <"${DRILL_WORK}/hosts/${name}.volumes"
+  run_script "${name}" "${DRILL_OUT}/userdata/master.sh" "$(master_steps "${name}" "${main}" "${events}")" "${@:2}"
+}
+
+boot_node() {
+  local name=$1 m
+  for m in a b c; do echo "${IP[$m]} api.internal.hacluster.example.com"; done >"${DRILL_WORK}/hosts/${name}/etc-up/hosts.drill"
+  in_ns "${name}" bash -c 'cat /etc/hosts.drill >>/etc/hosts'
+  run_script "${name}" "${DRILL_OUT}/userdata/node.sh" boot
+}
+
+kubectl_a() { in_ns "${1:-a}" kubectl --kubeconfig /etc/kubernetes/admin.conf "${@:2}"; }
+k() { kubectl_a "${ASK:-a}" "$@"; }
+etcdctl() {
+  in_ns "${ASK:-a}" bash -c 'crictl exec "$(crictl ps -q --name "^etcd$" | head -n1)" etcdctl --endpoints=https://127.0.0.1:2379 \
+    --cacert=/etc/kubernetes/pki/etcd/ca.crt --cert=/etc/kubernetes/pki/etcd/healthcheck-client.crt --key=/etc/kubernetes/pki/etcd/healthcheck-client.key "$@"' etcdctl "$@"
+}
+
+# What the cloud controller does that the drill needs, until it runs here: a Node's addresses
+# (kubelet --cloud-provider=external leaves them to it; without them the apiserver cannot reach a
+# worker's kubelet) and the end of the uninitialized taint (without which CoreDNS has nowhere to go).
+cloud_controller_stand_in() {
+  local n ip
+  for n in $(k get nodes -o 'jsonpath={.items[*].metadata.name}'); do
+    ip=${n#ip-}
+    ip=${ip%%.*}
+    k patch node "${n}" --subresource=status --type=merge \
+      -p "{\"status\":{\"addresses\":[{\"type\":\"InternalIP\",\"address\":\"${ip//-/.}\"},{\"type\":\"Hostname\",\"address\":\"${n}\"}]}}" >/dev/null
+    k taint node "${n}" node.cloudprovider.kubernetes.io/uninitialized- >/dev/null 2>&1 || true
+  done
+}
+
+# report SCENARIO: Kubernetes' and etcd's own answers, as JSON under report/SCENARIO for the test.
+report() {
+  local dir="${DRILL_WORK}/report/$1"
+  mkdir -p "${dir}"
+  k get nodes -o json >"${dir}/nodes.json"
+  etcdctl member list -w json --hex=true >"${dir}/members.json"
+  etcdctl endpoint health --cluster -w json >"${dir}/health.json" 2>"${dir}/health.err" || true
+  k get configmap drill-canary -o json >"${dir}/canary.json"
+  echo "drill: $1: nodes: $(k get nodes --no-headers | awk '{printf "%s %s %s; ", $1, $2, $3}')"
+  echo "drill: $1: etcd: $(etcdctl member list -w simple | awk -F', ' '{printf "%s %s %s; ", $1, $2, $3}')"
+}
+
+wait_ready() {
+  local what=$1
+  shift
+  k wait --for=condition=Ready --timeout=300s "$@" >/dev/null || {
+    k get nodes -o wide >&2
+    echo "drill: ${what}: not Ready in 300s" >&2
+    return 1
+  }
+}
+
+# --- bootstrap: every host at once ------------------------------------------------------------
+t0=$(now)
+for m in a b c; do
+  launch "$m"
+  volumes "$m" >/dev/null
+done
+launch n1
+launch n2
+pids=()
+for m in a b c; do
+  boot_master "$m" >"${DRILL_WORK}/boot-$m.log" 2>&1 &
+  pids+=($!)
+done
+for n in n1 n2; do
+  boot_node "$n" >"${DRILL_WORK}/boot-$n.log" 2>&1 &
+  pids+=($!)
+done
+failed=0
+for p in "${pids[@]}"; do wait "$p" || failed=1; done
+grep -h '^haform: ' "${DRILL_WORK}"/boot-*.log | sed 's/^/  /' || true
+if ((failed)); then
+  tail -n 30 "${DRILL_WORK}"/boot-*.log >&2
+  echo "drill: bootstrap: a boot failed" >&2
+  exit 1
+fi
+echo "drill: bootstrap: every boot script finished in $(($(now) - t0))s"
+k create configmap drill-canary --from-literal=written=before >/dev/null
+cloud_controller_stand_in
+wait_ready bootstrap node --all
+echo "drill: bootstrap: all Nodes Ready in $(($(now) - t0))s"
+k -n kube-system rollout status deployment/coredns --timeout=300s >/dev/null
+k -n kube-flannel rollout status daemonset/kube-flannel-ds --timeout=300s >/dev/null
+echo "drill: bootstrap: coredns: $(k -n kube-system get deployment coredns -o 'jsonpath={.status.readyReplicas}/{.spec.replicas}')"
+report bootstrap
+
+# A pod on n1 (us-west-2a) serves; a pod on n2 (us-west-2b) reaches it across zones (flannel's
+# VXLAN between the hosts), and resolves a Service name through CoreDNS.
+flannel_image="ghcr.io/flannel-io/flannel:v${FLANNEL_VERSION}"
+k run drill-server --image="${flannel_image}" --restart=Never --overrides="{\"spec\":{\"nodeName\":\"$(node_name n1)\"}}" \
+  --command -- sh -c 'echo pod-to-pod >/tmp/index.html && exec busybox httpd -f -p 8080 -h /tmp' >/dev/null
+k run drill-client --image="${flannel_image}" --restart=Never --overrides="{\"spec\":{\"nodeName\":\"$(node_name n2)\"}}" \
+  --command -- sleep 3600 >/dev/null
+k wait --for=condition=Ready --timeout=180s pod/drill-server pod/drill-client >/dev/null
+server_ip=$(k get pod drill-server -o 'jsonpath={.status.podIP}')
+echo "drill: pods: server on $(k get pod drill-server -o 'jsonpath={.spec.nodeName}') client on $(k get pod drill-client -o 'jsonpath={.spec.nodeName}')"
+# nc, not wget: busybox 1.35's wget in this image segfaults on the first request (exit 139).
+echo "drill: pod-to-pod: $(k exec drill-client -- sh -c "printf 'GET / HTTP/1.0\r\n\r\n' | nc -w 10 ${server_ip} 8080" 2>&1 | tail -n1)"
+echo "drill: dns: $(k exec drill-client -- nslookup kubernetes.default.svc.cluster.local 2>&1 | sed -n 's/^Address: *\([0-9.]*\).*/\1/p' | tail -n1)"
+echo "drill: kubernetes service: $(k get service kubernetes -o 'jsonpath={.spec.clusterIP}')"
+
+# --- replacement: master b terminated, a new instance with its volumes ---------------------------
+hosts down "${DRILL_ID}" b
+t0=$(now)
+launch b
+boot_master b >"${DRILL_WORK}/replace-b.log" 2>&1 || { tail -n 40 "${DRILL_WORK}/replace-b.log" >&2; exit 1; }
+grep -h '^haform: ' "${DRILL_WORK}/replace-b.log" | sed 's/^/  /'
+wait_ready replacement "node/$(node_name b)"
+for _ in $(seq 60); do etcdctl endpoint health --cluster >/dev/null 2>&1 && break; sleep 2; done
+echo "drill: replacement: b Node Ready and etcd healthy in $(($(now) - t0))s"
+report replacement
+
+# --- lost volumes: master c terminated, its replacement gets blank volumes --------------------
+hosts down "${DRILL_ID}" c
+# A replacement instance boots in minutes; by then the Node of the old one is NotReady (kubeadm's
+# join refuses a Ready Node of the same name). The node controller sets Ready to Unknown, not
+# False, when the kubelet stops posting.
+k wait --for=condition=Ready=Unknown --timeout=180s "node/$(node_name c)" >/dev/null
+t0=$(now)
+launch c
+volumes c new >/dev/null
+boot_master c >"${DRILL_WORK}/lost-c.log" 2>&1 || { tail -n 40 "${DRILL_WORK}/lost-c.log" >&2; exit 1; }
+grep -h '^haform: ' "${DRILL_WORK}/lost-c.log" | sed 's/^/  /'
+wait_ready lost-volumes "node/$(node_name c)"
+for _ in $(seq 60); do etcdctl endpoint health --cluster >/dev/null 2>&1 && break; sleep 2; done
+echo "drill: lost-volumes: c Node Ready and etcd healthy in $(($(now) - t0))s"
+report lost-volumes
+
+# --- reboot: master a, SSM throttling, then SSM back --------------------------------------------
+ASK=b
+ca() { in_ns a sha256sum /etc/kubernetes/pki/ca.crt | cut -c1-16; }
+ca_before=$(ca)
+# reboot: every process of the host stopped and its mounts gone; the same instance boots again.
+reboot() {
+  hosts down "${DRILL_ID}" a
+  power_on a
+}
+reboot
+if boot_master a AWS_ENDPOINT_URL="http://${gw}:5003" HAFORM_RETRY_ATTEMPTS=3 >"${DRILL_WORK}/reboot-a-fault.log" 2>&1; then
+  echo "drill: reboot-fault: the boot went on while SSM failed" >&2
+  exit 1
+fi
+echo "drill: reboot-fault: $(grep -h '^haform: ' "${DRILL_WORK}/reboot-a-fault.log" | tail -n1)"
+echo "drill: reboot-fault: etcd data: $(in_ns a ls /mnt/haform/etcd-main/data | tr '\n' ' ')"
+echo "drill: reboot-fault: ca: $([[ $(ca) == "${ca_before}" ]] && echo unchanged || echo CHANGED)"
+reboot
+t0=$(now)
+boot_master a >"${DRILL_WORK}/reboot-a.log" 2>&1 || { tail -n 40 "${DRILL_WORK}/reboot-a.log" >&2; exit 1; }
+grep -h '^haform: ' "${DRILL_WORK}/reboot-a.log" | sed 's/^/  /'
+wait_ready reboot "node/$(node_name a)"
+for _ in $(seq 60); do etcdctl endpoint health --cluster >/dev/null 2>&1 && break; sleep 2; done
+echo "drill: reboot: a Node Ready and etcd healthy in $(($(now) - t0))s"
+echo "drill: reboot: ca: $([[ $(ca) == "${ca_before}" ]] && echo unchanged || echo CHANGED)"
+report reboot
+echo "drill: done in $(($(now) - t_start))s"

@@ -1,0 +1,167 @@
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { haform } from '../cli/run.js';
+
+/**
+ * Real Kubernetes from the rendered master.sh and node.sh (test/k8s/cluster.sh): the seed's first
+ * example, three masters in three zones and two nodes, each a host of its own (test/k8s/hosts.sh),
+ * with kubeadm, kubelet, containerd, runc, etcd, the apiserver, flannel, kube-proxy and CoreDNS of
+ * the pinned versions, built from their Go modules (scripts/build-components.sh) and pulled under
+ * their upstream names through the cluster's assets. SSM is moto through the real AWS CLI. The
+ * seams are named in test/k8s/seams.sh, the stubs in cluster.sh's header. One cluster, its
+ * scenarios in turn; each test asserts Kubernetes' and etcd's own answers (JSON) of one scenario.
+ */
+const REQUIRE = process.env.HAFORM_REQUIRE_K8S === '1';
+const env = Object.fromEntries(readFileSync('scripts/components.env', 'utf8').split('\n').filter((l) => /^[A-Z_]+=/.test(l)).map((l) => l.split('=') as [string, string]));
+const components = process.env.HAFORM_COMPONENTS ?? '/var/cache/haform/components';
+const needed = [
+  `kubernetes-${env.KUBERNETES_VERSION}`,
+  `etcd-${env.ETCD_VERSION}`,
+  `containerd-${env.CONTAINERD_VERSION}`,
+  `runc-${env.RUNC_VERSION}`,
+  `cri-tools-${env.CRI_TOOLS_VERSION}`,
+  `cni-plugins-${env.CNI_PLUGINS_VERSION}`,
+  `flannel-${env.FLANNEL_VERSION}`,
+  `distribution-${env.DISTRIBUTION_VERSION}`,
+  `crane-${env.CRANE_VERSION}`,
+];
+
+function missing(): string | undefined {
+  if (process.getuid?.() !== 0) return 'not root (namespaces, loop devices and cgroups need it)';
+  const absent = needed.filter((n) => !existsSync(join(components, n, '.done')));
+  if (absent.length) return `components not built in ${components}: ${absent.join(', ')} (run scripts/build-components.sh)`;
+  for (const cmd of ['losetup', 'mkfs.ext4', 'nsenter', 'unshare', 'gcc', 'go', 'aws']) if (spawnSync('which', [cmd]).status !== 0) return `${cmd} is missing`;
+  if (spawnSync('python3', ['-c', 'import moto.server']).status !== 0) return 'moto is missing (python3 -c "import moto.server")';
+  return undefined;
+}
+
+const why = missing();
+if (why && REQUIRE) throw new Error(`the Kubernetes drill cannot run: ${why} (HAFORM_REQUIRE_K8S=1)`);
+if (why) console.warn(`\n!!! SKIPPING the Kubernetes drill: ${why}.\n!!! Set HAFORM_REQUIRE_K8S=1 to make this a failure.\n`);
+
+// HAFORM_K8S_REPLAY=DIR asserts a finished run again (DIR: its DRILL_WORK, with the drill's output
+// in DIR/drill.log) without the 15 minutes of a new cluster: for work on the assertions only.
+const replay = process.env.HAFORM_K8S_REPLAY;
+const work = replay ?? mkdtempSync(join(tmpdir(), 'haform-k8s-'));
+afterAll(() => {
+  if (!replay) rmSync(work, { recursive: true, force: true });
+});
+
+interface Node {
+  metadata: { name: string; labels: Record<string, string> };
+  spec: { providerID?: string; taints?: { key: string; effect: string }[] };
+  status: { conditions: { type: string; status: string }[] };
+}
+interface Member {
+  ID: string;
+  name: string;
+  peerURLs: string[];
+  isLearner?: boolean;
+}
+const answers = (scenario: string) => {
+  const read = (f: string) => JSON.parse(readFileSync(join(work, 'report', scenario, f), 'utf8'));
+  const nodes = (read('nodes.json') as { items: Node[] }).items;
+  const members = (read('members.json') as { members: Member[] }).members;
+  const health = read('health.json') as { endpoint: string; health: boolean }[];
+  const canary = (read('canary.json') as { data: Record<string, string> }).data.written;
+  return { nodes, members, health, canary };
+};
+const masterName = (ip: string) => `ip-${ip.replaceAll('.', '-')}.us-west-2.compute.internal`;
+const MASTERS = ['10.98.1.10', '10.98.2.10', '10.98.3.10'].map(masterName);
+const WORKERS = ['10.98.1.20', '10.98.2.20'].map(masterName);
+const ready = (n: Node) => n.status.conditions.find((c) => c.type === 'Ready')?.status === 'True';
+const controlPlane = (n: Node) =>
+  'node-role.kubernetes.io/control-plane' in n.metadata.labels && !!n.spec.taints?.some((t) => t.key === 'node-role.kubernetes.io/control-plane' && t.effect === 'NoSchedule');
+const memberOf = (members: Member[], ip: string) => members.find((m) => m.peerURLs.includes(`https://${ip}:2380`));
+
+/** Every master Ready and marked control plane, every worker Ready and not; etcd 3/3, healthy. */
+function expectWholeCluster(scenario: string) {
+  const a = answers(scenario);
+  expect(a.nodes.map((n) => n.metadata.name).sort()).toEqual([...MASTERS, ...WORKERS].sort());
+  for (const n of a.nodes) {
+    expect(ready(n), `${scenario}: ${n.metadata.name} Ready`).toBe(true);
+    expect(controlPlane(n), `${scenario}: ${n.metadata.name} control-plane label and taint`).toBe(MASTERS.includes(n.metadata.name));
+  }
+  expect(a.members.map((m) => m.name).sort()).toEqual([...MASTERS].sort());
+  expect(a.members.filter((m) => m.isLearner)).toEqual([]);
+  expect(a.health.map((h) => h.health)).toEqual([true, true, true]);
+  expect(a.canary).toBe('before');
+  return a;
+}
+
+let log = '';
+const lines = () => log.split('\n').filter((l) => l.startsWith('drill: '));
+const said = (key: string) => lines().find((l) => l.startsWith(`drill: ${key}: `))?.slice(`drill: ${key}: `.length) ?? '';
+
+describe.skipIf(!!why)('a real cluster from the rendered master.sh and node.sh', () => {
+  beforeAll(async () => {
+    if (replay) {
+      log = readFileSync(join(replay, 'drill.log'), 'utf8');
+      return;
+    }
+    expect(haform(['generate', 'fixtures/k8s/drill.yaml', '--out', join(work, 'out')]).exitCode).toBe(0);
+    const code = await new Promise<number>((resolve) => {
+      const child = spawn('bash', ['test/k8s/cluster.sh'], {
+        env: { ...process.env, DRILL_WORK: work, DRILL_OUT: join(work, 'out'), DRILL_ID: randomBytes(2).toString('hex'), HAFORM_COMPONENTS: components },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      child.stdout.on('data', (d) => (log += d));
+      child.stderr.on('data', (d) => (log += d));
+      const timer = setTimeout(() => child.kill('SIGTERM'), 1_500_000);
+      child.on('close', (c) => {
+        clearTimeout(timer);
+        resolve(c ?? -1);
+      });
+    });
+    console.log(log.split('\n').filter((l) => /^(drill|  haform): /.test(l)).join('\n'));
+    expect(code, log.slice(-6000)).toBe(0);
+  }, 1_600_000);
+
+  it('bootstrap: every host at once; one init, joins in turn; all Nodes Ready, masters marked, etcd 3/3; CoreDNS runs', () => {
+    const a = expectWholeCluster('bootstrap');
+    // Each provider ID names the host's own instance and zone (IMDS).
+    expect(a.nodes.find((n) => n.metadata.name === MASTERS[1])!.spec.providerID).toBe('aws:///us-west-2b/i-b10000000');
+    expect(said('bootstrap: coredns')).toBe('2/2');
+    expect(lines().find((l) => /^drill: bootstrap: all Nodes Ready in \d+s$/.test(l))).toBeDefined();
+  });
+
+  it('pods on nodes in different zones reach each other (flannel), and CoreDNS answers for a Service', () => {
+    expect(said('pods')).toBe(`server on ${WORKERS[0]} client on ${WORKERS[1]}`);
+    expect(said('pod-to-pod')).toBe('pod-to-pod');
+    expect(said('dns')).toBe(said('kubernetes service'));
+    expect(said('dns')).toMatch(/^100\.64\.0\.1$/);
+  });
+
+  it('replacement with its volumes: the same etcd member and Node, registered for the new instance, still control plane', () => {
+    const before = answers('bootstrap');
+    const a = expectWholeCluster('replacement');
+    const b = a.nodes.find((n) => n.metadata.name === MASTERS[1])!;
+    expect(b.spec.providerID).toBe('aws:///us-west-2b/i-b20000000');
+    expect(memberOf(a.members, '10.98.2.10')!.ID).toBe(memberOf(before.members, '10.98.2.10')!.ID);
+    expect(lines().find((l) => /^drill: replacement: b Node Ready and etcd healthy in \d+s$/.test(l))).toBeDefined();
+  });
+
+  it('replacement with blank volumes: the stale etcd member is removed and the member added anew', () => {
+    const before = answers('replacement');
+    const a = expectWholeCluster('lost-volumes');
+    const c = memberOf(a.members, '10.98.3.10')!;
+    expect(c.ID).not.toBe(memberOf(before.members, '10.98.3.10')!.ID);
+    expect(a.nodes.find((n) => n.metadata.name === MASTERS[2])!.spec.providerID).toBe('aws:///us-west-2c/i-c20000000');
+    expect(log).toContain(`etcd still lists member c (`);
+  });
+
+  it('reboot while SSM throttles: the boot stops, nothing discarded; with SSM back, member a returns as itself', () => {
+    expect(said('reboot-fault')).toMatch(/FAILED: gave up after 3 tries of aws ssm get-parameter|FAILED: could not tell whether hacluster\.example\.com was initialized/);
+    expect(lines()).toContain('drill: reboot-fault: etcd data: member ');
+    expect(lines()).toContain('drill: reboot-fault: ca: unchanged');
+    const before = answers('lost-volumes');
+    const a = expectWholeCluster('reboot');
+    expect(memberOf(a.members, '10.98.1.10')!.ID).toBe(memberOf(before.members, '10.98.1.10')!.ID);
+    expect(lines()).toContain('drill: reboot: ca: unchanged');
+    expect(lines().find((l) => /^drill: reboot: a Node Ready and etcd healthy in \d+s$/.test(l))).toBeDefined();
+  });
+});
