@@ -4,13 +4,15 @@
 # A folder is complete only when its .done marker exists, so an interrupted build is redone.
 #
 #   scripts/build-components.sh            build everything the drill needs (skips what is cached)
+#   scripts/build-components.sh NAME       build one component (kubernetes, etcd, runc, ...)
 #   scripts/build-components.sh --print    print the cache root and exit
 #
-# Versions come from scripts/components.env (the drill's pins, kept in step with src/model by
-# test/k8s/versions.test.ts). Go builds use the ordinary module proxy and GOCACHE.
+# Versions come from scripts/components.env (the drill's pins). Kubernetes, etcd and cloud-provider-aws
+# are built for both of its sets (the default and the upgrade-from one); the rest is shared. Go
+# builds use the ordinary module proxy and GOCACHE.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
-# shellcheck source=components.env
+# shellcheck source-path=SCRIPTDIR source=components.env
 . "$here/components.env"
 root="${HAFORM_COMPONENTS:-/var/cache/haform/components}"
 if [ "${1:-}" = "--print" ]; then echo "$root"; exit 0; fi
@@ -43,7 +45,12 @@ go_build() {
 # Kubernetes: k8s.io/kubernetes replaces every staging module with a local path, so each is pinned
 # to its published v0.Y.Z instead (the list is kubernetes's go.mod).
 build_kubernetes() {
-  local v="$KUBERNETES_VERSION" staging="v0.${KUBERNETES_VERSION#1.}"
+  local v
+  # the drill's version and the one its upgrade drill starts from
+  for v in $KUBERNETES_UPGRADE_FROM $KUBERNETES_VERSION; do build_kubernetes_version "$v"; done
+}
+build_kubernetes_version() {
+  local v="$1" staging="v0.${1#1.}"
   local mod; mod="$(curl -fsS --retry 5 "https://proxy.golang.org/k8s.io/kubernetes/@v/v$v.mod")"
   local extra="" m
   for m in $(printf '%s\n' "$mod" | sed -n 's#^\s*\(k8s.io/[a-z0-9-]*\) => ./staging/.*#\1#p'); do
@@ -57,8 +64,14 @@ build_kubernetes() {
     "$pkg/kube-scheduler" "$pkg/kubectl" "$pkg/kube-proxy"
 }
 
+# etcd and cloud-provider-aws: the version of each set (scripts/components.env), as the images of
+# both are served (an upgrade runs the old set's etcd until kubeadm upgrades it).
 build_etcd() {
-  local v="$ETCD_VERSION"
+  local v
+  for v in $UPGRADE_FROM_ETCD_VERSION $ETCD_VERSION; do build_etcd_version "$v"; done
+}
+build_etcd_version() {
+  local v="$1"
   LDFLAGS_EXTRA="" go_build etcd "$v" "go.etcd.io/etcd/server/v3@v$v go.etcd.io/etcd/etcdctl/v3@v$v go.etcd.io/etcd/etcdutl/v3@v$v" \
     go.etcd.io/etcd/server/v3 go.etcd.io/etcd/etcdctl/v3 go.etcd.io/etcd/etcdutl/v3
   # the packages build as server, etcdctl, etcdutl: upstream names the server binary etcd
@@ -66,9 +79,13 @@ build_etcd() {
 }
 
 build_cloud-provider-aws() {
+  local v
+  for v in $UPGRADE_FROM_CLOUD_PROVIDER_AWS_VERSION $CLOUD_PROVIDER_AWS_VERSION; do build_cloud-provider-aws_version "$v"; done
+}
+build_cloud-provider-aws_version() {
   # the version as upstream's Dockerfile stamps it
-  LDFLAGS_EXTRA="-X k8s.io/component-base/version.gitVersion=v$CLOUD_PROVIDER_AWS_VERSION" go_build cloud-provider-aws "$CLOUD_PROVIDER_AWS_VERSION" \
-    "k8s.io/cloud-provider-aws@v$CLOUD_PROVIDER_AWS_VERSION" k8s.io/cloud-provider-aws/cmd/aws-cloud-controller-manager
+  LDFLAGS_EXTRA="-X k8s.io/component-base/version.gitVersion=v$1" go_build cloud-provider-aws "$1" \
+    "k8s.io/cloud-provider-aws@v$1" k8s.io/cloud-provider-aws/cmd/aws-cloud-controller-manager
 }
 build_cni-plugins() {
   go_build cni-plugins "$CNI_PLUGINS_VERSION" "github.com/containernetworking/plugins@v$CNI_PLUGINS_VERSION" \

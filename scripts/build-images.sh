@@ -19,6 +19,13 @@
 #   scripts/build-images.sh images            print the upstream image references
 #   scripts/build-images.sh --print           print the storage folder and exit
 #
+# Two version sets (scripts/components.env): the default one (KUBERNETES_VERSION, ETCD_VERSION, ...)
+# and the upgrade-from one (KUBERNETES_UPGRADE_FROM, UPGRADE_FROM_*), whose images are built into the
+# same storage: a cluster at the upgrade-from version and its upgrade to the default pull from one
+# registry. Images that both sets name alike (pause when its version is the same, flannel,
+# busybox) are pushed once. Below, vK8S, ETCD_IMAGE_TAG, PAUSE_VERSION, vX (CoreDNS) and vCCM are
+# each set's.
+#
 # Binaries are cached like build-components.sh does it: $HAFORM_COMPONENTS/<name>-<version>/bin,
 # complete once <name>-<version>/.done exists. Components that build-components.sh knows
 # (kubernetes, etcd) are built by it; the rest of its list (cloud-provider-aws, flannel,
@@ -28,8 +35,8 @@
 # static, from kubernetes's build/pause/linux/pause.c) and the flannel CNI plugin (see below).
 #
 # Registry layout. Storage: $HAFORM_REGISTRY/<key>/data (default /var/cache/haform/registry), where
-# <key> names the Kubernetes version and hashes scripts/components.env and this script, so a change
-# to either builds a new storage folder. Each image is pushed as <registry>/<upstream host>/<path>:<tag>,
+# <key> names both sets' Kubernetes versions and hashes scripts/components.env (every version of both
+# sets) and this script, so a change to either builds a new storage folder. Each image is pushed as <registry>/<upstream host>/<path>:<tag>,
 # e.g. 127.0.0.1:5000/registry.k8s.io/kube-apiserver:v1.36.3. A containerd hosts.toml for
 # registry.k8s.io whose host is "http://ADDR/v2/registry.k8s.io" with override_path = true then
 # serves registry.k8s.io/kube-apiserver:v1.36.3 unchanged (the `hosts` subcommand writes them).
@@ -48,7 +55,8 @@
 #       workdir /var/lib/etcd, no shell.
 #   registry.k8s.io/pause:PAUSE_VERSION        scratch + /pause, user 65535:65535, entrypoint /pause.
 #   registry.k8s.io/coredns/coredns:vX         distroless static nonroot, /coredns (cap_net_bind_service),
-#                                              user nonroot:nonroot, entrypoint /coredns.
+#                                              user nonroot:nonroot, entrypoint /coredns; vX is what the
+#                                              set's kubeadm deploys (read from it).
 #   registry.k8s.io/provider-aws/cloud-controller-manager:vCCM
 #       go-runner-like base, /bin/aws-cloud-controller-manager, entrypoint that binary.
 #   ghcr.io/flannel-io/flannel:vFLANNEL        /opt/bin/flanneld (entrypoint), /opt/bin/mk-docker-opts.sh,
@@ -88,12 +96,23 @@ SSL_ENV="SSL_CERT_FILE=/etc/ssl/certs/ca-certificates.crt"
 log() { echo "build-images: $*" >&2; }
 die() { log "error: $*"; exit 1; }
 
+# The version sets of components.env, the upgrade-from one first. set_versions SET prints its
+# Kubernetes, etcd, etcd image tag, pause, CoreDNS and cloud-provider-aws versions, in that order.
+SETS=(upgrade-from default)
+set_versions() {
+  case "$1" in
+    default) echo "$KUBERNETES_VERSION $ETCD_VERSION $ETCD_IMAGE_TAG $PAUSE_VERSION $COREDNS_VERSION $CLOUD_PROVIDER_AWS_VERSION" ;;
+    upgrade-from) echo "$KUBERNETES_UPGRADE_FROM $UPGRADE_FROM_ETCD_VERSION $UPGRADE_FROM_ETCD_IMAGE_TAG $UPGRADE_FROM_PAUSE_VERSION $UPGRADE_FROM_COREDNS_VERSION $UPGRADE_FROM_CLOUD_PROVIDER_AWS_VERSION" ;;
+    *) die "no version set $1" ;;
+  esac
+}
+
 # Where the flannel CNI plugin comes from (see the header): part of the storage key.
 fcni_from=cni-plugins-0.9.1
 if [ -f "$root/flannel-cni-plugin-${FLANNEL_CNI_PLUGIN_TAG#v}/.done" ] || [ -n "${FLANNEL_CNI_PLUGIN_SRC:-}" ]; then
   fcni_from="$FLANNEL_CNI_PLUGIN_TAG"
 fi
-key="k8s-$KUBERNETES_VERSION-$({ cat "$here/components.env" "$here/build-images.sh"; echo "$fcni_from"; } | sha256sum | cut -c1-12)"
+key="k8s-$KUBERNETES_VERSION+$KUBERNETES_UPGRADE_FROM-$({ cat "$here/components.env" "$here/build-images.sh"; echo "$fcni_from"; } | sha256sum | cut -c1-12)"
 storage="$reg_root/$key"
 if [ "${1:-}" = "--print" ]; then echo "$storage"; exit 0; fi
 
@@ -140,17 +159,16 @@ upstream_component() {
   if components_has "$name"; then
     bash "$here/build-components.sh" "$name"
   else
-    "local_$name"
+    "local_$name" "$version"
   fi
   have "$name" "$version" || die "$name $version did not build"
 }
-local_kubernetes() { die "kubernetes $KUBERNETES_VERSION is not built: run scripts/build-components.sh kubernetes"; }
-local_etcd() { die "etcd $ETCD_VERSION is not built: run scripts/build-components.sh etcd"; }
+local_kubernetes() { die "kubernetes $1 is not built: run scripts/build-components.sh kubernetes"; }
+local_etcd() { die "etcd $1 is not built: run scripts/build-components.sh etcd"; }
 local_cloud-provider-aws() {
   # upstream's Dockerfile stamps the version: -X k8s.io/component-base/version.gitVersion
-  GOMOD_EXTRA="" LDFLAGS_EXTRA="-X k8s.io/component-base/version.gitVersion=v$CLOUD_PROVIDER_AWS_VERSION" \
-    go_build cloud-provider-aws "$CLOUD_PROVIDER_AWS_VERSION" \
-    "k8s.io/cloud-provider-aws@v$CLOUD_PROVIDER_AWS_VERSION" k8s.io/cloud-provider-aws/cmd/aws-cloud-controller-manager
+  GOMOD_EXTRA="" LDFLAGS_EXTRA="-X k8s.io/component-base/version.gitVersion=v$1" \
+    go_build cloud-provider-aws "$1" "k8s.io/cloud-provider-aws@v$1" k8s.io/cloud-provider-aws/cmd/aws-cloud-controller-manager
 }
 local_flannel() {
   # flannel v0.28.4 pins tencentcloud-sdk-go/tencentcloud/common v1.3.79 (its tencentvpc backend), a
@@ -180,11 +198,11 @@ local_crane() {
     github.com/google/go-containerregistry/cmd/crane
 }
 
-# The CoreDNS tag kubeadm of KUBERNETES_VERSION deploys (its constants.CoreDNSVersion), read from the
-# built kubeadm so that it can't drift from the pin.
+# coredns_version K8S: the CoreDNS tag kubeadm of K8S deploys (its constants.CoreDNSVersion), read
+# from the built kubeadm so that it can't drift from the pin.
 coredns_version() {
-  local kubeadm; kubeadm="$(bin_of kubernetes "$KUBERNETES_VERSION")/kubeadm"
-  "$kubeadm" config images list --kubernetes-version "v$KUBERNETES_VERSION" 2>/dev/null |
+  local kubeadm; kubeadm="$(bin_of kubernetes "$1")/kubeadm"
+  "$kubeadm" config images list --kubernetes-version "v$1" 2>/dev/null |
     sed -n 's#^registry.k8s.io/coredns/coredns:v##p'
 }
 
@@ -197,23 +215,25 @@ build_coredns() {
     go_build coredns "$v" "github.com/coredns/coredns@v$v" github.com/coredns/coredns
 }
 
-# kube-log-runner is what kubernetes's server images ship as /go-runner (build/server-image/Dockerfile).
+# build_kube_log_runner K8S: kube-log-runner of K8S's component-base, what kubernetes's server images
+# ship as /go-runner (build/server-image/Dockerfile).
 build_kube_log_runner() {
-  go_build kube-log-runner "$KUBERNETES_VERSION" "k8s.io/component-base@v0.${KUBERNETES_VERSION#1.}" \
+  GOMOD_EXTRA="" LDFLAGS_EXTRA="" go_build kube-log-runner "$1" "k8s.io/component-base@v0.${1#1.}" \
     k8s.io/component-base/logs/kube-log-runner
 }
 
-# pause: build/pause/linux/pause.c of the kubernetes module, compiled as build/pause/Makefile does.
+# build_pause VERSION K8S: build/pause/linux/pause.c of the kubernetes module of K8S (whose
+# build/pause must be at VERSION), compiled as build/pause/Makefile does.
 build_pause() {
-  local v="$PAUSE_VERSION" dest="$root/pause-$PAUSE_VERSION"
+  local v="$1" k8s="$2" dest="$root/pause-$1"
   have pause "$v" && { log "pause $v cached"; return 0; }
-  log "pause $v: compiling build/pause/linux/pause.c of k8s.io/kubernetes v$KUBERNETES_VERSION"
-  local dir; dir="$(go mod download -json "k8s.io/kubernetes@v$KUBERNETES_VERSION" | jq -r .Dir)"
+  log "pause $v: compiling build/pause/linux/pause.c of k8s.io/kubernetes v$k8s"
+  local dir; dir="$(go mod download -json "k8s.io/kubernetes@v$k8s" | jq -r .Dir)"
   local src="$dir/build/pause/linux/pause.c"
   [ -f "$src" ] || die "no $src"
-  grep -q "^TAG ?= $v\$" "$dir/build/pause/Makefile" || die "kubernetes v$KUBERNETES_VERSION's build/pause is not pause $v"
+  grep -q "^TAG ?= $v\$" "$dir/build/pause/Makefile" || die "kubernetes v$k8s's build/pause is not pause $v"
   rm -rf "$dest/bin.tmp" && mkdir -p "$dest/bin.tmp"
-  gcc -Os -Wall -Werror -static -DVERSION="v$v-v$KUBERNETES_VERSION" -o "$dest/bin.tmp/pause" "$src"
+  gcc -Os -Wall -Werror -static -DVERSION="v$v-v$k8s" -o "$dest/bin.tmp/pause" "$src"
   strip "$dest/bin.tmp/pause"
   rm -rf "${dest:?}/bin" && mv "$dest/bin.tmp" "$dest/bin"
   touch "$dest/.done"
@@ -272,24 +292,29 @@ ensure_debs() {
   apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 }
 
-coredns_v=""
+# The CoreDNS version of each set's Kubernetes version, as its kubeadm deploys it (build_components).
+declare -A coredns_of=()
 build_components() {
   step "binaries"
   ensure_debs
-  upstream_component kubernetes "$KUBERNETES_VERSION"
-  upstream_component etcd "$ETCD_VERSION"
   upstream_component distribution "$DISTRIBUTION_VERSION"
   upstream_component crane "$CRANE_VERSION"
-  upstream_component cloud-provider-aws "$CLOUD_PROVIDER_AWS_VERSION"
   upstream_component flannel "$FLANNEL_VERSION"
-  coredns_v="$(coredns_version)"
-  [ -n "$coredns_v" ] || die "kubeadm $KUBERNETES_VERSION names no CoreDNS image"
-  if [ "$coredns_v" != "${COREDNS_VERSION:-}" ]; then
-    log "warning: components.env has COREDNS_VERSION=${COREDNS_VERSION:-} but kubeadm $KUBERNETES_VERSION deploys CoreDNS v$coredns_v: building v$coredns_v"
-  fi
-  build_coredns "$coredns_v"
-  build_kube_log_runner
-  build_pause
+  local vset k e et p dns ccm
+  for vset in "${SETS[@]}"; do
+    read -r k e et p dns ccm <<<"$(set_versions "$vset")"
+    upstream_component kubernetes "$k"
+    upstream_component etcd "$e"
+    upstream_component cloud-provider-aws "$ccm"
+    coredns_of[$k]="$(coredns_version "$k")"
+    [ -n "${coredns_of[$k]}" ] || die "kubeadm $k names no CoreDNS image"
+    if [ "${coredns_of[$k]}" != "$dns" ]; then
+      log "warning: components.env has CoreDNS $dns for Kubernetes $k ($vset set) but kubeadm $k deploys CoreDNS v${coredns_of[$k]}: building v${coredns_of[$k]}"
+    fi
+    build_coredns "${coredns_of[$k]}"
+    build_kube_log_runner "$k"
+    build_pause "$p" "$k"
+  done
   build_flannel_cni_plugin
   step_done "binaries"
 }
@@ -508,29 +533,43 @@ stop_registry() {
 # ---------------------------------------------------------------------------------------------------
 # Images
 
+# set_coredns K8S COREDNS: the CoreDNS version of K8S (its kubeadm's, once built; else the pin).
+set_coredns() {
+  local c="${coredns_of[$1]:-}"
+  if [ -z "$c" ] && [ -x "$(bin_of kubernetes "$1")/kubeadm" ]; then c="$(coredns_version "$1")"; fi
+  echo "${c:-$2}"
+}
+# image_refs: every image of both sets, each once.
 image_refs() {
-  local k="v$KUBERNETES_VERSION" c
-  echo "registry.k8s.io/kube-apiserver:$k"
-  echo "registry.k8s.io/kube-controller-manager:$k"
-  echo "registry.k8s.io/kube-scheduler:$k"
-  echo "registry.k8s.io/kube-proxy:$k"
-  echo "registry.k8s.io/etcd:$ETCD_IMAGE_TAG"
-  echo "registry.k8s.io/pause:$PAUSE_VERSION"
-  c="$coredns_v"
-  if [ -z "$c" ] && [ -x "$(bin_of kubernetes "$KUBERNETES_VERSION")/kubeadm" ]; then c="$(coredns_version)"; fi
-  echo "registry.k8s.io/coredns/coredns:v${c:-$COREDNS_VERSION}"
-  echo "registry.k8s.io/provider-aws/cloud-controller-manager:v$CLOUD_PROVIDER_AWS_VERSION"
-  echo "ghcr.io/flannel-io/flannel:v$FLANNEL_VERSION"
-  echo "ghcr.io/flannel-io/flannel-cni-plugin:$FLANNEL_CNI_PLUGIN_TAG"
-  echo "docker.io/library/busybox:$BUSYBOX_TAG"
+  local vset k e et p dns ccm
+  {
+    for vset in "${SETS[@]}"; do
+      read -r k e et p dns ccm <<<"$(set_versions "$vset")"
+      echo "registry.k8s.io/kube-apiserver:v$k"
+      echo "registry.k8s.io/kube-controller-manager:v$k"
+      echo "registry.k8s.io/kube-scheduler:v$k"
+      echo "registry.k8s.io/kube-proxy:v$k"
+      echo "registry.k8s.io/etcd:$et"
+      echo "registry.k8s.io/pause:$p"
+      echo "registry.k8s.io/coredns/coredns:v$(set_coredns "$k" "$dns")"
+      echo "registry.k8s.io/provider-aws/cloud-controller-manager:v$ccm"
+    done
+    echo "ghcr.io/flannel-io/flannel:v$FLANNEL_VERSION"
+    echo "ghcr.io/flannel-io/flannel-cni-plugin:$FLANNEL_CNI_PLUGIN_TAG"
+    echo "docker.io/library/busybox:$BUSYBOX_TAG"
+  } | awk '!seen[$0]++'
 }
 
 push_addr=""
 goarch=""
 # assemble REF LAYER... -- CRANE-MUTATE-FLAG... : push the layers onto an empty OCI base as
 # <push_addr>/REF, then set the platform and the config.
+declare -A pushed=()
 assemble() {
   local ref="$1"; shift
+  # an image both sets name alike (the same pause version) is pushed once
+  if [ -n "${pushed[$ref]:-}" ]; then log "  $ref pushed already"; return 0; fi
+  pushed[$ref]=1
   local layers=()
   while [ $# -gt 0 ] && [ "$1" != -- ]; do layers+=(-f "$1"); shift; done
   [ $# -gt 0 ] && shift
@@ -560,10 +599,7 @@ bin_layer() {
 
 build_images() {
   local w="$1"
-  local kb eb cb fb
-  kb="$(bin_of kubernetes "$KUBERNETES_VERSION")"; eb="$(bin_of etcd "$ETCD_VERSION")"
-  cb="$(bin_of cloud-provider-aws "$CLOUD_PROVIDER_AWS_VERSION")"; fb="$(bin_of flannel "$FLANNEL_VERSION")"
-  local runner; runner="$(bin_of kube-log-runner "$KUBERNETES_VERSION")/kube-log-runner"
+  local fb; fb="$(bin_of flannel "$FLANNEL_VERSION")"
   local fcni; read -r -a fcni <<<"$(flannel_cni_dir)"
   local L="$w/layers"; mkdir -p "$L"
 
@@ -604,36 +640,14 @@ build_images() {
   chmod 1777 "$bi/tmp"; chmod 700 "$bi/root"
   layer "$bi" "$L/busybox.tar"
 
-  bin_layer "$w/go-runner" "$L/go-runner.tar" "$runner:/go-runner"
   step_done "root file systems"
 
   step "images into $push_addr"
-  local k="v$KUBERNETES_VERSION" n
-  local kube_cfg=(-e "$PATH_ENV" -e "$SSL_ENV" -w / -u 0 --entrypoint=/go-runner)
-  for n in kube-apiserver kube-controller-manager kube-scheduler; do
-    local caps=""; [ "$n" = kube-apiserver ] && caps="cap_net_bind_service=+ep"
-    bin_layer "$w/$n" "$L/$n.tar" "$kb/$n:/usr/local/bin/$n:0755:$caps"
-    assemble "registry.k8s.io/$n:$k" "$L/static.tar" "$L/go-runner.tar" "$L/$n.tar" -- "${kube_cfg[@]}"
+  local vset k e et p dns ccm
+  for vset in "${SETS[@]}"; do
+    read -r k e et p dns ccm <<<"$(set_versions "$vset")"
+    set_images "$w/$vset" "$L" "$k" "$e" "$et" "$p" "$(set_coredns "$k" "$dns")" "$ccm"
   done
-  bin_layer "$w/kube-proxy" "$L/kube-proxy.tar" "$kb/kube-proxy:/usr/local/bin/kube-proxy"
-  assemble "registry.k8s.io/kube-proxy:$k" "$L/static.tar" "$L/iptables.tar" "$L/go-runner.tar" "$L/kube-proxy.tar" -- "${kube_cfg[@]}"
-
-  mkdir -p "$w/etcd/var/etcd" "$w/etcd/var/lib/etcd"
-  bin_layer "$w/etcd" "$L/etcd.tar" "$eb/etcd:/usr/local/bin/etcd" "$eb/etcdctl:/usr/local/bin/etcdctl" "$eb/etcdutl:/usr/local/bin/etcdutl"
-  assemble "registry.k8s.io/etcd:$ETCD_IMAGE_TAG" "$L/static.tar" "$L/etcd.tar" -- \
-    -e "$PATH_ENV" -e "$SSL_ENV" -u 0 -w /var/lib/etcd --cmd=/usr/local/bin/etcd --exposed-ports=2379/tcp,2380/tcp
-
-  bin_layer "$w/pause" "$L/pause.tar" "$(bin_of pause "$PAUSE_VERSION")/pause:/pause"
-  assemble "registry.k8s.io/pause:$PAUSE_VERSION" "$L/pause.tar" -- -e "$PATH_ENV" -u 65535:65535 --entrypoint=/pause
-
-  bin_layer "$w/coredns" "$L/coredns.tar" "$(bin_of coredns "$coredns_v")/coredns:/coredns:0755:cap_net_bind_service=+ep"
-  assemble "registry.k8s.io/coredns/coredns:v$coredns_v" "$L/static.tar" "$L/coredns.tar" -- \
-    -e "$PATH_ENV" -e "$SSL_ENV" -u nonroot:nonroot -w / --entrypoint=/coredns --exposed-ports=53/tcp,53/udp
-
-  bin_layer "$w/ccm" "$L/ccm.tar" "$cb/aws-cloud-controller-manager:/bin/aws-cloud-controller-manager"
-  assemble "registry.k8s.io/provider-aws/cloud-controller-manager:v$CLOUD_PROVIDER_AWS_VERSION" \
-    "$L/static.tar" "$L/go-runner.tar" "$L/ccm.tar" -- \
-    -e "$PATH_ENV" -e "$SSL_ENV" -u 0 -w / --entrypoint=/bin/aws-cloud-controller-manager
 
   local mkopts; mkopts="$(go mod download -json "github.com/flannel-io/flannel@v$FLANNEL_VERSION" | jq -r .Dir)/dist/mk-docker-opts.sh"
   bin_layer "$w/flanneld" "$L/flanneld.tar" "$fb/flannel:/opt/bin/flanneld" "$mkopts:/opt/bin/mk-docker-opts.sh"
@@ -646,6 +660,41 @@ build_images() {
 
   assemble "docker.io/library/busybox:$BUSYBOX_TAG" "$L/busybox.tar" -- -e "$PATH_ENV" --cmd=sh
   step_done "images"
+}
+
+# set_images DIR LAYERS K8S ETCD ETCD_TAG PAUSE COREDNS CCM: the images of one version set (the
+# shared base layers are in LAYERS), built in DIR.
+set_images() {
+  local w="$1" L0="$2" k="$3" e="$4" et="$5" p="$6" dns="$7" ccm="$8" n
+  local kb eb cb L="$1/layers"
+  kb="$(bin_of kubernetes "$k")"; eb="$(bin_of etcd "$e")"; cb="$(bin_of cloud-provider-aws "$ccm")"
+  mkdir -p "$L"
+  bin_layer "$w/go-runner" "$L/go-runner.tar" "$(bin_of kube-log-runner "$k")/kube-log-runner:/go-runner"
+  local kube_cfg=(-e "$PATH_ENV" -e "$SSL_ENV" -w / -u 0 --entrypoint=/go-runner)
+  for n in kube-apiserver kube-controller-manager kube-scheduler; do
+    local caps=""; [ "$n" = kube-apiserver ] && caps="cap_net_bind_service=+ep"
+    bin_layer "$w/$n" "$L/$n.tar" "$kb/$n:/usr/local/bin/$n:0755:$caps"
+    assemble "registry.k8s.io/$n:v$k" "$L0/static.tar" "$L/go-runner.tar" "$L/$n.tar" -- "${kube_cfg[@]}"
+  done
+  bin_layer "$w/kube-proxy" "$L/kube-proxy.tar" "$kb/kube-proxy:/usr/local/bin/kube-proxy"
+  assemble "registry.k8s.io/kube-proxy:v$k" "$L0/static.tar" "$L0/iptables.tar" "$L/go-runner.tar" "$L/kube-proxy.tar" -- "${kube_cfg[@]}"
+
+  mkdir -p "$w/etcd/var/etcd" "$w/etcd/var/lib/etcd"
+  bin_layer "$w/etcd" "$L/etcd.tar" "$eb/etcd:/usr/local/bin/etcd" "$eb/etcdctl:/usr/local/bin/etcdctl" "$eb/etcdutl:/usr/local/bin/etcdutl"
+  assemble "registry.k8s.io/etcd:$et" "$L0/static.tar" "$L/etcd.tar" -- \
+    -e "$PATH_ENV" -e "$SSL_ENV" -u 0 -w /var/lib/etcd --cmd=/usr/local/bin/etcd --exposed-ports=2379/tcp,2380/tcp
+
+  bin_layer "$w/pause" "$L/pause.tar" "$(bin_of pause "$p")/pause:/pause"
+  assemble "registry.k8s.io/pause:$p" "$L/pause.tar" -- -e "$PATH_ENV" -u 65535:65535 --entrypoint=/pause
+
+  bin_layer "$w/coredns" "$L/coredns.tar" "$(bin_of coredns "$dns")/coredns:/coredns:0755:cap_net_bind_service=+ep"
+  assemble "registry.k8s.io/coredns/coredns:v$dns" "$L0/static.tar" "$L/coredns.tar" -- \
+    -e "$PATH_ENV" -e "$SSL_ENV" -u nonroot:nonroot -w / --entrypoint=/coredns --exposed-ports=53/tcp,53/udp
+
+  bin_layer "$w/ccm" "$L/ccm.tar" "$cb/aws-cloud-controller-manager:/bin/aws-cloud-controller-manager"
+  assemble "registry.k8s.io/provider-aws/cloud-controller-manager:v$ccm" \
+    "$L0/static.tar" "$L/go-runner.tar" "$L/ccm.tar" -- \
+    -e "$PATH_ENV" -e "$SSL_ENV" -u 0 -w / --entrypoint=/bin/aws-cloud-controller-manager
 }
 
 cmd_build() {
@@ -844,15 +893,22 @@ cmd_verify() {
 
   # Every image, pulled through the mirror and run once with a command that shows its contents work.
   step "each image pulled through the mirror and run"
-  local checks=(
-    "registry.k8s.io/kube-apiserver:v$KUBERNETES_VERSION|/go-runner kube-apiserver --version"
-    "registry.k8s.io/kube-controller-manager:v$KUBERNETES_VERSION|/go-runner kube-controller-manager --version"
-    "registry.k8s.io/kube-scheduler:v$KUBERNETES_VERSION|/go-runner kube-scheduler --version"
-    "registry.k8s.io/kube-proxy:v$KUBERNETES_VERSION|/bin/sh -c kube-proxy --version; iptables --version; ip6tables-save --version; nft --version; ipset --version || true"
-    "registry.k8s.io/etcd:$ETCD_IMAGE_TAG|/usr/local/bin/etcd --version"
-    "registry.k8s.io/etcd:$ETCD_IMAGE_TAG|etcdutl version"
-    "registry.k8s.io/coredns/coredns:v$coredns_v|/coredns -version"
-    "registry.k8s.io/provider-aws/cloud-controller-manager:v$CLOUD_PROVIDER_AWS_VERSION|/bin/aws-cloud-controller-manager --version"
+  local checks=() vset k e et p dns ccm
+  for vset in "${SETS[@]}"; do
+    read -r k e et p dns ccm <<<"$(set_versions "$vset")"
+    dns="$(set_coredns "$k" "$dns")"
+    checks+=(
+      "registry.k8s.io/kube-apiserver:v$k|/go-runner kube-apiserver --version"
+      "registry.k8s.io/kube-controller-manager:v$k|/go-runner kube-controller-manager --version"
+      "registry.k8s.io/kube-scheduler:v$k|/go-runner kube-scheduler --version"
+      "registry.k8s.io/kube-proxy:v$k|/bin/sh -c kube-proxy --version; iptables --version; ip6tables-save --version; nft --version; ipset --version || true"
+      "registry.k8s.io/etcd:$et|/usr/local/bin/etcd --version"
+      "registry.k8s.io/etcd:$et|etcdutl version"
+      "registry.k8s.io/coredns/coredns:v$dns|/coredns -version"
+      "registry.k8s.io/provider-aws/cloud-controller-manager:v$ccm|/bin/aws-cloud-controller-manager --version"
+    )
+  done
+  checks+=(
     "ghcr.io/flannel-io/flannel:v$FLANNEL_VERSION|/bin/sh -c /opt/bin/flanneld --version; iptables --version; mkdir -p /etc/kube-flannel /etc/cni/net.d; echo {} >/etc/kube-flannel/cni-conf.json; cp -f /etc/kube-flannel/cni-conf.json /etc/cni/net.d/10-flannel.conflist && echo cp ok"
     "ghcr.io/flannel-io/flannel-cni-plugin:$FLANNEL_CNI_PLUGIN_TAG|/bin/sh -c mkdir -p /opt/cni/bin; cp -f /flannel /opt/cni/bin/flannel && ls -l /opt/cni/bin/flannel"
     "docker.io/library/busybox:$BUSYBOX_TAG|sh -c echo busybox ok; id; busybox | head -1"

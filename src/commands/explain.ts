@@ -1,5 +1,7 @@
 import { analyzeQuorum, analyzeWorkers, placeMasters, workerLossText } from '../model/placement.js';
+import { daysOfSupport, releaseOf } from '../model/versions.js';
 import { formatProblem } from '../spec/format.js';
+import { today } from '../spec/today.js';
 import { type ClusterSpec, loadClusterFile } from '../spec/index.js';
 import { type CommandOutput, output } from './output.js';
 
@@ -36,6 +38,7 @@ export function explainSpec(spec: ClusterSpec): string {
   const lines = [
     `Cluster ${spec.name} in ${spec.region}, ${spec.topology} topology, networking ${spec.networking}`,
     `${q.members} master(s), each an etcd member; quorum is ${q.quorum} of ${q.members}, so ${q.faultTolerance} member(s) can fail.`,
+    supportLine(spec.kubernetesVersion),
     '',
     table(rows),
     '',
@@ -61,6 +64,14 @@ export function explainSpec(spec: ClusterSpec): string {
   );
   lines.push(...workerLines);
   return `${lines.join('\n')}\n`;
+}
+
+/** How long upstream supports the cluster's minor (kubernetes.io/releases, in the version table). */
+function supportLine(version: string): string {
+  const release = releaseOf(version);
+  const days = daysOfSupport(release, today());
+  if (days < 0) return `Kubernetes ${version}: past its end of life (${release.endOfLife}); upgrade one minor at a time (the generated README's runbook).`;
+  return `Kubernetes ${version}: supported upstream until ${release.endOfLife} (${days} days).`;
 }
 
 /** Columns padded to their widest cell; the last column runs free. */

@@ -5,6 +5,7 @@ import { guardStatefulChanges, type Move } from '../model/guard.js';
 import { type StatefulResource, statefulInventory } from '../model/inventory.js';
 import { LAYOUT, legacyMoves } from '../model/layout-moves.js';
 import { buildPlan } from '../model/plan.js';
+import { versionStep } from '../model/upgrade.js';
 import { conflicts, diffOutput, readManifest, stagingDirs, writeOutput } from '../render/write.js';
 import { formatProblem } from '../spec/format.js';
 import { type ClusterSpec, loadClusterFile } from '../spec/index.js';
@@ -44,6 +45,9 @@ export async function generateSpec(spec: ClusterSpec, opts: Omit<GenerateOptions
   const present = new Set(stateful.map((r) => r.address));
   const forgotten = [...new Set([...(previous?.forgotten ?? []), ...guard.forgets])].filter((a) => !present.has(a)).sort();
   const moved = mergeMoves(previous?.moved ?? [], [...guard.moves, ...relayout]);
+  // The version the output was last generated at: kubeadm takes one minor at a time, never down.
+  const step = previous?.kubernetesVersion && previous.cluster === spec.name ? versionStep(previous.kubernetesVersion, spec.kubernetesVersion) : undefined;
+  if (step?.refusal && !opts.check) throw new HaformError(`nothing written: ${step.refusal}`, 1);
   if (opts.dryRun) return dryRun(opts.out, await generateFiles(spec, moved, forgotten), guard, opts.force ?? false);
   if (guard.destructions.length && !opts.allowDestroy && !opts.check) {
     const lines = guard.destructions.map((d) => `  ${d.address}: ${d.reason}`).join('\n');
@@ -61,7 +65,7 @@ export async function generateSpec(spec: ClusterSpec, opts: Omit<GenerateOptions
     return output('', `${opts.out}: out of date, ${drift.length} file(s) differ from what ${spec.source} generates:\n${lines}\nrun: haform generate ${spec.source} --out ${opts.out}\n`, 1);
   }
   try {
-    const changes = writeOutput(opts.out, files, { version: VERSION, cluster: spec.name, force: opts.force, stateful, moved, forgotten, layout: LAYOUT });
+    const changes = writeOutput(opts.out, files, { version: VERSION, cluster: spec.name, force: opts.force, stateful, moved, forgotten, layout: LAYOUT, kubernetesVersion: spec.kubernetesVersion });
     const count = (k: string) => changes.filter((c) => c.kind === k).length;
     const relayoutNote = relayout.length ? `; the network and security modules now use for_each over zones and CIDRs: ${relayout.length} moved blocks move their resources in the state, none is replaced` : '';
     const ownMoves = guard.moves.filter((m) => !relayout.some((r) => r.from === m.from && r.to === m.to));
@@ -69,7 +73,8 @@ export async function generateSpec(spec: ClusterSpec, opts: Omit<GenerateOptions
     const forgottenNow = new Set(guard.forgets);
     const destroyed = guard.destructions.filter((d) => !forgottenNow.has(d.address));
     const destroyNote = `${destroyed.length ? `; allowed to destroy: ${destroyed.map((d) => d.address).join(', ')}` : ''}${forgottenNow.size ? `; kept in AWS, forgotten by terraform (removed blocks): ${guard.forgets.join(', ')}` : ''}`;
-    return output(`${opts.out}: ${count('add')} added, ${count('update')} updated, ${count('remove')} removed, ${count('unchanged')} unchanged${movedNote}${destroyNote}\n`);
+    const upgradeNote = step && step.kind !== 'same' ? `\n${step.summary}. Apply first: running instances keep their version until the upgrade, new ones join at the cluster's.` : '';
+    return output(`${opts.out}: ${count('add')} added, ${count('update')} updated, ${count('remove')} removed, ${count('unchanged')} unchanged${movedNote}${destroyNote}${upgradeNote}\n`);
   } catch (e) {
     if (e instanceof HaformError) throw e;
     throw new HaformError(`could not write ${opts.out}: ${(e as Error).message}. Nothing was half-written: the previous files are in place.`, 1);

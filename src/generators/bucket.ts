@@ -9,7 +9,8 @@ import { S3BucketServerSideEncryptionConfigurationA as S3BucketServerSideEncrypt
 import { S3BucketVersioningA as S3BucketVersioning } from '@cdktn/provider-aws/lib/s3-bucket-versioning/index.js';
 import { S3Object } from '@cdktn/provider-aws/lib/s3-object/index.js';
 import { SsmParameter } from '@cdktn/provider-aws/lib/ssm-parameter/index.js';
-import { BACKUP_PREFIX, bucketPrefix } from '../model/names.js';
+import { dirname } from 'node:path';
+import { BACKUP_PREFIX, BOOT_PREFIX, bucketPrefix, userDataPath } from '../model/names.js';
 import { ADDONS_DIR } from '../render/addons.js';
 import { callModule, describe, type Generator, moduleStack, output, parameterPathVariable, field, tfName, variable } from './context.js';
 
@@ -42,6 +43,7 @@ export const bucket: Generator = {
     ]);
     const kms = plan.etcd.kmsKeyId ? variable(stack, 'kms_key_id', 'string', 'KMS key that encrypts the bucket, as it encrypts the etcd volumes.') : undefined;
     const addonsDir = variable(stack, 'addons_dir', 'string', 'Directory of the addon manifests, uploaded under addons/.');
+    const userdataDir = variable(stack, 'userdata_dir', 'string', `Directory of the boot scripts, uploaded under ${BOOT_PREFIX}/ for upgrades of running instances.`);
     const tags = variable(stack, 'tags', 'map(string)', 'Tags for every resource of the cluster.');
     const b = describe(
       tfName(new S3Bucket(stack, 'bucket', { bucketPrefix: prefix.stringValue, tags: tags.value, lifecycle: { preventDestroy: plan.etcd.preventDestroy } }), 'this'),
@@ -110,6 +112,20 @@ export const bucket: Generator = {
       ),
       'The addon manifests, applied by the masters after kubeadm.',
     );
+    const scripts = TerraformIterator.fromList(Fn.fileset(userdataDir.stringValue, '*.sh'));
+    describe(
+      tfName(
+        new S3Object(stack, 'boot', {
+          forEach: scripts,
+          bucket: b.id,
+          key: `${BOOT_PREFIX}/${scripts.value}`,
+          source: `${userdataDir.stringValue}/${scripts.value}`,
+          sourceHash: Fn.filemd5(`${userdataDir.stringValue}/${scripts.value}`),
+        }),
+        'boot',
+      ),
+      'The boot scripts of this generation: an upgrade runs them on the running instances (the runbook in README.md).',
+    );
     describe(
       tfName(new SsmParameter(stack, 'name', { name: `${parameterPath.stringValue}/${BUCKET_PARAMETER}`, type: 'String', value: b.id, tags: tags.value }), 'bucket'),
       'Where the boot scripts find the bucket: its name has a unique suffix.',
@@ -127,6 +143,7 @@ export const bucket: Generator = {
       backup_retention_days: plan.etcd.backupRetentionDays,
       ...(plan.etcd.kmsKeyId ? { kms_key_id: field(ctx.shared.etcdVolume, 'kms_key_id') } : {}),
       addons_dir: `\${path.module}/${ADDONS_DIR}`,
+      userdata_dir: `\${path.module}/${dirname(userDataPath.master)}`,
       tags: ctx.shared.tags,
     });
   },

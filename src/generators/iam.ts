@@ -5,7 +5,8 @@ import { IamInstanceProfile } from '@cdktn/provider-aws/lib/iam-instance-profile
 import { IamRole } from '@cdktn/provider-aws/lib/iam-role/index.js';
 import { IamRolePolicy } from '@cdktn/provider-aws/lib/iam-role-policy/index.js';
 import type { TerraformStack } from 'cdktn';
-import { BACKUP_PREFIX } from '../model/names.js';
+import { basename } from 'node:path';
+import { BACKUP_PREFIX, BOOT_PREFIX, userDataPath } from '../model/names.js';
 import { ADDONS_DIR } from '../render/addons.js';
 import { BUCKET_MODULE, BucketOutputs } from './bucket.js';
 import { callModule, describe, tfName, type Generator, moduleNamed, moduleStack, output, parameterPathVariable, field, variable } from './context.js';
@@ -86,6 +87,8 @@ export const iam: Generator = {
         resources: [params(PARAMETER_SUBPATHS.cluster)],
       },
       { sid: 'ReadAddonsAndBackups', actions: ['s3:GetObject'], resources: [`${bucketArn.stringValue}/${ADDONS_DIR}/*`, `${bucketArn.stringValue}/${BACKUP_PREFIX}*`] },
+      // The upgrade runbook: a master takes this generation's master.sh (aws s3 cp in an SSM session).
+      { sid: 'ReadBootScript', actions: ['s3:GetObject'], resources: [`${bucketArn.stringValue}/${BOOT_PREFIX}/${basename(userDataPath.master)}`] },
       { sid: 'WriteBackups', actions: ['s3:PutObject'], resources: [`${bucketArn.stringValue}/${BACKUP_PREFIX}*`] },
       {
         sid: 'ListAddonsAndBackups',
@@ -104,6 +107,8 @@ export const iam: Generator = {
     }
     const nodeStatements: DataAwsIamPolicyDocumentStatement[] = [
       { sid: 'NodeJoinMaterial', actions: ['ssm:GetParameter'], resources: [params(PARAMETER_SUBPATHS.node)] },
+      // The upgrade runbook's in-place node upgrade: node.sh of this generation, nothing else of the bucket.
+      { sid: 'ReadBootScript', actions: ['s3:GetObject'], resources: [`${bucketArn.stringValue}/${BOOT_PREFIX}/${basename(userDataPath.node)}`] },
       ecrPull,
     ];
 
@@ -283,6 +288,8 @@ function controllerPolicies(stack: TerraformStack, partition: string, queueArn: 
             'elasticloadbalancing:RegisterTargets',
             'elasticloadbalancing:SetLoadBalancerPoliciesForBackendServer',
             'elasticloadbalancing:SetLoadBalancerPoliciesOfListener',
+            // Security groups on NLBs the controller creates (in its documented policy from v1.37).
+            'elasticloadbalancing:SetSecurityGroups',
             'iam:CreateServiceLinkedRole',
             'kms:DescribeKey',
           ],

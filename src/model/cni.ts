@@ -1,3 +1,5 @@
+import { CNI_RELEASES } from './versions.js';
+
 /**
  * Pod networking per `networking` value: the manifest the first master applies once, and the pod
  * CIDR it expects. Versions are pinned so that a cluster boots the same way every time; bump them
@@ -19,23 +21,27 @@ export interface CniPlan {
 const KOPS_PODS = '100.96.0.0/11';
 export const SERVICE_SUBNET = '100.64.0.0/13';
 
-const CNI: Record<string, CniPlan> = {
-  kubenet: { manifest: 'https://github.com/flannel-io/flannel/releases/download/v0.28.4/kube-flannel.yml', podSubnet: '10.244.0.0/16' },
-  kindnet: { manifest: 'https://raw.githubusercontent.com/aojea/kindnet/v1.8.5/install-kindnet.yaml', podSubnet: KOPS_PODS },
-  calico: { manifest: 'https://raw.githubusercontent.com/projectcalico/calico/v3.28.2/manifests/calico.yaml', podSubnet: KOPS_PODS },
-  canal: { manifest: 'https://raw.githubusercontent.com/projectcalico/calico/v3.28.2/manifests/canal.yaml', podSubnet: '10.244.0.0/16' },
+/** The pod range per `networking` value; the manifest of each comes from the version table. */
+const POD_SUBNETS: Record<string, { podSubnet: string; manifestPodSubnet?: string; release?: string }> = {
+  kubenet: { podSubnet: '10.244.0.0/16', release: 'flannel' },
+  kindnet: { podSubnet: KOPS_PODS },
+  calico: { podSubnet: KOPS_PODS },
+  canal: { podSubnet: '10.244.0.0/16' },
   // The quick install's cluster pool is 10.0.0.0/8, which overlaps most VPCs: kops's range instead.
-  cilium: { manifest: 'https://raw.githubusercontent.com/cilium/cilium/v1.16.3/install/kubernetes/quick-install.yaml', podSubnet: KOPS_PODS, manifestPodSubnet: '10.0.0.0/8' },
-  flannel: { manifest: 'https://github.com/flannel-io/flannel/releases/download/v0.28.4/kube-flannel.yml', podSubnet: '10.244.0.0/16' },
-  amazonvpc: { manifest: 'https://raw.githubusercontent.com/aws/amazon-vpc-cni-k8s/v1.18.5/config/master/aws-k8s-cni.yaml', podSubnet: KOPS_PODS },
-  'kube-router': { manifest: 'https://raw.githubusercontent.com/cloudnativelabs/kube-router/v2.2.1/daemonset/kubeadm-kuberouter.yaml', podSubnet: KOPS_PODS },
+  cilium: { podSubnet: KOPS_PODS, manifestPodSubnet: '10.0.0.0/8' },
+  flannel: { podSubnet: '10.244.0.0/16' },
+  amazonvpc: { podSubnet: KOPS_PODS },
+  'kube-router': { podSubnet: KOPS_PODS },
   // kops --networking cni: nothing installed; the user's CNI is told the pod range by kubeadm's config.
-  cni: { manifest: '', podSubnet: KOPS_PODS },
-  weave: { manifest: 'https://github.com/weaveworks/weave/releases/download/v2.8.1/weave-daemonset-k8s.yaml', podSubnet: KOPS_PODS },
+  cni: { podSubnet: KOPS_PODS, release: '' },
+  // Refused by the spec rules (archived upstream); kept so that the rule, not a crash, says so.
+  weave: { podSubnet: KOPS_PODS, release: '' },
 };
 
 export function cniPlan(networking: string): CniPlan {
-  const plan = CNI[networking];
-  if (!plan) throw new Error(`internal: no CNI plan for networking ${networking}`);
-  return plan;
+  const p = POD_SUBNETS[networking];
+  if (!p) throw new Error(`internal: no CNI plan for networking ${networking}`);
+  const release = p.release ?? networking;
+  const manifest = release ? CNI_RELEASES[release]!.manifest : '';
+  return { manifest, podSubnet: p.podSubnet, ...(p.manifestPodSubnet ? { manifestPodSubnet: p.manifestPodSubnet } : {}) };
 }

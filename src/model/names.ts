@@ -125,6 +125,9 @@ export const userDataPath = {
   bastion: 'userdata/bastion.sh',
 } as const;
 
+/** The boot scripts in the cluster bucket, for the upgrade runbook: the copy a running instance takes. */
+export const BOOT_PREFIX = 'boot';
+
 /** S3 allows 37 characters of bucket prefix; the provider appends a unique suffix (bucket names are global). */
 export function bucketPrefix(cluster: string): string {
   return `${cluster.replace(/[^a-z0-9-]/g, '-').slice(0, 36).replace(/-+$/, '')}-`;

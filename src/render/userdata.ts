@@ -2,7 +2,7 @@ import { gzipSync } from 'node:zlib';
 import { HaformError } from '../errors.js';
 import { cniPlan, SERVICE_SUBNET } from '../model/cni.js';
 import { BACKUP_PREFIX, MEMBER_TAG, userDataPath } from '../model/names.js';
-import { kubeadmPins, mirrored, PROXIED_REGISTRIES } from '../model/versions.js';
+import { mirrored, PROXIED_REGISTRIES, releaseOf } from '../model/versions.js';
 import type { ClusterPlan } from '../model/plan.js';
 import { templates } from './templates.js';
 import type { OutputFile } from './write.js';
@@ -29,16 +29,14 @@ export function userDataText(script: string): string {
 export function renderUserData(plan: ClusterPlan, header: string): OutputFile[] {
   const t = templates();
   const cni = cniPlan(plan.networking);
-  const minor = plan.kubernetesVersion.split('.').slice(0, 2).join('.');
   const common = {
     header,
     cluster: plan.name,
     region: plan.region,
     kubernetesVersion: plan.kubernetesVersion,
-    kubernetesMinor: `v${minor}`,
     parameterPath: plan.parameterPath,
     apiPort: API_PORT,
-    pauseImage: `registry.k8s.io/pause:${kubeadmPins(minor).pause}`,
+    pauseImage: `registry.k8s.io/pause:${releaseOf(plan.kubernetesVersion).pause}`,
     assets: {
       kubernetesPackages: mirrored('https://pkgs.k8s.io/core:/stable:', plan.assets.fileRepository),
       containerProxy: plan.assets.containerProxy ?? '',

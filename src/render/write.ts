@@ -27,6 +27,8 @@ export interface Manifest {
   readonly forgotten?: readonly string[];
   /** The layout of the output's modules (absent: 1); see LAYOUT. */
   readonly layout?: number;
+  /** The Kubernetes version generated, for the next generation's one-minor-at-a-time check. */
+  readonly kubernetesVersion?: string;
 }
 
 export interface WriteOptions {
@@ -38,6 +40,7 @@ export interface WriteOptions {
   readonly moved?: readonly Move[];
   readonly forgotten?: readonly string[];
   readonly layout?: number;
+  readonly kubernetesVersion?: string;
 }
 
 export interface Change {
@@ -118,6 +121,7 @@ export function writeOutput(dir: string, files: readonly OutputFile[], opts: Wri
     ...(opts.moved?.length ? { moved: opts.moved } : {}),
     ...(opts.forgotten?.length ? { forgotten: opts.forgotten } : {}),
     ...(opts.layout ? { layout: opts.layout } : {}),
+    ...(opts.kubernetesVersion ? { kubernetesVersion: opts.kubernetesVersion } : {}),
   };
   const manifestText = `${JSON.stringify(manifest, null, 2)}\n`;
   const fresh = !existsSync(dir);

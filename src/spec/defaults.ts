@@ -1,4 +1,5 @@
 import { defaultSubnetCidrs } from '../model/subnets.js';
+import { DEFAULT_KUBERNETES_VERSION } from '../model/versions.js';
 import type { ClusterSpec, EtcdSpec, RawCluster } from './types.js';
 
 /** Defaults as kops applies them; named so that the schema, README and code agree. */
@@ -12,7 +13,7 @@ export const DEFAULTS = {
   networkCIDR: '172.20.0.0/16',
   masterSize: 't3.medium',
   nodeSize: 't3.medium',
-  kubernetesVersion: '1.31.4',
+  kubernetesVersion: DEFAULT_KUBERNETES_VERSION,
   image: '/aws/service/canonical/ubuntu/server/24.04/stable/current/amd64/hvm/ebs-gp3/ami-id',
   etcdVolumeSize: 20,
   etcdVolumeType: 'gp3',

@@ -1,5 +1,6 @@
 import { formatCidr, parseCidr } from '../net/cidr.js';
-import { addonVersions, minorOf, SUPPORTED_MINORS } from '../model/addons.js';
+import { daysOfSupport, DEFAULT_KUBERNETES_VERSION, minorOf, minorRelease, patchOf, SUPPORTED_MINORS, VERSIONS_READ } from '../model/versions.js';
+import { today } from './today.js';
 import { analyzeQuorum, placeMasters, quorumSize } from '../model/placement.js';
 import { checkNameLengths, checkTags } from './aws-limits.js';
 import { network } from './network-rules.js';
@@ -97,6 +98,9 @@ const networking: Rule = (c, report) => {
   if (s.topology === 'private' && s.networking === 'kindnet') {
     report(at('networking'), 'error', 'private-kindnet', "kindnet routes pod ranges through the VPC: the cloud controller writes a route per node into the cluster's one route table, and private topology has one per zone", 'use public topology, or a CNI that encapsulates, e.g. calico or cilium');
   }
+  if (s.networking === 'weave') {
+    report(at('networking'), 'error', 'networking-archived', 'Weave Net is archived upstream (weaveworks/weave: no release since 2.8.1, no fixes for current Kubernetes)', 'choose a maintained CNI, e.g. calico or flannel; a running weave cluster migrates to it before upgrading');
+  }
   if (s.bastion && s.topology !== 'private') {
     report(at('bastion'), 'error', 'bastion-requires-private', 'a bastion needs private topology: in public topology the instances are reachable directly', 'set topology: private, or remove bastion');
   } else if (s.bastion && !s.sshAccess?.length) {
@@ -104,12 +108,36 @@ const networking: Rule = (c, report) => {
   }
 };
 
+/**
+ * Only versions of the version table: a minor it pins components for, a patch upstream released. An
+ * end-of-life minor is allowed with a warning: a cluster on it must still be able to step off it.
+ */
 const kubernetes: Rule = (c, report) => {
-  const version = c.spec.kubernetesVersion;
-  if (version && !addonVersions(version)) {
-    report(at('kubernetesVersion'), 'error', 'kubernetes-version-unsupported', `Kubernetes ${minorOf(version)} has no pinned cloud controller and CSI driver in this haform`, `use a version of ${SUPPORTED_MINORS.join(', ')}`);
+  const version = c.spec.kubernetesVersion?.replace(/^v/, '');
+  if (!version) return;
+  const release = minorRelease(version);
+  const range = `${SUPPORTED_MINORS[0]} to ${SUPPORTED_MINORS[SUPPORTED_MINORS.length - 1]}`;
+  if (!release) {
+    report(at('kubernetesVersion'), 'error', 'kubernetes-version-unsupported', `Kubernetes ${minorOf(version)} is not in haform's version table (${range}, read ${VERSIONS_READ}): no pinned kubeadm configuration, etcd, cloud controller or CSI driver for it`, `use ${DEFAULT_KUBERNETES_VERSION}, or the newest patch of a minor from ${range}`);
+    return;
+  }
+  const newest = `${release.minor}.${release.newestPatch}`;
+  if (patchOf(version) > release.newestPatch) {
+    report(at('kubernetesVersion'), 'error', 'kubernetes-patch-unknown', `Kubernetes ${version} is not a release: the newest ${release.minor} patch is ${newest} (version table read ${VERSIONS_READ})`, `use ${newest}`);
+    return;
+  }
+  const days = daysOfSupport(release, today());
+  if (days < 0) {
+    report(at('kubernetesVersion'), 'warning', 'kubernetes-end-of-life', `Kubernetes ${release.minor} reached its end of life on ${release.endOfLife}: no more security fixes`, `upgrade one minor at a time towards ${DEFAULT_KUBERNETES_VERSION} (next: ${nextMinor(release.minor)}); see "Upgrade Kubernetes" in the generated README`);
   }
 };
+
+/** The newest patch of the minor after this one, or this minor's newest when it is the last. */
+function nextMinor(minor: string): string {
+  const i = SUPPORTED_MINORS.indexOf(minor);
+  const next = minorRelease(SUPPORTED_MINORS[Math.min(i + 1, SUPPORTED_MINORS.length - 1)]!)!;
+  return `${next.minor}.${next.newestPatch}`;
+}
 
 const dns: Rule = (c, report) => {
   if (isGossip(c.metadata.name) && (c.spec.dns?.zoneName || c.spec.dns?.zoneId)) {

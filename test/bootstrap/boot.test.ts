@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateFiles } from '../../src/generate.js';
 import { loadClusterFile } from '../../src/spec/index.js';
+import { DEFAULT_KUBERNETES_VERSION, releaseOf } from '../../src/model/versions.js';
 import { boot, line, removeBootDirs, type Scenario } from './simulator.js';
 
 afterAll(removeBootDirs);
@@ -83,16 +84,19 @@ describe('master boot', () => {
     expect(r.kubeadmConfigs).toMatch(/- name: cloud-provider\n {6}value: external\n {4}- name: provider-id\n {6}value: aws:\/\/\/us-west-2a\/i-0new/);
     expect(r.kubeadmConfigs).toMatch(/controllerManager:\n {2}extraArgs:[\s\S]*- name: cloud-provider\n {6}value: external/);
     expect(readFileSync(join(r.root, 'etc/systemd/system/haform-etcd-backup.timer'), 'utf8')).toContain('OnCalendar=hourly');
-    expect(Object.keys(r.state.params).sort()).toEqual([...Object.keys(material), `${P}/control-plane/initialized`].sort());
+    expect(Object.keys(r.state.params).sort()).toEqual([...Object.keys(material), `${P}/control-plane/initialized`, `${P}/control-plane/kubernetes-version`, `${P}/node/kubernetes-version`].sort());
+    // The cluster's version for joiners, before the join material they wait for.
+    expect(r.state.params[`${P}/node/kubernetes-version`]).toBe(DEFAULT_KUBERNETES_VERSION);
     expect(r.state.params[`${P}/node/token`]).toBe('abcdef.0123456789abcdef');
     // Joiners wait for one parameter, then read the rest: nodes the token, masters the key; each last.
     const published = r.calls.filter((c) => c.args.includes('put-parameter')).map((c) => c.args[c.args.indexOf('--name') + 1]!.slice(P.length + 1));
     const node = published.filter((n) => n.startsWith('node/'));
     expect(node.at(-1)).toBe('node/token');
     expect(published.filter((n) => n !== 'control-plane/initialized').at(-1)).toBe('control-plane/certificate-key');
+    expect(published.indexOf('node/kubernetes-version')).toBeLessThan(published.indexOf('node/token'));
     // Secrets never appear on a command line.
     const puts = r.calls.filter((c) => c.args.includes('put-parameter')).map((c) => c.args[c.args.indexOf('--value') + 1]!);
-    expect(puts.length).toBe(6);
+    expect(puts.length).toBe(8);
     expect(puts.every((v) => v.startsWith('file://'))).toBe(true);
     // In-cluster clients use api.internal (the member IPs), never the load balancer; this master
     // reaches its own apiserver; the public name stays a certificate name.
@@ -131,7 +135,7 @@ describe('master boot', () => {
     // No netplan entry for the member's MAC: cloud-init's hotplug writes one, and two are ambiguous.
     expect(existsSync(join(r.root, 'etc/netplan/60-haform-member.yaml'))).toBe(false);
     // containerd's sandbox is kubeadm's pause image of this minor, not containerd's own default.
-    expect(readFileSync(join(r.root, 'etc/containerd/config.toml'), 'utf8')).toContain('sandbox = "registry.k8s.io/pause:3.10"');
+    expect(readFileSync(join(r.root, 'etc/containerd/config.toml'), 'utf8')).toContain(`sandbox = "registry.k8s.io/pause:${releaseOf(DEFAULT_KUBERNETES_VERSION).pause}"`);
   });
 
   it('first boot of b: waits for the material a publishes, then joins the control plane', () => {

@@ -6,7 +6,7 @@
 export const UPSTREAM_IAM = {
   cloud_controller: {
     source: 'kubernetes/cloud-provider-aws docs/prerequisites.md, control plane policy',
-    version: 'v1.31.9',
+    version: 'v1.37.1',
     // Its ecr: actions serve the kubelet's image pulls, not the controller: the PullImages statement.
     actions: `autoscaling:DescribeAutoScalingGroups autoscaling:DescribeLaunchConfigurations autoscaling:DescribeTags ec2:AttachVolume
       ec2:AuthorizeSecurityGroupIngress ec2:CreateRoute ec2:CreateSecurityGroup ec2:CreateTags ec2:CreateVolume ec2:DeleteRoute
@@ -23,7 +23,7 @@ export const UPSTREAM_IAM = {
       elasticloadbalancing:DetachLoadBalancerFromSubnets elasticloadbalancing:ModifyListener elasticloadbalancing:ModifyLoadBalancerAttributes
       elasticloadbalancing:ModifyTargetGroup elasticloadbalancing:RegisterInstancesWithLoadBalancer elasticloadbalancing:RegisterTargets
       elasticloadbalancing:SetLoadBalancerPoliciesForBackendServer elasticloadbalancing:SetLoadBalancerPoliciesOfListener
-      iam:CreateServiceLinkedRole kms:DescribeKey`,
+      elasticloadbalancing:SetSecurityGroups iam:CreateServiceLinkedRole kms:DescribeKey`,
   },
   ebs_csi: {
     source: 'kubernetes-sigs/aws-ebs-csi-driver docs/example-iam-policy.json',

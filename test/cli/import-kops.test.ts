@@ -41,7 +41,9 @@ describe.each(SEEDS)('import kops: the seed example %s', (seed) => {
     const a = haform(['explain', out]);
     const b = haform(['explain', `fixtures/examples/${seed}.yaml`]);
     expect(a.exitCode).toBe(0);
-    expect(controlPlane(a.stdout).replace(/networking \w+/, 'networking X')).toBe(controlPlane(b.stdout).replace(/networking \w+/, 'networking X'));
+    // The Kubernetes version is the kops cluster's own (its support line differs), the rest is the same.
+    const same = (t: string) => controlPlane(t).replace(/networking \w+/, 'networking X').replace(/^Kubernetes .*\n/m, '');
+    expect(same(a.stdout)).toBe(same(b.stdout));
   });
 
   it("lists what it cannot carry, on stderr and in the file's header, and keeps kops's own choices where they differ from haform's defaults", () => {

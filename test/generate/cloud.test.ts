@@ -47,7 +47,8 @@ describe('the cloud controller and the routes', () => {
     expect(f.get('addons/aws-cloud-controller-manager/kustomization.yaml')).toContain('newTag: v1.33.4');
     expect(ccmArgs(f)).toContain('--cluster-name=cloud.example.com');
     expect(errors('  kubernetesVersion: 1.29.9\n')).toEqual(['kubernetes-version-unsupported']);
-    expect(errors('  kubernetesVersion: 1.37.0\n')).toEqual(['kubernetes-version-unsupported']);
+    expect(errors('  kubernetesVersion: 1.38.0\n')).toEqual(['kubernetes-version-unsupported']);
+    expect(errors('  kubernetesVersion: 1.37.99\n')).toEqual(['kubernetes-patch-unknown']);
   });
 
   it('the default StorageClass is encrypted gp3, bound where the pod lands', async () => {

@@ -19,19 +19,26 @@
 #                  kustomize bases on GitHub); the cloud controller's one effect the drill needs,
 #                  removing the uninitialized taint, is done by the drill (cloud_controller_stand_in)
 #   Route53        api.internal in the nodes' /etc/hosts: the member IPs, as the private zone says
+#   pkgs.k8s.io    the file repository serves, for the minor of each version set of components.env,
+#                  placeholder Release.key and InRelease files under pkgs.k8s.io/core:/stable:/v1.M/deb/;
+#                  the packages themselves are the package seams (apt-get, apt-mark, gpg in seams.sh),
+#                  which "install" the binaries built by scripts/build-components.sh. The host image
+#                  ships no Kubernetes: every new instance installs the version its boot script picks.
 # SSM is moto (test/emulator/moto_shim.py) through the real AWS CLI; faults come from ssm-fault.py.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 : "${DRILL_WORK:?}" "${DRILL_OUT:?}" "${DRILL_ID:?}" "${HAFORM_COMPONENTS:?}"
-# shellcheck source=../../scripts/components.env
+# shellcheck source-path=SCRIPTDIR source=../../scripts/components.env
 . "${here}/../../scripts/components.env"
 c=${HAFORM_COMPONENTS}
-export DRILL_BIN="${c}/kubernetes-${KUBERNETES_VERSION}/bin"
+# The package seams resolve kubeadm, kubelet and kubectl to ${c}/kubernetes-VERSION/bin of the
+# version a host installed (seams.sh): no Kubernetes binary is on the hosts' PATH otherwise.
+export DRILL_COMPONENTS=${c}
 seams="${DRILL_WORK}/seams"
 gw=10.98.0.1
 mkdir -p "${seams}"
-for s in systemctl kubeadm hostnamectl modprobe logger; do ln -sf "${here}/seams.sh" "${seams}/$s"; done
-path="${seams}:${DRILL_BIN}:${c}/containerd-${CONTAINERD_VERSION}/bin:${c}/cri-tools-${CRI_TOOLS_VERSION}/bin:${c}/runc-${RUNC_VERSION}/bin:${PATH}"
+for s in systemctl kubeadm kubelet kubectl apt-get apt-mark gpg hostnamectl modprobe logger; do ln -sf "${here}/seams.sh" "${seams}/$s"; done
+path="${seams}:${c}/containerd-${CONTAINERD_VERSION}/bin:${c}/cri-tools-${CRI_TOOLS_VERSION}/bin:${c}/runc-${RUNC_VERSION}/bin:${PATH}"
 hosts() { "${here}/hosts.sh" "$@"; }
 services=()
 cleanup() {
@@ -67,6 +74,14 @@ flannel_src=$(go mod download -json "github.com/flannel-io/flannel@v${FLANNEL_VE
 files="${DRILL_WORK}/files/github.com/flannel-io/flannel/releases/download/v${FLANNEL_VERSION}"
 mkdir -p "${files}"
 cp "${flannel_src}/Documentation/kube-flannel.yml" "${files}/kube-flannel.yml"
+# pkgs.k8s.io (a seam, see the header): the repository of each minor the drill built, as far as the
+# boot script (its Release.key) and the apt-get seam (its InRelease) read it.
+for v in ${KUBERNETES_UPGRADE_FROM} ${KUBERNETES_VERSION}; do
+  repo="${DRILL_WORK}/files/pkgs.k8s.io/core:/stable:/v${v%.*}/deb"
+  mkdir -p "${repo}"
+  echo "drill placeholder: the signing key of pkgs.k8s.io v${v%.*} (the gpg seam copies it, nothing verifies it)" >"${repo}/Release.key"
+  printf 'Origin: drill placeholder of pkgs.k8s.io\nLabel: v%s\nNote: the packages are the apt-get seam of test/k8s/seams.sh\n' "${v%.*}" >"${repo}/InRelease"
+done
 serve files "http://${gw}:5001/" python3 -m http.server 5001 --bind "${gw}" --directory "${DRILL_WORK}/files"
 serve moto "http://${gw}:5002/" python3 "${here}/../emulator/moto_shim.py" -H "${gw}" -p 5002
 serve ssm-fault "http://${gw}:5003/" python3 "${here}/ssm-fault.py" "${gw}" 5003 ThrottlingException
@@ -112,7 +127,7 @@ power_on() {
 in_ns() {
   local name=$1
   shift
-  nsenter -t "$(cat "${DRILL_WORK}/hosts/${name}/pid")" -m -n -u env PATH="${path}" "$@"
+  nsenter -t "$(cat "${DRILL_WORK}/hosts/${name}/pid")" -m -n -u env PATH="${path}" DRILL_COMPONENTS="${c}" "$@"
 }
 
 # run_script NAME SCRIPT STEPS [ENV...]: SCRIPT sourced in host NAME (its functions, unchanged, but
@@ -121,7 +136,7 @@ run_script() {
   local name=$1 script=$2 steps=$3
   shift 3
   cp "${script}" "${DRILL_WORK}/hosts/${name}/haform/$(basename "${script}")"
-  in_ns "${name}" env DRILL_HOST="$(cat "${DRILL_WORK}/hosts/${name}/ns")" DRILL_BIN="${DRILL_BIN}" HAFORM_RETRY_ATTEMPTS=5 \
+  in_ns "${name}" env DRILL_HOST="$(cat "${DRILL_WORK}/hosts/${name}/ns")" HAFORM_RETRY_ATTEMPTS=5 \
     AWS_ENDPOINT_URL="http://${gw}:5002" AWS_ACCESS_KEY_ID=drill AWS_SECRET_ACCESS_KEY=drill "$@" \
     bash ${DRILL_TRACE:+-x} -c "
 set -euo pipefail
@@ -171,9 +186,20 @@ boot_node() {
   run_script "${name}" "${DRILL_OUT}/userdata/node.sh" boot
 }
 
+# packages NAME...: what each host installed through the package seams (seams.sh).
+packages() {
+  local h p
+  for h in "$@"; do
+    printf '%s' "${h}"
+    for p in kubelet kubeadm kubectl; do printf ' %s=%s' "${p}" "$(in_ns "${h}" cat "/etc/drill-packages/${p}" 2>/dev/null || echo none)"; done
+    printf '; '
+  done
+}
+
 kubectl_a() { in_ns "${1:-a}" kubectl --kubeconfig /etc/kubernetes/admin.conf "${@:2}"; }
 k() { kubectl_a "${ASK:-a}" "$@"; }
 etcdctl() {
+  # shellcheck disable=SC2016 # expanded by the host's bash
   in_ns "${ASK:-a}" bash -c 'crictl exec "$(crictl ps -q --name "^etcd$" | head -n1)" etcdctl --endpoints=https://127.0.0.1:2379 \
     --cacert=/etc/kubernetes/pki/etcd/ca.crt --cert=/etc/kubernetes/pki/etcd/healthcheck-client.crt --key=/etc/kubernetes/pki/etcd/healthcheck-client.key "$@"' etcdctl "$@"
 }
@@ -240,6 +266,7 @@ if ((failed)); then
   exit 1
 fi
 echo "drill: bootstrap: every boot script finished in $(($(now) - t0))s"
+echo "drill: bootstrap: packages: $(packages a b c n1 n2)"
 k create configmap drill-canary --from-literal=written=before >/dev/null
 cloud_controller_stand_in
 wait_ready bootstrap node --all
@@ -273,6 +300,7 @@ grep -h '^haform: ' "${DRILL_WORK}/replace-b.log" | sed 's/^/  /'
 wait_ready replacement "node/$(node_name b)"
 for _ in $(seq 60); do etcdctl endpoint health --cluster >/dev/null 2>&1 && break; sleep 2; done
 echo "drill: replacement: b Node Ready and etcd healthy in $(($(now) - t0))s"
+echo "drill: replacement: packages: $(packages b)"
 report replacement
 
 # --- lost volumes: master c terminated, its replacement gets blank volumes --------------------
@@ -289,6 +317,7 @@ grep -h '^haform: ' "${DRILL_WORK}/lost-c.log" | sed 's/^/  /'
 wait_ready lost-volumes "node/$(node_name c)"
 for _ in $(seq 60); do etcdctl endpoint health --cluster >/dev/null 2>&1 && break; sleep 2; done
 echo "drill: lost-volumes: c Node Ready and etcd healthy in $(($(now) - t0))s"
+echo "drill: lost-volumes: packages: $(packages c)"
 report lost-volumes
 
 # --- reboot: master a, SSM throttling, then SSM back --------------------------------------------
@@ -315,6 +344,7 @@ grep -h '^haform: ' "${DRILL_WORK}/reboot-a.log" | sed 's/^/  /'
 wait_ready reboot "node/$(node_name a)"
 for _ in $(seq 60); do etcdctl endpoint health --cluster >/dev/null 2>&1 && break; sleep 2; done
 echo "drill: reboot: a Node Ready and etcd healthy in $(($(now) - t0))s"
+echo "drill: reboot: packages: $(packages a)"
 echo "drill: reboot: ca: $([[ $(ca) == "${ca_before}" ]] && echo unchanged || echo CHANGED)"
 report reboot
 echo "drill: done in $(($(now) - t_start))s"

@@ -18,9 +18,12 @@ import { haform } from '../cli/run.js';
 const REQUIRE = process.env.HAFORM_REQUIRE_K8S === '1';
 const env = Object.fromEntries(readFileSync('scripts/components.env', 'utf8').split('\n').filter((l) => /^[A-Z_]+=/.test(l)).map((l) => l.split('=') as [string, string]));
 const components = process.env.HAFORM_COMPONENTS ?? '/var/cache/haform/components';
+// Both version sets of components.env: scripts/build-images.sh serves the images of both.
 const needed = [
   `kubernetes-${env.KUBERNETES_VERSION}`,
+  `kubernetes-${env.KUBERNETES_UPGRADE_FROM}`,
   `etcd-${env.ETCD_VERSION}`,
+  `etcd-${env.UPGRADE_FROM_ETCD_VERSION}`,
   `containerd-${env.CONTAINERD_VERSION}`,
   `runc-${env.RUNC_VERSION}`,
   `cri-tools-${env.CRI_TOOLS_VERSION}`,

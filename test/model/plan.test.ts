@@ -6,7 +6,7 @@ import * as names from '../../src/model/names.js';
 import { analyzeWorkers, workerLossText } from '../../src/model/placement.js';
 import { buildPlan, spreadNodes } from '../../src/model/plan.js';
 import { cniPlan } from '../../src/model/cni.js';
-import { minorOf } from '../../src/model/addons.js';
+import { minorOf } from '../../src/model/versions.js';
 import { defaultSubnetCidrs } from '../../src/model/subnets.js';
 import { loadClusterFile, loadClusterText } from '../../src/spec/index.js';
 

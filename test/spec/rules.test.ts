@@ -28,6 +28,7 @@ function check(patch: Partial<RawCluster['spec']>, name = 'c.example.com'): Find
 
 /** `error cidr-invalid spec.networkCIDR`, and fragments its message and hint must contain. */
 type Expect = [string, string?, string?];
+process.env.HAFORM_TODAY = '2026-12-02';
 const E = (what: string, message?: string, hint?: string): Expect => [what, message, hint];
 
 function expectFindings(found: Finding[], expected: Expect[]): void {
@@ -76,11 +77,17 @@ const cases: [string, Partial<RawCluster['spec']>, Expect[], string?][] = [
   ['private topology with kubenet named', { topology: 'private', networking: 'kubenet' }, [E('error private-kubenet spec.networking')]],
   ['private topology with kindnet', { topology: 'private', networking: 'kindnet' }, [E('error private-kindnet spec.networking', 'one per zone', 'calico')]],
   ['private topology with calico', { topology: 'private', networking: 'calico' }, []],
+  ['weave, archived upstream', { networking: 'weave' }, [E('error networking-archived spec.networking', 'archived upstream', 'calico or flannel')]],
   ['a bastion in public topology', { bastion: true }, [E('error bastion-requires-private spec.bastion', 'private topology', 'topology: private')]],
   ['a bastion nobody may reach', { topology: 'private', networking: 'calico', bastion: true }, [E('warning bastion-without-ssh-access spec.bastion', 'accepts no SSH', 'spec.sshAccess')]],
   ['a bastion with SSH access', { topology: 'private', networking: 'calico', bastion: true, sshAccess: ['10.0.0.0/8'] }, []],
-  ['a Kubernetes minor without pinned controllers', { kubernetesVersion: '1.29.0' }, [E('error kubernetes-version-unsupported spec.kubernetesVersion', 'Kubernetes 1.29 has no pinned', '1.30, 1.31')]],
-  ['a supported Kubernetes version', { kubernetesVersion: '1.31.4' }, []],
+  ['a Kubernetes minor without pinned controllers', { kubernetesVersion: '1.29.0' }, [E('error kubernetes-version-unsupported spec.kubernetesVersion', "Kubernetes 1.29 is not in haform's version table", 'use 1.37.2')]],
+  ['a Kubernetes minor kubeadm v1beta4 cannot configure', { kubernetesVersion: '1.30.14' }, [E('error kubernetes-version-unsupported spec.kubernetesVersion', '1.31 to 1.37')]],
+  ['a minor newer than the table', { kubernetesVersion: '1.38.0' }, [E('error kubernetes-version-unsupported spec.kubernetesVersion')]],
+  ['a patch that was never released', { kubernetesVersion: '1.34.999' }, [E('error kubernetes-patch-unknown spec.kubernetesVersion', 'the newest 1.34 patch is 1.34.12', 'use 1.34.12')]],
+  ['an end-of-life minor: allowed, to step off it', { kubernetesVersion: '1.34.12' }, [E('warning kubernetes-end-of-life spec.kubernetesVersion', '1.34 reached its end of life on 2026-10-27', 'next: 1.35.9')]],
+  ['a supported Kubernetes version', { kubernetesVersion: '1.37.2' }, []],
+  ['a supported version with a leading v', { kubernetesVersion: 'v1.36.5' }, []],
   // DNS
   ['a hosted zone for a gossip name', { dns: { zoneName: 'k8s.local' } }, [E('error gossip-with-dns spec.dns', 'c.k8s.local ends in .k8s.local', 'remove spec.dns')], 'c.k8s.local'],
   ['a hosted zone id for a gossip name', { dns: { zoneId: 'Z0123456789ABCDEFGHIJ' } }, [E('error gossip-with-dns spec.dns')], 'c.k8s.local'],

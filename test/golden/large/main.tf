@@ -115,6 +115,7 @@ module "bucket" {
   backup_retention_days = 90
   kms_key_id            = local.etcd_volume.kms_key_id
   addons_dir            = "${path.module}/addons"
+  userdata_dir          = "${path.module}/userdata"
   tags                  = local.tags
 }
 

@@ -96,6 +96,7 @@ module "bucket" {
   parameter_path        = "/haform/private.example.com"
   backup_retention_days = 90
   addons_dir            = "${path.module}/addons"
+  userdata_dir          = "${path.module}/userdata"
   tags                  = local.tags
 }
 

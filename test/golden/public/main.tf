@@ -93,6 +93,7 @@ module "bucket" {
   parameter_path        = "/haform/hacluster.example.com"
   backup_retention_days = 90
   addons_dir            = "${path.module}/addons"
+  userdata_dir          = "${path.module}/userdata"
   tags                  = local.tags
 }
 

@@ -81,6 +81,7 @@ module "bucket" {
   parameter_path        = "/haform/hacluster.k8s.local"
   backup_retention_days = 90
   addons_dir            = "${path.module}/addons"
+  userdata_dir          = "${path.module}/userdata"
   tags                  = local.tags
 }
 

@@ -9,10 +9,10 @@ set -Eeuo pipefail
 readonly CLUSTER="private.example.com"
 readonly REGION="us-west-2"
 readonly INIT_MEMBER="a"
-readonly KUBERNETES_VERSION="1.31.4"
-readonly KUBERNETES_MINOR="v1.31"
+# What this generation of the cluster runs; a host installs what its cluster publishes (install_kubernetes).
+readonly KUBERNETES_VERSION="1.37.2"
 readonly NETWORKING="calico"
-readonly CNI_MANIFEST="https://raw.githubusercontent.com/projectcalico/calico/v3.28.2/manifests/calico.yaml"
+readonly CNI_MANIFEST="https://raw.githubusercontent.com/projectcalico/calico/v3.32.1/manifests/calico.yaml"
 # The pod range the manifest carries, replaced by POD_SUBNET before applying; empty when it has none.
 readonly CNI_MANIFEST_POD_SUBNET=""
 readonly POD_SUBNET="100.96.0.0/11"
@@ -168,23 +168,75 @@ retry() {
   fail "gave up after ${RETRY_ATTEMPTS} tries of ${what}"
 }
 
+# run_quiet NAME COMMAND...: output to a root-only file; its tail on failure (kubeadm prints secrets
+# only on success).
+run_quiet() {
+  local name=$1 out
+  shift
+  out="${ROOT}${STATE_DIR}/$name.log"
+  (umask 077 && : >"${out}")
+  if ! "$@" >"${out}" 2>&1; then
+    tail -n 20 "${out}" >&2
+    fail "$name failed (full output in ${STATE_DIR}/$name.log)"
+  fi
+}
+
+# --- Which Kubernetes a host runs ------------------------------------------------------------
+# KUBERNETES_VERSION is what this generation of the cluster asks for; a host installs it only when
+# nothing older must run. The version skew policy allows a kubelet older than every apiserver, never
+# newer, and kubeadm joins only at the version the cluster runs. So a new instance takes the version
+# the masters published in SSM (control-plane/kubernetes-version for masters, node/kubernetes-
+# version for nodes), which an upgrade raises only when it is safe (master.sh upgrade), and a host
+# that has run in the cluster keeps its packages at every boot: only an upgrade changes them.
+installed_kubernetes() {
+  kubeadm version -o short 2>/dev/null | sed 's/^v//' || true
+}
+
+# published_kubernetes NAME: the version under PARAMS/NAME; not found (a new cluster, whose first
+# master initializes it at KUBERNETES_VERSION and publishes it then): KUBERNETES_VERSION.
+published_kubernetes() {
+  local version found=0
+  version=$(param_get "$1") || found=$?
+  case ${found} in
+    0) echo "${version}" ;;
+    100) echo "${KUBERNETES_VERSION}" ;;
+    *) fail "could not read the Kubernetes version of ${CLUSTER} (SSM ${PARAMS}/$1)" ;;
+  esac
+}
+
+# install_kubernetes VERSION: kubelet, kubeadm and kubectl of VERSION (unless installed), then the
+# node's kernel and containerd settings.
 install_kubernetes() {
-  if [[ $(kubeadm version -o short 2>/dev/null) != "v${KUBERNETES_VERSION}" ]]; then
-    log "installing containerd and Kubernetes ${KUBERNETES_VERSION} (kubelet, kubeadm, kubectl)"
-    mkdir -p "${ROOT}/etc/apt/keyrings" "${ROOT}/etc/apt/sources.list.d"
-    retry "the Ubuntu archive (apt-get update)" apt-get update -q
-    retry "the Ubuntu archive (apt-get install containerd)" apt-get install -y -q ca-certificates curl gpg containerd
-    download "https://pkgs.k8s.io/core:/stable:/${KUBERNETES_MINOR}/deb/Release.key" "${ROOT}${STATE_DIR}/kubernetes-release.key"
-    gpg --dearmor --yes -o "${ROOT}/etc/apt/keyrings/kubernetes.gpg" "${ROOT}${STATE_DIR}/kubernetes-release.key"
-    echo "deb [signed-by=/etc/apt/keyrings/kubernetes.gpg] https://pkgs.k8s.io/core:/stable:/${KUBERNETES_MINOR}/deb/ /" >"${ROOT}/etc/apt/sources.list.d/kubernetes.list"
-    retry "the Kubernetes package repository (apt-get update)" apt-get update -q
-    retry "the Kubernetes package repository (apt-get install kubelet kubeadm kubectl)" \
-      apt-get install -y -q "kubelet=${KUBERNETES_VERSION}-*" "kubeadm=${KUBERNETES_VERSION}-*" "kubectl=${KUBERNETES_VERSION}-*"
-    apt-mark hold kubelet kubeadm kubectl
+  if [[ $(installed_kubernetes) != "$1" ]]; then
+    if ! command -v containerd >/dev/null 2>&1; then
+      log "installing containerd"
+      retry "the Ubuntu archive (apt-get update)" apt-get update -q
+      retry "the Ubuntu archive (apt-get install containerd)" apt-get install -y -q ca-certificates curl gpg containerd
+    fi
+    install_packages "$1" kubelet kubeadm kubectl
   fi
   configure_kernel
   configure_containerd
   systemctl enable kubelet
+}
+
+# install_packages VERSION PACKAGE...: those Kubernetes packages at VERSION, from the repository of
+# its minor (pkgs.k8s.io has one per minor: an upgrade switches it), held so that no unattended
+# upgrade moves them.
+install_packages() {
+  local version=$1 minor pkg pkgs=()
+  shift
+  minor="v$(cut -d. -f1,2 <<<"${version}")"
+  for pkg in "$@"; do pkgs+=("${pkg}=${version}-*"); done
+  log "installing Kubernetes ${version}: $*"
+  mkdir -p "${ROOT}/etc/apt/keyrings" "${ROOT}/etc/apt/sources.list.d" "${ROOT}${STATE_DIR}"
+  download "https://pkgs.k8s.io/core:/stable:/${minor}/deb/Release.key" "${ROOT}${STATE_DIR}/kubernetes-release.key"
+  gpg --dearmor --yes -o "${ROOT}/etc/apt/keyrings/kubernetes.gpg" "${ROOT}${STATE_DIR}/kubernetes-release.key"
+  echo "deb [signed-by=/etc/apt/keyrings/kubernetes.gpg] https://pkgs.k8s.io/core:/stable:/${minor}/deb/ /" >"${ROOT}/etc/apt/sources.list.d/kubernetes.list"
+  retry "the Kubernetes package repository (apt-get update)" apt-get update -q
+  retry "the Kubernetes package repository (apt-get install $*)" \
+    apt-get install -y -q --allow-change-held-packages --allow-downgrades "${pkgs[@]}"
+  apt-mark hold "$@" >/dev/null
 }
 
 # At every boot, not only when packages are installed: an image with Kubernetes baked in still
@@ -208,7 +260,7 @@ configure_containerd() {
   new=$(mktemp)
   containerd config default |
     sed -e 's/SystemdCgroup = false/SystemdCgroup = true/' \
-      -e "s#^\( *sandbox\(_image\)\? = \).*#\1\"registry.k8s.io/pause:3.10\"#" \
+      -e "s#^\( *sandbox\(_image\)\? = \).*#\1\"registry.k8s.io/pause:3.10.2\"#" \
       -e "s#^\( *config_path = \).*#\1'/etc/containerd/certs.d'#" >"${new}"
   rm -rf "${certs}"
   # Without assets.containerProxy the list is empty: containerd pulls from the registries themselves.
@@ -515,7 +567,7 @@ nodeRegistration:
 ---
 apiVersion: kubeadm.k8s.io/v1beta4
 kind: ClusterConfiguration
-kubernetesVersion: v${KUBERNETES_VERSION}
+kubernetesVersion: v$(installed_kubernetes)
 KUBEADM
   )
 }
@@ -595,8 +647,11 @@ networking:
 KUBEADM
   # kubeadm prints the join commands, tokens included: to a root-only file, not the console log.
   run_quiet kubeadm-init kubeadm init --config "${ROOT}${STATE_DIR}/kubeadm-init.yaml"
-  # The marker first: without it a replacement would discard this cluster as a failed init.
+  # The marker first: without it a replacement would discard this cluster as a failed init. The
+  # versions before the join material, which every joiner waits for.
   param_put control-plane/initialized "${MEMBER}"
+  param_put control-plane/kubernetes-version "${KUBERNETES_VERSION}"
+  param_put node/kubernetes-version "${KUBERNETES_VERSION}"
   publish_join_material
   apply_networking
   apply_addons
@@ -754,19 +809,6 @@ refresh_join_material() {
   publish_join_material
 }
 
-# run_quiet NAME COMMAND...: output to a root-only file; its tail on failure (kubeadm prints secrets
-# only on success).
-run_quiet() {
-  local name=$1 out
-  shift
-  out="${ROOT}${STATE_DIR}/$name.log"
-  (umask 077 && : >"${out}")
-  if ! "$@" >"${out}" 2>&1; then
-    tail -n 20 "${out}" >&2
-    fail "$name failed (full output in ${STATE_DIR}/$name.log)"
-  fi
-}
-
 # --- The cloud: provider ID, addons ---------------------------------------------------------------
 # The cloud-controller-manager, the EBS CSI node plugin and the termination handler find the
 # instance by the provider ID: the node name is the member's, not the instance's.
@@ -853,10 +895,14 @@ apply_addons() {
 # --- etcd backups: a snapshot from the leader to the cluster bucket, hourly ----------------------
 # etcdctl of the etcd static pod: kubeadm installs none on the host.
 etcdctl_member() {
+  etcdctl_running "$@" || fail "etcdctl $1 $2 failed on this master (is etcd running?)"
+}
+
+# The same, a failure returned: etcd restarting (during an upgrade) is a state to wait out.
+etcdctl_running() {
   local id
-  id=$(crictl ps --quiet --state running --name '^etcd$' | head -n 1)
-  [[ -n ${id} ]] || fail "etcd is not running on this master"
-  crictl exec "${id}" etcdctl --endpoints=https://127.0.0.1:2379 --cacert=/etc/kubernetes/pki/etcd/ca.crt \
+  id=$(crictl ps --quiet --state running --name '^etcd$' 2>/dev/null | head -n 1)
+  [[ -n ${id} ]] && crictl exec "${id}" etcdctl --endpoints=https://127.0.0.1:2379 --cacert=/etc/kubernetes/pki/etcd/ca.crt \
     --cert=/etc/kubernetes/pki/etcd/healthcheck-client.crt --key=/etc/kubernetes/pki/etcd/healthcheck-client.key "$@"
 }
 
@@ -1056,9 +1102,9 @@ boot() {
 # Kubernetes on this member, its volumes mounted: packages, units, then what boot_action says.
 start_member() {
   local action
-  install_kubernetes
-  install_units
   action=$(boot_action)
+  install_kubernetes "$(member_kubernetes "${action}")"
+  install_units
   log "member ${MEMBER}: boot action ${action}"
   case ${action} in
     restart)
@@ -1077,6 +1123,116 @@ start_member() {
   esac
 }
 
+# member_kubernetes ACTION: the version this member runs. A member that comes back (a reboot, or a
+# replacement with its volumes) runs what its static pods on the volume say, upgraded or not; a
+# new cluster starts at KUBERNETES_VERSION; a joining member at the control plane's version.
+member_kubernetes() {
+  local manifest="${ROOT}/etc/kubernetes/manifests/kube-apiserver.yaml" version=""
+  case $1 in
+    restart)
+      [[ -f ${manifest} ]] && version=$(sed -n 's#^ *image: .*/kube-apiserver:v\([0-9.]*\)$#\1#p' "${manifest}" | head -n 1)
+      [[ -n ${version} ]] || fail "member ${MEMBER} has etcd data but no kube-apiserver manifest with a version (${manifest}): not guessing which Kubernetes to run"
+      echo "${version}"
+      ;;
+    init | reinit) echo "${KUBERNETES_VERSION}" ;;
+    join) published_kubernetes control-plane/kubernetes-version ;;
+  esac
+}
+
+# --- Upgrade: one master at a time, then nodes ------------------------------------------------
+# 'master.sh upgrade', run with the new generation's script on one master after another (the
+# runbook in the generated README): the first runs 'kubeadm upgrade apply', the others 'kubeadm
+# upgrade node' (kubeadm's upgrade guide), each then drains its node, upgrades kubelet and kubectl
+# and waits until its Node is Ready at the new version and etcd is healthy. Idempotent: a master
+# already at the version only checks. New masters join at the new version once the first master's
+# 'upgrade apply' moved the cluster (control-plane/kubernetes-version); new nodes install it once
+# every master runs it (node/kubernetes-version), so no kubelet is ever newer than an apiserver.
+upgrade_member() {
+  local target=${KUBERNETES_VERSION} cluster running kubectl=(kubectl --kubeconfig "${ROOT}${KUBECONFIG_ADMIN}")
+  load_member
+  # This script is the new generation's: reboots run it from now on.
+  if [[ $0 != "${STATE_DIR}/master.sh" ]]; then install -m 0700 "$0" "${ROOT}${STATE_DIR}/master.sh"; fi
+  cluster=$(cluster_kubernetes)
+  running=$(member_kubernetes restart)
+  log "upgrade of member ${MEMBER} (${NODE_NAME}) to Kubernetes ${target}: the cluster runs ${cluster}, this member ${running}"
+  check_upgrade_step "${cluster}" "${target}"
+  healthy_control_plane "before the upgrade of ${MEMBER}"
+  if [[ ${running} != "${target}" || $(kubelet_version) != "${target}" ]]; then
+    install_packages "${target}" kubeadm
+    if [[ ${cluster} != "${target}" ]]; then
+      log "first master to upgrade: kubeadm upgrade apply v${target} (control plane and etcd of ${MEMBER}, then the cluster's configuration)"
+      run_quiet kubeadm-upgrade kubeadm upgrade apply "v${target}" --yes
+      # From here, a master that joins joins at the new version: it is the cluster's.
+      param_put control-plane/kubernetes-version "${target}"
+    else
+      log "kubeadm upgrade node (control plane and etcd of ${MEMBER})"
+      run_quiet kubeadm-upgrade kubeadm upgrade node
+    fi
+    healthy_control_plane "after kubeadm upgraded the static pods of ${MEMBER}"
+    log "draining ${NODE_NAME} for its kubelet upgrade"
+    retry "kubectl drain ${NODE_NAME}" "${kubectl[@]}" drain "${NODE_NAME}" --ignore-daemonsets --delete-emptydir-data --timeout=300s >/dev/null
+    install_packages "${target}" kubelet kubectl
+    systemctl daemon-reload
+    systemctl restart kubelet
+    wait_for "node ${NODE_NAME} Ready with kubelet v${target}" 60 10 node_at "${NODE_NAME}" "${target}"
+    retry "kubectl uncordon ${NODE_NAME}" "${kubectl[@]}" uncordon "${NODE_NAME}" >/dev/null
+    healthy_control_plane "after the upgrade of ${MEMBER}"
+  fi
+  log "member ${MEMBER} runs Kubernetes ${target}"
+  release_nodes "${target}"
+}
+
+# The version the cluster's kubeadm configuration says (the kubeadm-config ConfigMap).
+cluster_kubernetes() {
+  local version
+  version=$(retry "reading the kubeadm-config ConfigMap" kubectl --kubeconfig "${ROOT}${KUBECONFIG_ADMIN}" -n kube-system get configmap kubeadm-config -o 'jsonpath={.data.ClusterConfiguration}' |
+    sed -n 's/^kubernetesVersion: v\([0-9.]*\)$/\1/p')
+  [[ -n ${version} ]] || fail "the kubeadm-config ConfigMap names no kubernetesVersion: not upgrading"
+  echo "${version}"
+}
+
+kubelet_version() {
+  kubelet --version 2>/dev/null | sed -n 's/^Kubernetes v//p'
+}
+
+# check_upgrade_step FROM TO: one minor at a time, never down (kubeadm and the skew policy).
+check_upgrade_step() {
+  local from_minor to_minor
+  from_minor=$(cut -d. -f2 <<<"$1") to_minor=$(cut -d. -f2 <<<"$2")
+  if (($(cut -d. -f1 <<<"$1") != $(cut -d. -f1 <<<"$2") || to_minor < from_minor || to_minor > from_minor + 1)); then
+    fail "Kubernetes $1 -> $2 is not one step: upgrade one minor at a time (kubeadm upgrades from the previous minor only) and never down"
+  fi
+  if ((to_minor == from_minor)) && [[ $(printf '%s\n%s\n' "$1" "$2" | sort -V | tail -n 1) != "$2" ]]; then
+    fail "Kubernetes $1 -> $2 is a downgrade: not supported by kubeadm; restore from a backup instead"
+  fi
+}
+
+# healthy_control_plane WHEN: this master's apiserver ready and every etcd member healthy.
+healthy_control_plane() {
+  wait_for "the apiserver of ${MEMBER} ready ($1)" 60 5 kubectl --kubeconfig "${ROOT}${KUBECONFIG_ADMIN}" get --raw /readyz
+  wait_for "every etcd member healthy ($1)" 60 5 etcdctl_running endpoint health --cluster
+}
+
+# node_at NAME VERSION: the Node is Ready and its kubelet reports VERSION.
+node_at() {
+  local status
+  status=$(kubectl --kubeconfig "${ROOT}${KUBECONFIG_ADMIN}" get node "$1" -o 'jsonpath={.status.nodeInfo.kubeletVersion} {.status.conditions[?(@.type=="Ready")].status}')
+  [[ ${status} == "v$2 True" ]]
+}
+
+# Once every control-plane node runs VERSION, new nodes may install it.
+release_nodes() {
+  local versions
+  versions=$(retry "listing the control-plane nodes" kubectl --kubeconfig "${ROOT}${KUBECONFIG_ADMIN}" get nodes -l node-role.kubernetes.io/control-plane \
+    -o 'jsonpath={range .items[*]}{.status.nodeInfo.kubeletVersion}{"\n"}{end}' | sort -u)
+  if [[ ${versions} == "v$1" ]]; then
+    param_put node/kubernetes-version "$1"
+    log "every master runs Kubernetes $1: new nodes install it; replace the nodes one at a time (or run node.sh upgrade on each)"
+  else
+    log "masters still at $(grep -v "^v$1\$" <<<"${versions}" | tr '\n' ' '): upgrade them next; nodes stay where they are until then"
+  fi
+}
+
 main() {
   case "${1:-boot}" in
     boot) boot ;;
@@ -1085,6 +1241,7 @@ main() {
     backup) load_member && backup_etcd ;;
     restore) load_member && restore_etcd "${2:-}" ;;
     node-identity) load_member && node_identity ;;
+    upgrade) upgrade_member ;;
     *) fail "unknown command: $1" ;;
   esac
 }

@@ -6,8 +6,8 @@ set -Eeuo pipefail
 
 readonly CLUSTER="hacluster.k8s.local"
 readonly REGION="cn-north-1"
-readonly KUBERNETES_VERSION="1.31.4"
-readonly KUBERNETES_MINOR="v1.31"
+# What this generation of the cluster runs; a host installs what its cluster publishes (install_kubernetes).
+readonly KUBERNETES_VERSION="1.37.2"
 readonly PARAMS="/haform/hacluster.k8s.local"
 readonly API_PORT=443
 readonly STATE_DIR="/var/lib/haform"
@@ -138,23 +138,75 @@ retry() {
   fail "gave up after ${RETRY_ATTEMPTS} tries of ${what}"
 }
 
+# run_quiet NAME COMMAND...: output to a root-only file; its tail on failure (kubeadm prints secrets
+# only on success).
+run_quiet() {
+  local name=$1 out
+  shift
+  out="${ROOT}${STATE_DIR}/$name.log"
+  (umask 077 && : >"${out}")
+  if ! "$@" >"${out}" 2>&1; then
+    tail -n 20 "${out}" >&2
+    fail "$name failed (full output in ${STATE_DIR}/$name.log)"
+  fi
+}
+
+# --- Which Kubernetes a host runs ------------------------------------------------------------
+# KUBERNETES_VERSION is what this generation of the cluster asks for; a host installs it only when
+# nothing older must run. The version skew policy allows a kubelet older than every apiserver, never
+# newer, and kubeadm joins only at the version the cluster runs. So a new instance takes the version
+# the masters published in SSM (control-plane/kubernetes-version for masters, node/kubernetes-
+# version for nodes), which an upgrade raises only when it is safe (master.sh upgrade), and a host
+# that has run in the cluster keeps its packages at every boot: only an upgrade changes them.
+installed_kubernetes() {
+  kubeadm version -o short 2>/dev/null | sed 's/^v//' || true
+}
+
+# published_kubernetes NAME: the version under PARAMS/NAME; not found (a new cluster, whose first
+# master initializes it at KUBERNETES_VERSION and publishes it then): KUBERNETES_VERSION.
+published_kubernetes() {
+  local version found=0
+  version=$(param_get "$1") || found=$?
+  case ${found} in
+    0) echo "${version}" ;;
+    100) echo "${KUBERNETES_VERSION}" ;;
+    *) fail "could not read the Kubernetes version of ${CLUSTER} (SSM ${PARAMS}/$1)" ;;
+  esac
+}
+
+# install_kubernetes VERSION: kubelet, kubeadm and kubectl of VERSION (unless installed), then the
+# node's kernel and containerd settings.
 install_kubernetes() {
-  if [[ $(kubeadm version -o short 2>/dev/null) != "v${KUBERNETES_VERSION}" ]]; then
-    log "installing containerd and Kubernetes ${KUBERNETES_VERSION} (kubelet, kubeadm, kubectl)"
-    mkdir -p "${ROOT}/etc/apt/keyrings" "${ROOT}/etc/apt/sources.list.d"
-    retry "the Ubuntu archive (apt-get update)" apt-get update -q
-    retry "the Ubuntu archive (apt-get install containerd)" apt-get install -y -q ca-certificates curl gpg containerd
-    download "https://pkgs.k8s.io/core:/stable:/${KUBERNETES_MINOR}/deb/Release.key" "${ROOT}${STATE_DIR}/kubernetes-release.key"
-    gpg --dearmor --yes -o "${ROOT}/etc/apt/keyrings/kubernetes.gpg" "${ROOT}${STATE_DIR}/kubernetes-release.key"
-    echo "deb [signed-by=/etc/apt/keyrings/kubernetes.gpg] https://pkgs.k8s.io/core:/stable:/${KUBERNETES_MINOR}/deb/ /" >"${ROOT}/etc/apt/sources.list.d/kubernetes.list"
-    retry "the Kubernetes package repository (apt-get update)" apt-get update -q
-    retry "the Kubernetes package repository (apt-get install kubelet kubeadm kubectl)" \
-      apt-get install -y -q "kubelet=${KUBERNETES_VERSION}-*" "kubeadm=${KUBERNETES_VERSION}-*" "kubectl=${KUBERNETES_VERSION}-*"
-    apt-mark hold kubelet kubeadm kubectl
+  if [[ $(installed_kubernetes) != "$1" ]]; then
+    if ! command -v containerd >/dev/null 2>&1; then
+      log "installing containerd"
+      retry "the Ubuntu archive (apt-get update)" apt-get update -q
+      retry "the Ubuntu archive (apt-get install containerd)" apt-get install -y -q ca-certificates curl gpg containerd
+    fi
+    install_packages "$1" kubelet kubeadm kubectl
   fi
   configure_kernel
   configure_containerd
   systemctl enable kubelet
+}
+
+# install_packages VERSION PACKAGE...: those Kubernetes packages at VERSION, from the repository of
+# its minor (pkgs.k8s.io has one per minor: an upgrade switches it), held so that no unattended
+# upgrade moves them.
+install_packages() {
+  local version=$1 minor pkg pkgs=()
+  shift
+  minor="v$(cut -d. -f1,2 <<<"${version}")"
+  for pkg in "$@"; do pkgs+=("${pkg}=${version}-*"); done
+  log "installing Kubernetes ${version}: $*"
+  mkdir -p "${ROOT}/etc/apt/keyrings" "${ROOT}/etc/apt/sources.list.d" "${ROOT}${STATE_DIR}"
+  download "https://pkgs.k8s.io/core:/stable:/${minor}/deb/Release.key" "${ROOT}${STATE_DIR}/kubernetes-release.key"
+  gpg --dearmor --yes -o "${ROOT}/etc/apt/keyrings/kubernetes.gpg" "${ROOT}${STATE_DIR}/kubernetes-release.key"
+  echo "deb [signed-by=/etc/apt/keyrings/kubernetes.gpg] https://pkgs.k8s.io/core:/stable:/${minor}/deb/ /" >"${ROOT}/etc/apt/sources.list.d/kubernetes.list"
+  retry "the Kubernetes package repository (apt-get update)" apt-get update -q
+  retry "the Kubernetes package repository (apt-get install $*)" \
+    apt-get install -y -q --allow-change-held-packages --allow-downgrades "${pkgs[@]}"
+  apt-mark hold "$@" >/dev/null
 }
 
 # At every boot, not only when packages are installed: an image with Kubernetes baked in still
@@ -178,7 +230,7 @@ configure_containerd() {
   new=$(mktemp)
   containerd config default |
     sed -e 's/SystemdCgroup = false/SystemdCgroup = true/' \
-      -e "s#^\( *sandbox\(_image\)\? = \).*#\1\"registry.k8s.io/pause:3.10\"#" \
+      -e "s#^\( *sandbox\(_image\)\? = \).*#\1\"registry.k8s.io/pause:3.10.2\"#" \
       -e "s#^\( *config_path = \).*#\1'/etc/containerd/certs.d'#" >"${new}"
   rm -rf "${certs}"
   # Without assets.containerProxy the list is empty: containerd pulls from the registries themselves.
@@ -251,18 +303,43 @@ boot() {
   log "node of ${CLUSTER}: boot starts"
   mkdir -p "${ROOT}${STATE_DIR}"
   install_aws_cli
-  install_kubernetes
   if [[ -f ${ROOT}/etc/kubernetes/kubelet.conf ]]; then
+    # A reboot: the packages stay as they are (only an upgrade changes them).
+    install_kubernetes "$(installed_kubernetes)"
     log "already joined: kubelet keeps its credentials"
     return 0
   fi
+  install_kubernetes "$(published_kubernetes node/kubernetes-version)"
   wait_for "node join material under ${PARAMS}/node (published by the first master)" 90 10 param_get node/token
   log "joining ${CLUSTER} as a worker node"
   join_node
   log "node is up"
 }
 
+# 'node.sh upgrade', in place, once every master runs the new version (the masters publish it as
+# node/kubernetes-version): kubeadm upgrade node, then kubelet. Drain the node first from where
+# you hold admin credentials (kubectl drain); replacing the instance instead needs nothing here.
+upgrade_node() {
+  local target
+  target=$(published_kubernetes node/kubernetes-version)
+  if [[ $(installed_kubernetes) == "${target}" && $(kubelet --version 2>/dev/null) == "Kubernetes v${target}" ]]; then
+    log "this node runs Kubernetes ${target} already"
+    return 0
+  fi
+  log "upgrade of this node to Kubernetes ${target} (the version every master runs)"
+  install_packages "${target}" kubeadm
+  run_quiet kubeadm-upgrade kubeadm upgrade node
+  install_packages "${target}" kubelet kubectl
+  systemctl daemon-reload
+  systemctl restart kubelet
+  log "this node runs Kubernetes ${target}: uncordon it (kubectl uncordon)"
+}
+
 # Sourced, the script only defines its functions (haform's Kubernetes drill runs them in its hosts).
 if [[ ${BASH_SOURCE[0]} == "$0" ]]; then
-  boot
+  case "${1:-boot}" in
+    boot) boot ;;
+    upgrade) upgrade_node ;;
+    *) fail "unknown command: $1" ;;
+  esac
 fi

@@ -113,6 +113,15 @@ resource "aws_s3_object" "addons" {
   source_hash = filemd5("${var.addons_dir}/${each.value}")
 }
 
+# The boot scripts of this generation: an upgrade runs them on the running instances (the runbook in README.md).
+resource "aws_s3_object" "boot" {
+  for_each    = toset(fileset(var.userdata_dir, "*.sh"))
+  bucket      = aws_s3_bucket.this.id
+  key         = "boot/${each.value}"
+  source      = "${var.userdata_dir}/${each.value}"
+  source_hash = filemd5("${var.userdata_dir}/${each.value}")
+}
+
 # Where the boot scripts find the bucket: its name has a unique suffix.
 resource "aws_ssm_parameter" "bucket" {
   name  = "${var.parameter_path}/cluster/bucket"

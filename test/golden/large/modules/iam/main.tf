@@ -100,6 +100,7 @@ data "aws_iam_policy_document" "cloud_controller" {
       "elasticloadbalancing:RegisterTargets",
       "elasticloadbalancing:SetLoadBalancerPoliciesForBackendServer",
       "elasticloadbalancing:SetLoadBalancerPoliciesOfListener",
+      "elasticloadbalancing:SetSecurityGroups",
       "iam:CreateServiceLinkedRole",
       "kms:DescribeKey"
     ]
@@ -470,6 +471,15 @@ data "aws_iam_policy_document" "masters" {
   }
   statement {
     actions = [
+      "s3:GetObject"
+    ]
+    resources = [
+      "${var.bucket_arn}/boot/master.sh"
+    ]
+    sid = "ReadBootScript"
+  }
+  statement {
+    actions = [
       "s3:PutObject"
     ]
     resources = [
@@ -556,6 +566,15 @@ data "aws_iam_policy_document" "nodes" {
       "arn:${data.aws_partition.current.partition}:ssm:${var.region}:*:parameter${var.parameter_path}/node/*"
     ]
     sid = "NodeJoinMaterial"
+  }
+  statement {
+    actions = [
+      "s3:GetObject"
+    ]
+    resources = [
+      "${var.bucket_arn}/boot/node.sh"
+    ]
+    sid = "ReadBootScript"
   }
   statement {
     actions = [

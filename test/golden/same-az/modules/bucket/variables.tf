@@ -32,6 +32,11 @@ variable "addons_dir" {
   type        = string
 }
 
+variable "userdata_dir" {
+  description = "Directory of the boot scripts, uploaded under boot/ for upgrades of running instances."
+  type        = string
+}
+
 variable "tags" {
   description = "Tags for every resource of the cluster."
   type        = map(string)
