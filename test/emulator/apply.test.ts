@@ -103,10 +103,11 @@ describe.skipIf(!ready).concurrent('terraform apply against the AWS API emulator
       expect(node.code, node.stderr).toBe(0);
       expect(node.stderr).toContain('node is up');
       // What the boots left in AWS: interfaces and volumes attached to their instances, the
-      // material and the marker in SSM, the join lock released.
+      // material, the marker and the cluster's Kubernetes version (for joining masters and nodes) in
+      // SSM, the join lock released.
       expect(await masterViolations(emu, plan, { booted: true })).toEqual([]);
       const params = (await emu.aws(plan.region, ['ssm', 'get-parameters-by-path', '--path', plan.parameterPath, '--recursive'])).Parameters.map((p: { Name: string }) => p.Name.slice(plan.parameterPath.length + 1)).sort();
-      expect(params).toEqual(['cluster/bucket', 'control-plane/certificate-key', 'control-plane/initialized', 'control-plane/join-endpoint', 'node/api-endpoint', 'node/ca-cert-hash', 'node/token']);
+      expect(params).toEqual(['cluster/bucket', 'control-plane/certificate-key', 'control-plane/initialized', 'control-plane/join-endpoint', 'control-plane/kubernetes-version', 'node/api-endpoint', 'node/ca-cert-hash', 'node/kubernetes-version', 'node/token']);
     },
     APPLY_TIMEOUT,
   );
