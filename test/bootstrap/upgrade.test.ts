@@ -225,4 +225,13 @@ describe('master.sh upgrade, one master at a time', () => {
     expect(down.stderr).toContain('is a downgrade');
     for (const r of [skip, down]) expect(r.calls.filter((c) => c.startsWith('apt-get') || c.startsWith('kubeadm'))).toEqual([]);
   });
+
+  it('node.sh upgrade: to the version the masters released, kubeadm first, then kubelet; at it already, nothing', () => {
+    const r = run('node.sh', 'upgrade_node', { kubeadm: PREVIOUS, kubelet: PREVIOUS, params: { 'node/kubernetes-version': TARGET } });
+    expect(r.code, r.stderr).toBe(0);
+    expectInOrder(r.calls, [`apt-get install -y -q --allow-change-held-packages --allow-downgrades kubeadm=${TARGET}-*`, 'kubeadm upgrade node', `apt-get install -y -q --allow-change-held-packages --allow-downgrades kubelet=${TARGET}-* kubectl=${TARGET}-*`, 'systemctl restart kubelet']);
+    const done = run('node.sh', 'upgrade_node', { kubeadm: TARGET, kubelet: TARGET, params: { 'node/kubernetes-version': TARGET } });
+    expect(done.code, done.stderr).toBe(0);
+    expect(done.calls.filter((c) => c.startsWith('apt-get') || c.startsWith('kubeadm'))).toEqual([]);
+  });
 });

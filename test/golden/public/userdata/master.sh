@@ -192,6 +192,10 @@ installed_kubernetes() {
   kubeadm version -o short 2>/dev/null | sed 's/^v//' || true
 }
 
+kubelet_version() {
+  kubelet --version 2>/dev/null | sed -n 's/^Kubernetes v//p'
+}
+
 # published_kubernetes NAME: the version under PARAMS/NAME; not found (a new cluster, whose first
 # master initializes it at KUBERNETES_VERSION and publishes it then): KUBERNETES_VERSION.
 published_kubernetes() {
@@ -1189,10 +1193,6 @@ cluster_kubernetes() {
     sed -n 's/^kubernetesVersion: v\([0-9.]*\)$/\1/p')
   [[ -n ${version} ]] || fail "the kubeadm-config ConfigMap names no kubernetesVersion: not upgrading"
   echo "${version}"
-}
-
-kubelet_version() {
-  kubelet --version 2>/dev/null | sed -n 's/^Kubernetes v//p'
 }
 
 # check_upgrade_step FROM TO: one minor at a time, never down (kubeadm and the skew policy).

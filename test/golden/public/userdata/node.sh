@@ -162,6 +162,10 @@ installed_kubernetes() {
   kubeadm version -o short 2>/dev/null | sed 's/^v//' || true
 }
 
+kubelet_version() {
+  kubelet --version 2>/dev/null | sed -n 's/^Kubernetes v//p'
+}
+
 # published_kubernetes NAME: the version under PARAMS/NAME; not found (a new cluster, whose first
 # master initializes it at KUBERNETES_VERSION and publishes it then): KUBERNETES_VERSION.
 published_kubernetes() {
@@ -322,7 +326,7 @@ boot() {
 upgrade_node() {
   local target
   target=$(published_kubernetes node/kubernetes-version)
-  if [[ $(installed_kubernetes) == "${target}" && $(kubelet --version 2>/dev/null) == "Kubernetes v${target}" ]]; then
+  if [[ $(installed_kubernetes) == "${target}" && $(kubelet_version) == "${target}" ]]; then
     log "this node runs Kubernetes ${target} already"
     return 0
   fi
