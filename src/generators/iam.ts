@@ -6,7 +6,9 @@ import { IamRole } from '@cdktn/provider-aws/lib/iam-role/index.js';
 import { IamRolePolicy } from '@cdktn/provider-aws/lib/iam-role-policy/index.js';
 import type { TerraformStack } from 'cdktn';
 import { basename } from 'node:path';
-import { BACKUP_PREFIX, BOOT_PREFIX, userDataPath } from '../model/names.js';
+import { BACKUP_PREFIX, BOOT_PREFIX, CLUSTER_TAG, userDataPath } from '../model/names.js';
+import { cloudRoutes } from '../model/cni.js';
+import type { ClusterPlan } from '../model/plan.js';
 import { ADDONS_DIR } from '../render/addons.js';
 import { BUCKET_MODULE, BucketOutputs } from './bucket.js';
 import { callModule, describe, tfName, type Generator, moduleNamed, moduleStack, output, parameterPathVariable, field, variable } from './context.js';
@@ -46,7 +48,7 @@ export const iam: Generator = {
     const queueArn = variable(stack, 'termination_queue_arn', 'string', 'ARN of the queue the node termination handler reads.');
     const partition = describe(new DataAwsPartition(stack, 'current', {}), 'ARNs differ per partition: aws, aws-cn (seed example 3), aws-us-gov.');
     const arn = (service: string, resource: string) => `arn:${partition.partition}:${service}:${region.stringValue}:*:${resource}`;
-    const clusterTag = { test: 'StringEquals', variable: 'aws:ResourceTag/KubernetesCluster', values: [cluster.stringValue] };
+    const clusterTag = clusterConditions(cluster.stringValue).tagged;
 
     const assume = new DataAwsIamPolicyDocument(stack, 'ec2_assume_role', {
       statement: [{ actions: ['sts:AssumeRole'], principals: [{ type: 'Service', identifiers: [`ec2.${partition.dnsSuffix}`] }] }],
@@ -173,7 +175,7 @@ export const iam: Generator = {
         : undefined;
     const everyRole: NamedPolicy[] = [{ id: 'session_manager', name: 'session-manager', json: sessionManager.json }];
     const kubernetesRoles: NamedPolicy[] = [...everyRole, ...(vpcCni ? [{ id: 'vpc_cni', name: 'vpc-cni', json: vpcCni.json }] : [])];
-    const controllers = controllerPolicies(stack, partition.partition, queueArn.stringValue);
+    const controllers = controllerPolicies(stack, plan, partition.partition, cluster.stringValue, queueArn.stringValue);
     const masters = role(stack, 'masters', roleName('masters'), assume.json, tags.value, [...kubernetesRoles, ...controllers], masterStatements, 'Masters: find and attach their own interface and etcd volumes, publish and read join material, back up etcd; and the controllers that run there.');
     const nodes = role(stack, 'nodes', roleName('nodes'), assume.json, tags.value, kubernetesRoles, nodeStatements, 'Nodes: read the node join material only; never the control plane secrets.');
     const bastions = plan.bastion ? role(stack, 'bastions', roleName('bastions'), assume.json, tags.value, everyRole, [], 'The bastion needs no AWS access beyond Session Manager.') : undefined;
@@ -216,36 +218,53 @@ function role(stack: TerraformStack, id: string, name: string, assumeJson: strin
   return tfName(new IamInstanceProfile(stack, `${id}_profile`, { name, role: r.name, tags: Fn.merge([tags, { Name: name }]) }), id);
 }
 
+/** IAM condition blocks on the cluster's tag, as kops writes them (pkg/model/iam/iam_builder.go). */
+type Condition = { test: string; variable: string; values: string[] };
+export interface ClusterConditions {
+  /** An existing resource: it carries the cluster's tag. */
+  readonly tagged: Condition;
+  /** A resource being created: the request tags it with the cluster's tag. */
+  readonly requestTagged: Condition;
+  /** A tag change that leaves the cluster's tag alone (it can neither be added nor moved to another cluster). */
+  readonly keepsClusterTag: Condition;
+}
+
+export function clusterConditions(cluster: string): ClusterConditions {
+  return {
+    tagged: { test: 'StringEquals', variable: `aws:ResourceTag/${CLUSTER_TAG}`, values: [cluster] },
+    requestTagged: { test: 'StringEquals', variable: `aws:RequestTag/${CLUSTER_TAG}`, values: [cluster] },
+    keepsClusterTag: { test: 'Null', variable: `aws:RequestTag/${CLUSTER_TAG}`, values: ['true'] },
+  };
+}
+
 /**
  * The controllers' own policies, on the masters where they run with the host's network: the actions
- * of each upstream project's documented policy for the version pinned in model/addons.ts (the IAM test
- * holds them to it), with the upstream resource scopes and conditions.
+ * of each upstream project's documented policy for the version pinned in model/addons.ts, less what
+ * haform's configuration never calls (the IAM test holds them to it, test/bootstrap/upstream-iam.ts),
+ * each write conditioned on the cluster's tag as kops conditions it: the controllers tag what they
+ * create with it (the cloud controller because the masters carry it, the EBS CSI driver by its
+ * --extra-tags, render/addons.ts).
  */
-function controllerPolicies(stack: TerraformStack, partition: string, queueArn: string): NamedPolicy[] {
+function controllerPolicies(stack: TerraformStack, plan: ClusterPlan, partition: string, cluster: string, queueArn: string): NamedPolicy[] {
   const ec2 = (resource: string) => `arn:${partition}:ec2:*:*:${resource}`;
   const doc = (id: string, why: string, statement: DataAwsIamPolicyDocumentStatement[]) => describe(new DataAwsIamPolicyDocument(stack, id, { statement }), why).json;
-  const like = (variable: string, value: string) => [{ test: 'StringLike', variable, values: [value] }];
+  const { tagged, requestTagged, keepsClusterTag } = clusterConditions(cluster);
+  const createAction = (actions: string[]): Condition => ({ test: 'StringEquals', variable: 'ec2:CreateAction', values: actions });
+  const routes = cloudRoutes(plan.networking);
   return [
     {
       id: 'cloud_controller',
       name: 'cloud-controller-manager',
-      // cloud-provider-aws docs/prerequisites.md, control plane policy (its ECR actions: PullImages).
-      json: doc('cloud_controller', 'The AWS cloud-controller-manager: nodes, routes, load balancers of Services. Upstream scopes none of it.', [
+      // cloud-provider-aws docs/prerequisites.md, control plane policy (its ECR actions: PullImages),
+      // scoped as kops's AddCCMPermissions scopes it. Its volume actions are gone (the EBS CSI driver
+      // owns volumes), and so are its route actions unless the route controller runs (kindnet).
+      json: doc('cloud_controller', `The AWS cloud-controller-manager: nodes and load balancers of Services${routes ? ', and a route per node (kindnet)' : ''}; every write on what carries the cluster's tag.`, [
         {
-          sid: 'CloudControllerManager',
+          sid: 'Describe',
           actions: [
             'autoscaling:DescribeAutoScalingGroups',
             'autoscaling:DescribeLaunchConfigurations',
             'autoscaling:DescribeTags',
-            'ec2:AttachVolume',
-            'ec2:AuthorizeSecurityGroupIngress',
-            'ec2:CreateRoute',
-            'ec2:CreateSecurityGroup',
-            'ec2:CreateTags',
-            'ec2:CreateVolume',
-            'ec2:DeleteRoute',
-            'ec2:DeleteSecurityGroup',
-            'ec2:DeleteVolume',
             'ec2:DescribeAvailabilityZones',
             'ec2:DescribeInstanceTopology',
             'ec2:DescribeInstances',
@@ -253,33 +272,38 @@ function controllerPolicies(stack: TerraformStack, partition: string, queueArn: 
             'ec2:DescribeRouteTables',
             'ec2:DescribeSecurityGroups',
             'ec2:DescribeSubnets',
-            'ec2:DescribeVolumes',
             'ec2:DescribeVpcs',
-            'ec2:DetachVolume',
-            'ec2:ModifyInstanceAttribute',
-            'ec2:ModifyVolume',
-            'ec2:RevokeSecurityGroupIngress',
-            'elasticloadbalancing:AddTags',
-            'elasticloadbalancing:ApplySecurityGroupsToLoadBalancer',
-            'elasticloadbalancing:AttachLoadBalancerToSubnets',
-            'elasticloadbalancing:ConfigureHealthCheck',
-            'elasticloadbalancing:CreateListener',
-            'elasticloadbalancing:CreateLoadBalancer',
-            'elasticloadbalancing:CreateLoadBalancerListeners',
-            'elasticloadbalancing:CreateLoadBalancerPolicy',
-            'elasticloadbalancing:CreateTargetGroup',
-            'elasticloadbalancing:DeleteListener',
-            'elasticloadbalancing:DeleteLoadBalancer',
-            'elasticloadbalancing:DeleteLoadBalancerListeners',
-            'elasticloadbalancing:DeleteTargetGroup',
-            'elasticloadbalancing:DeregisterInstancesFromLoadBalancer',
-            'elasticloadbalancing:DeregisterTargets',
             'elasticloadbalancing:DescribeListeners',
             'elasticloadbalancing:DescribeLoadBalancerAttributes',
             'elasticloadbalancing:DescribeLoadBalancerPolicies',
             'elasticloadbalancing:DescribeLoadBalancers',
             'elasticloadbalancing:DescribeTargetGroups',
             'elasticloadbalancing:DescribeTargetHealth',
+            'kms:DescribeKey',
+          ],
+          resources: ['*'],
+        },
+        {
+          sid: 'ClusterResources',
+          actions: [
+            'ec2:AuthorizeSecurityGroupIngress',
+            ...(routes ? ['ec2:CreateRoute', 'ec2:DeleteRoute'] : []),
+            'ec2:DeleteSecurityGroup',
+            // The source/destination check: only the route controller turns it off.
+            ...(routes ? ['ec2:ModifyInstanceAttribute'] : []),
+            'ec2:RevokeSecurityGroupIngress',
+            'elasticloadbalancing:AddTags',
+            'elasticloadbalancing:ApplySecurityGroupsToLoadBalancer',
+            'elasticloadbalancing:AttachLoadBalancerToSubnets',
+            'elasticloadbalancing:ConfigureHealthCheck',
+            'elasticloadbalancing:CreateLoadBalancerListeners',
+            'elasticloadbalancing:CreateLoadBalancerPolicy',
+            'elasticloadbalancing:DeleteListener',
+            'elasticloadbalancing:DeleteLoadBalancer',
+            'elasticloadbalancing:DeleteLoadBalancerListeners',
+            'elasticloadbalancing:DeleteTargetGroup',
+            'elasticloadbalancing:DeregisterInstancesFromLoadBalancer',
+            'elasticloadbalancing:DeregisterTargets',
             'elasticloadbalancing:DetachLoadBalancerFromSubnets',
             'elasticloadbalancing:ModifyListener',
             'elasticloadbalancing:ModifyLoadBalancerAttributes',
@@ -288,56 +312,65 @@ function controllerPolicies(stack: TerraformStack, partition: string, queueArn: 
             'elasticloadbalancing:RegisterTargets',
             'elasticloadbalancing:SetLoadBalancerPoliciesForBackendServer',
             'elasticloadbalancing:SetLoadBalancerPoliciesOfListener',
-            // Security groups on NLBs the controller creates (in its documented policy from v1.37).
             'elasticloadbalancing:SetSecurityGroups',
-            'iam:CreateServiceLinkedRole',
-            'kms:DescribeKey',
           ],
           resources: ['*'],
+          condition: [tagged],
         },
+        {
+          sid: 'CreateClusterResources',
+          actions: ['ec2:CreateSecurityGroup', 'elasticloadbalancing:CreateListener', 'elasticloadbalancing:CreateLoadBalancer', 'elasticloadbalancing:CreateTargetGroup'],
+          resources: ['*'],
+          condition: [requestTagged],
+        },
+        // A security group is created in a VPC, which takes no request tag: the group itself is held to it above.
+        { sid: 'CreateSecurityGroupInVpc', actions: ['ec2:CreateSecurityGroup'], resources: [ec2('vpc/*')] },
+        // Tags given with a create (the load balancer's, its listeners' and target groups').
+        {
+          sid: 'TagLoadBalancersOnCreate',
+          actions: ['elasticloadbalancing:AddTags'],
+          resources: ['*'],
+          condition: [{ test: 'StringEquals', variable: 'elasticloadbalancing:CreateAction', values: ['CreateListener', 'CreateLoadBalancer', 'CreateTargetGroup'] }, requestTagged],
+        },
+        { sid: 'TagSecurityGroupsOnCreate', actions: ['ec2:CreateTags'], resources: [ec2('security-group/*')], condition: [createAction(['CreateSecurityGroup']), requestTagged] },
+        // Its tag repair on its own groups, which may not touch the cluster's tag.
+        { sid: 'RetagClusterSecurityGroups', actions: ['ec2:CreateTags'], resources: [ec2('security-group/*')], condition: [tagged, keepsClusterTag] },
+        // The first load balancer of an account creates ELB's service-linked role; no other.
+        { sid: 'LoadBalancerServiceRole', actions: ['iam:CreateServiceLinkedRole'], resources: ['*'], condition: [{ test: 'StringEquals', variable: 'iam:AWSServiceName', values: ['elasticloadbalancing.amazonaws.com'] }] },
       ]),
     },
     {
       id: 'ebs_csi',
       name: 'ebs-csi-driver',
-      // aws-ebs-csi-driver docs/example-iam-policy.json: writes only on volumes and snapshots it tagged.
-      json: doc('ebs_csi', 'The EBS CSI driver\'s controller: volumes and snapshots for PersistentVolumes, only those it created.', [
+      // aws-ebs-csi-driver docs/example-iam-policy.json's actions, scoped as kops's
+      // AddAWSEBSCSIDriverPermissions scopes them: only volumes and snapshots of this cluster.
+      json: doc('ebs_csi', "The EBS CSI driver's controller: volumes and snapshots for PersistentVolumes, only those of this cluster.", [
         {
           sid: 'Describe',
           actions: ['ec2:DescribeAvailabilityZones', 'ec2:DescribeInstances', 'ec2:DescribeSnapshots', 'ec2:DescribeTags', 'ec2:DescribeVolumes', 'ec2:DescribeVolumesModifications'],
           resources: ['*'],
         },
-        { sid: 'SnapshotAndModify', actions: ['ec2:CreateSnapshot', 'ec2:ModifyVolume'], resources: [ec2('volume/*')] },
-        { sid: 'Attach', actions: ['ec2:AttachVolume', 'ec2:DetachVolume'], resources: [ec2('volume/*'), ec2('instance/*')] },
-        { sid: 'FromSnapshot', actions: ['ec2:CreateVolume', 'ec2:EnableFastSnapshotRestores'], resources: [ec2('snapshot/*')] },
-        {
-          sid: 'TagOnCreate',
-          actions: ['ec2:CreateTags'],
-          resources: [ec2('volume/*'), ec2('snapshot/*')],
-          condition: [{ test: 'StringEquals', variable: 'ec2:CreateAction', values: ['CreateVolume', 'CreateSnapshot'] }],
-        },
-        { sid: 'Untag', actions: ['ec2:DeleteTags'], resources: [ec2('volume/*'), ec2('snapshot/*')] },
-        { sid: 'CreateClusterVolume', actions: ['ec2:CreateVolume'], resources: [ec2('volume/*')], condition: like('aws:RequestTag/ebs.csi.aws.com/cluster', 'true') },
-        { sid: 'CreateNamedVolume', actions: ['ec2:CreateVolume'], resources: [ec2('volume/*')], condition: like('aws:RequestTag/CSIVolumeName', '*') },
-        { sid: 'DeleteClusterVolume', actions: ['ec2:DeleteVolume'], resources: [ec2('volume/*')], condition: like('ec2:ResourceTag/ebs.csi.aws.com/cluster', 'true') },
-        { sid: 'DeleteNamedVolume', actions: ['ec2:DeleteVolume'], resources: [ec2('volume/*')], condition: like('ec2:ResourceTag/CSIVolumeName', '*') },
-        { sid: 'DeletePvcVolume', actions: ['ec2:DeleteVolume'], resources: [ec2('volume/*')], condition: like('ec2:ResourceTag/kubernetes.io/created-for/pvc/name', '*') },
-        { sid: 'CreateNamedSnapshot', actions: ['ec2:CreateSnapshot'], resources: [ec2('snapshot/*')], condition: like('aws:RequestTag/CSIVolumeSnapshotName', '*') },
-        { sid: 'CreateClusterSnapshot', actions: ['ec2:CreateSnapshot'], resources: [ec2('snapshot/*')], condition: like('aws:RequestTag/ebs.csi.aws.com/cluster', 'true') },
-        { sid: 'DeleteNamedSnapshot', actions: ['ec2:DeleteSnapshot'], resources: [ec2('snapshot/*')], condition: like('ec2:ResourceTag/CSIVolumeSnapshotName', '*') },
-        { sid: 'DeleteClusterSnapshot', actions: ['ec2:DeleteSnapshot'], resources: [ec2('snapshot/*')], condition: like('ec2:ResourceTag/ebs.csi.aws.com/cluster', 'true') },
+        // Instances carry the cluster's tag from their groups; volumes from the driver's --extra-tags.
+        { sid: 'ClusterVolumes', actions: ['ec2:AttachVolume', 'ec2:DeleteVolume', 'ec2:DetachVolume', 'ec2:ModifyVolume'], resources: [ec2('volume/*'), ec2('instance/*')], condition: [tagged] },
+        { sid: 'ClusterSnapshots', actions: ['ec2:DeleteSnapshot', 'ec2:EnableFastSnapshotRestores'], resources: [ec2('snapshot/*')], condition: [tagged] },
+        { sid: 'CreateClusterVolume', actions: ['ec2:CreateVolume'], resources: [ec2('volume/*')], condition: [requestTagged] },
+        // A volume restored from a snapshot: the snapshot must be the cluster's too.
+        { sid: 'CreateVolumeFromClusterSnapshot', actions: ['ec2:CreateVolume'], resources: [ec2('snapshot/*')], condition: [tagged] },
+        { sid: 'SnapshotClusterVolume', actions: ['ec2:CreateSnapshot'], resources: [ec2('volume/*')], condition: [tagged] },
+        { sid: 'CreateClusterSnapshot', actions: ['ec2:CreateSnapshot'], resources: [ec2('snapshot/*')], condition: [requestTagged] },
+        { sid: 'TagOnCreate', actions: ['ec2:CreateTags'], resources: [ec2('volume/*'), ec2('snapshot/*')], condition: [createAction(['CreateSnapshot', 'CreateVolume']), requestTagged] },
+        // Tag changes (VolumeAttributesClass, modify-volume) on its own, never of the cluster's tag.
+        { sid: 'Retag', actions: ['ec2:CreateTags', 'ec2:DeleteTags'], resources: [ec2('volume/*'), ec2('snapshot/*')], condition: [tagged, keepsClusterTag] },
       ]),
     },
     {
       id: 'node_termination',
       name: 'node-termination-handler',
-      // aws-node-termination-handler README, queue processor: its queue only.
-      json: doc('node_termination', 'The node termination handler: reads its queue, completes the drain hooks of the cluster\'s groups.', [
-        {
-          sid: 'LifecycleHooks',
-          actions: ['autoscaling:CompleteLifecycleAction', 'autoscaling:DescribeAutoScalingInstances', 'autoscaling:DescribeTags', 'ec2:DescribeInstances'],
-          resources: ['*'],
-        },
+      // aws-node-termination-handler README, queue processor: its queue only, and, as kops has it,
+      // the drain hooks of the cluster's own groups only.
+      json: doc('node_termination', "The node termination handler: reads its queue, completes the drain hooks of the cluster's groups.", [
+        { sid: 'Describe', actions: ['autoscaling:DescribeAutoScalingInstances', 'autoscaling:DescribeTags', 'ec2:DescribeInstances'], resources: ['*'] },
+        { sid: 'ClusterLifecycleHooks', actions: ['autoscaling:CompleteLifecycleAction'], resources: ['*'], condition: [tagged] },
         { sid: 'Queue', actions: ['sqs:DeleteMessage', 'sqs:ReceiveMessage'], resources: [queueArn] },
       ]),
     },

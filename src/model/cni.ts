@@ -45,3 +45,11 @@ export function cniPlan(networking: string): CniPlan {
   const manifest = release ? CNI_RELEASES[release]!.manifest : '';
   return { manifest, podSubnet: p.podSubnet, ...(p.manifestPodSubnet ? { manifestPodSubnet: p.manifestPodSubnet } : {}) };
 }
+
+/**
+ * Whether the cloud controller's route controller runs: for kindnet only, whose pod routes are the
+ * VPC's (render/addons.ts, --configure-cloud-routes); IAM grants its route actions only then.
+ */
+export function cloudRoutes(networking: string): boolean {
+  return networking === 'kindnet';
+}

@@ -115,6 +115,12 @@ export function moduleAddress(module: string, type: string, name: string): strin
   return `module.${module}.${type}.${name}`;
 }
 
+/**
+ * The cluster's own tag (kops's, and the cloud controller's "legacy" tag: it finds it on the masters
+ * and then puts it on everything it creates), on which the IAM policies condition every write.
+ */
+export const CLUSTER_TAG = 'KubernetesCluster';
+
 /** The tag by which a master finds its own network interface and volumes at boot. */
 export const MEMBER_TAG = 'haform.io/etcd-member';
 

@@ -119,7 +119,7 @@ export function buildPlan(spec: ClusterSpec): ClusterPlan {
     kubernetesVersion: spec.kubernetesVersion,
     tags: {
       ...spec.tags,
-      KubernetesCluster: cluster,
+      [names.CLUSTER_TAG]: cluster,
       [`kubernetes.io/cluster/${cluster}`]: 'owned',
     },
     network: {

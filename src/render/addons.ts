@@ -1,6 +1,7 @@
 import { stringify } from 'yaml';
 import { addonVersions } from '../model/addons.js';
-import { cniPlan } from '../model/cni.js';
+import { cloudRoutes, cniPlan } from '../model/cni.js';
+import { CLUSTER_TAG } from '../model/names.js';
 import type { ClusterPlan } from '../model/plan.js';
 import type { OutputFile } from './write.js';
 
@@ -24,7 +25,7 @@ export function renderAddons(plan: ClusterPlan, header: string): OutputFile[] {
   if (!v) throw new Error(`internal: no addon versions for Kubernetes ${plan.kubernetesVersion}`);
   const comment = (lines: string[]) => `${header}\n${lines.map((l) => `# ${l}`).join('\n')}\n`;
   const file = (path: string, lines: string[], body: unknown): OutputFile => ({ path: `${ADDONS_DIR}/${path}`, content: `${comment(lines)}${stringify(body, { lineWidth: 0 })}` });
-  const routes = plan.networking === 'kindnet';
+  const routes = cloudRoutes(plan.networking);
   const podSubnet = cniPlan(plan.networking).podSubnet;
   // Two replicas when there are two masters to hold them: host-network pods cannot share a host's ports.
   const replicas = Math.min(2, plan.masters.length);
@@ -79,6 +80,12 @@ export function renderAddons(plan: ClusterPlan, header: string): OutputFile[] {
             metadata: { name: 'ebs-csi-controller', namespace: 'kube-system' },
             spec: { replicas, template: { spec: { hostNetwork: true, nodeSelector: CONTROL_PLANE, tolerations: ON_CONTROL_PLANE } } },
           }),
+        },
+        {
+          // The cluster's tag on every volume and snapshot it creates: its IAM lets it touch no other
+          // (generators/iam.ts). Container 0 is the driver (ebs-plugin).
+          target: { kind: 'Deployment', name: 'ebs-csi-controller' },
+          patch: stringify([{ op: 'add', path: '/spec/template/spec/containers/0/args/-', value: `--extra-tags=${CLUSTER_TAG}=${plan.name}` }]),
         },
       ],
     },

@@ -41,3 +41,19 @@ export const UPSTREAM_IAM = {
 } as const;
 
 export const upstreamActions = (a: string) => [...new Set(a.split(/\s+/).filter(Boolean))].sort();
+
+/**
+ * What haform leaves out of an upstream policy because its configuration never makes the call, as
+ * kops leaves them out (pkg/model/iam/iam_builder.go, AddCCMPermissions): read in the controller's
+ * source (cloud-provider-aws pkg/providers/v1: no volume call at all; CreateRoute, DeleteRoute and
+ * ModifyInstanceAttribute, the source/destination check, only in aws_routes.go).
+ */
+export function droppedActions(id: keyof typeof UPSTREAM_IAM, networking: string): string[] {
+  if (id !== 'cloud_controller') return [];
+  // The EBS CSI driver owns volumes; the in-tree volume code these served is gone from the controller.
+  const volumes = ['ec2:AttachVolume', 'ec2:CreateVolume', 'ec2:DeleteVolume', 'ec2:DescribeVolumes', 'ec2:DetachVolume', 'ec2:ModifyVolume'];
+  // --configure-cloud-routes=false unless kindnet (render/addons.ts).
+  const routes = networking === 'kindnet' ? [] : ['ec2:CreateRoute', 'ec2:DeleteRoute', 'ec2:ModifyInstanceAttribute'];
+  // ec2:CreateTags is kept: the policy holds it to security groups being created or already the cluster's.
+  return [...volumes, ...routes].sort();
+}

@@ -42,22 +42,13 @@ data "aws_iam_policy_document" "session_manager" {
   }
 }
 
-# The AWS cloud-controller-manager: nodes, routes, load balancers of Services. Upstream scopes none of it.
+# The AWS cloud-controller-manager: nodes and load balancers of Services; every write on what carries the cluster's tag.
 data "aws_iam_policy_document" "cloud_controller" {
   statement {
     actions = [
       "autoscaling:DescribeAutoScalingGroups",
       "autoscaling:DescribeLaunchConfigurations",
       "autoscaling:DescribeTags",
-      "ec2:AttachVolume",
-      "ec2:AuthorizeSecurityGroupIngress",
-      "ec2:CreateRoute",
-      "ec2:CreateSecurityGroup",
-      "ec2:CreateTags",
-      "ec2:CreateVolume",
-      "ec2:DeleteRoute",
-      "ec2:DeleteSecurityGroup",
-      "ec2:DeleteVolume",
       "ec2:DescribeAvailabilityZones",
       "ec2:DescribeInstanceTopology",
       "ec2:DescribeInstances",
@@ -65,33 +56,37 @@ data "aws_iam_policy_document" "cloud_controller" {
       "ec2:DescribeRouteTables",
       "ec2:DescribeSecurityGroups",
       "ec2:DescribeSubnets",
-      "ec2:DescribeVolumes",
       "ec2:DescribeVpcs",
-      "ec2:DetachVolume",
-      "ec2:ModifyInstanceAttribute",
-      "ec2:ModifyVolume",
-      "ec2:RevokeSecurityGroupIngress",
-      "elasticloadbalancing:AddTags",
-      "elasticloadbalancing:ApplySecurityGroupsToLoadBalancer",
-      "elasticloadbalancing:AttachLoadBalancerToSubnets",
-      "elasticloadbalancing:ConfigureHealthCheck",
-      "elasticloadbalancing:CreateListener",
-      "elasticloadbalancing:CreateLoadBalancer",
-      "elasticloadbalancing:CreateLoadBalancerListeners",
-      "elasticloadbalancing:CreateLoadBalancerPolicy",
-      "elasticloadbalancing:CreateTargetGroup",
-      "elasticloadbalancing:DeleteListener",
-      "elasticloadbalancing:DeleteLoadBalancer",
-      "elasticloadbalancing:DeleteLoadBalancerListeners",
-      "elasticloadbalancing:DeleteTargetGroup",
-      "elasticloadbalancing:DeregisterInstancesFromLoadBalancer",
-      "elasticloadbalancing:DeregisterTargets",
       "elasticloadbalancing:DescribeListeners",
       "elasticloadbalancing:DescribeLoadBalancerAttributes",
       "elasticloadbalancing:DescribeLoadBalancerPolicies",
       "elasticloadbalancing:DescribeLoadBalancers",
       "elasticloadbalancing:DescribeTargetGroups",
       "elasticloadbalancing:DescribeTargetHealth",
+      "kms:DescribeKey"
+    ]
+    resources = [
+      "*"
+    ]
+    sid = "Describe"
+  }
+  statement {
+    actions = [
+      "ec2:AuthorizeSecurityGroupIngress",
+      "ec2:DeleteSecurityGroup",
+      "ec2:RevokeSecurityGroupIngress",
+      "elasticloadbalancing:AddTags",
+      "elasticloadbalancing:ApplySecurityGroupsToLoadBalancer",
+      "elasticloadbalancing:AttachLoadBalancerToSubnets",
+      "elasticloadbalancing:ConfigureHealthCheck",
+      "elasticloadbalancing:CreateLoadBalancerListeners",
+      "elasticloadbalancing:CreateLoadBalancerPolicy",
+      "elasticloadbalancing:DeleteListener",
+      "elasticloadbalancing:DeleteLoadBalancer",
+      "elasticloadbalancing:DeleteLoadBalancerListeners",
+      "elasticloadbalancing:DeleteTargetGroup",
+      "elasticloadbalancing:DeregisterInstancesFromLoadBalancer",
+      "elasticloadbalancing:DeregisterTargets",
       "elasticloadbalancing:DetachLoadBalancerFromSubnets",
       "elasticloadbalancing:ModifyListener",
       "elasticloadbalancing:ModifyLoadBalancerAttributes",
@@ -100,18 +95,138 @@ data "aws_iam_policy_document" "cloud_controller" {
       "elasticloadbalancing:RegisterTargets",
       "elasticloadbalancing:SetLoadBalancerPoliciesForBackendServer",
       "elasticloadbalancing:SetLoadBalancerPoliciesOfListener",
-      "elasticloadbalancing:SetSecurityGroups",
-      "iam:CreateServiceLinkedRole",
-      "kms:DescribeKey"
+      "elasticloadbalancing:SetSecurityGroups"
     ]
     resources = [
       "*"
     ]
-    sid = "CloudControllerManager"
+    sid = "ClusterResources"
+    condition {
+      test = "StringEquals"
+      values = [
+        var.cluster_name
+      ]
+      variable = "aws:ResourceTag/KubernetesCluster"
+    }
+  }
+  statement {
+    actions = [
+      "ec2:CreateSecurityGroup",
+      "elasticloadbalancing:CreateListener",
+      "elasticloadbalancing:CreateLoadBalancer",
+      "elasticloadbalancing:CreateTargetGroup"
+    ]
+    resources = [
+      "*"
+    ]
+    sid = "CreateClusterResources"
+    condition {
+      test = "StringEquals"
+      values = [
+        var.cluster_name
+      ]
+      variable = "aws:RequestTag/KubernetesCluster"
+    }
+  }
+  statement {
+    actions = [
+      "ec2:CreateSecurityGroup"
+    ]
+    resources = [
+      "arn:${data.aws_partition.current.partition}:ec2:*:*:vpc/*"
+    ]
+    sid = "CreateSecurityGroupInVpc"
+  }
+  statement {
+    actions = [
+      "elasticloadbalancing:AddTags"
+    ]
+    resources = [
+      "*"
+    ]
+    sid = "TagLoadBalancersOnCreate"
+    condition {
+      test = "StringEquals"
+      values = [
+        "CreateListener",
+        "CreateLoadBalancer",
+        "CreateTargetGroup"
+      ]
+      variable = "elasticloadbalancing:CreateAction"
+    }
+    condition {
+      test = "StringEquals"
+      values = [
+        var.cluster_name
+      ]
+      variable = "aws:RequestTag/KubernetesCluster"
+    }
+  }
+  statement {
+    actions = [
+      "ec2:CreateTags"
+    ]
+    resources = [
+      "arn:${data.aws_partition.current.partition}:ec2:*:*:security-group/*"
+    ]
+    sid = "TagSecurityGroupsOnCreate"
+    condition {
+      test = "StringEquals"
+      values = [
+        "CreateSecurityGroup"
+      ]
+      variable = "ec2:CreateAction"
+    }
+    condition {
+      test = "StringEquals"
+      values = [
+        var.cluster_name
+      ]
+      variable = "aws:RequestTag/KubernetesCluster"
+    }
+  }
+  statement {
+    actions = [
+      "ec2:CreateTags"
+    ]
+    resources = [
+      "arn:${data.aws_partition.current.partition}:ec2:*:*:security-group/*"
+    ]
+    sid = "RetagClusterSecurityGroups"
+    condition {
+      test = "StringEquals"
+      values = [
+        var.cluster_name
+      ]
+      variable = "aws:ResourceTag/KubernetesCluster"
+    }
+    condition {
+      test = "Null"
+      values = [
+        "true"
+      ]
+      variable = "aws:RequestTag/KubernetesCluster"
+    }
+  }
+  statement {
+    actions = [
+      "iam:CreateServiceLinkedRole"
+    ]
+    resources = [
+      "*"
+    ]
+    sid = "LoadBalancerServiceRole"
+    condition {
+      test = "StringEquals"
+      values = [
+        "elasticloadbalancing.amazonaws.com"
+      ]
+      variable = "iam:AWSServiceName"
+    }
   }
 }
 
-# The EBS CSI driver's controller: volumes and snapshots for PersistentVolumes, only those it created.
+# The EBS CSI driver's controller: volumes and snapshots for PersistentVolumes, only those of this cluster.
 data "aws_iam_policy_document" "ebs_csi" {
   statement {
     actions = [
@@ -129,34 +244,104 @@ data "aws_iam_policy_document" "ebs_csi" {
   }
   statement {
     actions = [
-      "ec2:CreateSnapshot",
-      "ec2:ModifyVolume"
-    ]
-    resources = [
-      "arn:${data.aws_partition.current.partition}:ec2:*:*:volume/*"
-    ]
-    sid = "SnapshotAndModify"
-  }
-  statement {
-    actions = [
       "ec2:AttachVolume",
-      "ec2:DetachVolume"
+      "ec2:DeleteVolume",
+      "ec2:DetachVolume",
+      "ec2:ModifyVolume"
     ]
     resources = [
       "arn:${data.aws_partition.current.partition}:ec2:*:*:volume/*",
       "arn:${data.aws_partition.current.partition}:ec2:*:*:instance/*"
     ]
-    sid = "Attach"
+    sid = "ClusterVolumes"
+    condition {
+      test = "StringEquals"
+      values = [
+        var.cluster_name
+      ]
+      variable = "aws:ResourceTag/KubernetesCluster"
+    }
   }
   statement {
     actions = [
-      "ec2:CreateVolume",
+      "ec2:DeleteSnapshot",
       "ec2:EnableFastSnapshotRestores"
     ]
     resources = [
       "arn:${data.aws_partition.current.partition}:ec2:*:*:snapshot/*"
     ]
-    sid = "FromSnapshot"
+    sid = "ClusterSnapshots"
+    condition {
+      test = "StringEquals"
+      values = [
+        var.cluster_name
+      ]
+      variable = "aws:ResourceTag/KubernetesCluster"
+    }
+  }
+  statement {
+    actions = [
+      "ec2:CreateVolume"
+    ]
+    resources = [
+      "arn:${data.aws_partition.current.partition}:ec2:*:*:volume/*"
+    ]
+    sid = "CreateClusterVolume"
+    condition {
+      test = "StringEquals"
+      values = [
+        var.cluster_name
+      ]
+      variable = "aws:RequestTag/KubernetesCluster"
+    }
+  }
+  statement {
+    actions = [
+      "ec2:CreateVolume"
+    ]
+    resources = [
+      "arn:${data.aws_partition.current.partition}:ec2:*:*:snapshot/*"
+    ]
+    sid = "CreateVolumeFromClusterSnapshot"
+    condition {
+      test = "StringEquals"
+      values = [
+        var.cluster_name
+      ]
+      variable = "aws:ResourceTag/KubernetesCluster"
+    }
+  }
+  statement {
+    actions = [
+      "ec2:CreateSnapshot"
+    ]
+    resources = [
+      "arn:${data.aws_partition.current.partition}:ec2:*:*:volume/*"
+    ]
+    sid = "SnapshotClusterVolume"
+    condition {
+      test = "StringEquals"
+      values = [
+        var.cluster_name
+      ]
+      variable = "aws:ResourceTag/KubernetesCluster"
+    }
+  }
+  statement {
+    actions = [
+      "ec2:CreateSnapshot"
+    ]
+    resources = [
+      "arn:${data.aws_partition.current.partition}:ec2:*:*:snapshot/*"
+    ]
+    sid = "CreateClusterSnapshot"
+    condition {
+      test = "StringEquals"
+      values = [
+        var.cluster_name
+      ]
+      variable = "aws:RequestTag/KubernetesCluster"
+    }
   }
   statement {
     actions = [
@@ -170,164 +355,42 @@ data "aws_iam_policy_document" "ebs_csi" {
     condition {
       test = "StringEquals"
       values = [
-        "CreateVolume",
-        "CreateSnapshot"
+        "CreateSnapshot",
+        "CreateVolume"
       ]
       variable = "ec2:CreateAction"
+    }
+    condition {
+      test = "StringEquals"
+      values = [
+        var.cluster_name
+      ]
+      variable = "aws:RequestTag/KubernetesCluster"
     }
   }
   statement {
     actions = [
+      "ec2:CreateTags",
       "ec2:DeleteTags"
     ]
     resources = [
       "arn:${data.aws_partition.current.partition}:ec2:*:*:volume/*",
       "arn:${data.aws_partition.current.partition}:ec2:*:*:snapshot/*"
     ]
-    sid = "Untag"
-  }
-  statement {
-    actions = [
-      "ec2:CreateVolume"
-    ]
-    resources = [
-      "arn:${data.aws_partition.current.partition}:ec2:*:*:volume/*"
-    ]
-    sid = "CreateClusterVolume"
+    sid = "Retag"
     condition {
-      test = "StringLike"
+      test = "StringEquals"
+      values = [
+        var.cluster_name
+      ]
+      variable = "aws:ResourceTag/KubernetesCluster"
+    }
+    condition {
+      test = "Null"
       values = [
         "true"
       ]
-      variable = "aws:RequestTag/ebs.csi.aws.com/cluster"
-    }
-  }
-  statement {
-    actions = [
-      "ec2:CreateVolume"
-    ]
-    resources = [
-      "arn:${data.aws_partition.current.partition}:ec2:*:*:volume/*"
-    ]
-    sid = "CreateNamedVolume"
-    condition {
-      test = "StringLike"
-      values = [
-        "*"
-      ]
-      variable = "aws:RequestTag/CSIVolumeName"
-    }
-  }
-  statement {
-    actions = [
-      "ec2:DeleteVolume"
-    ]
-    resources = [
-      "arn:${data.aws_partition.current.partition}:ec2:*:*:volume/*"
-    ]
-    sid = "DeleteClusterVolume"
-    condition {
-      test = "StringLike"
-      values = [
-        "true"
-      ]
-      variable = "ec2:ResourceTag/ebs.csi.aws.com/cluster"
-    }
-  }
-  statement {
-    actions = [
-      "ec2:DeleteVolume"
-    ]
-    resources = [
-      "arn:${data.aws_partition.current.partition}:ec2:*:*:volume/*"
-    ]
-    sid = "DeleteNamedVolume"
-    condition {
-      test = "StringLike"
-      values = [
-        "*"
-      ]
-      variable = "ec2:ResourceTag/CSIVolumeName"
-    }
-  }
-  statement {
-    actions = [
-      "ec2:DeleteVolume"
-    ]
-    resources = [
-      "arn:${data.aws_partition.current.partition}:ec2:*:*:volume/*"
-    ]
-    sid = "DeletePvcVolume"
-    condition {
-      test = "StringLike"
-      values = [
-        "*"
-      ]
-      variable = "ec2:ResourceTag/kubernetes.io/created-for/pvc/name"
-    }
-  }
-  statement {
-    actions = [
-      "ec2:CreateSnapshot"
-    ]
-    resources = [
-      "arn:${data.aws_partition.current.partition}:ec2:*:*:snapshot/*"
-    ]
-    sid = "CreateNamedSnapshot"
-    condition {
-      test = "StringLike"
-      values = [
-        "*"
-      ]
-      variable = "aws:RequestTag/CSIVolumeSnapshotName"
-    }
-  }
-  statement {
-    actions = [
-      "ec2:CreateSnapshot"
-    ]
-    resources = [
-      "arn:${data.aws_partition.current.partition}:ec2:*:*:snapshot/*"
-    ]
-    sid = "CreateClusterSnapshot"
-    condition {
-      test = "StringLike"
-      values = [
-        "true"
-      ]
-      variable = "aws:RequestTag/ebs.csi.aws.com/cluster"
-    }
-  }
-  statement {
-    actions = [
-      "ec2:DeleteSnapshot"
-    ]
-    resources = [
-      "arn:${data.aws_partition.current.partition}:ec2:*:*:snapshot/*"
-    ]
-    sid = "DeleteNamedSnapshot"
-    condition {
-      test = "StringLike"
-      values = [
-        "*"
-      ]
-      variable = "ec2:ResourceTag/CSIVolumeSnapshotName"
-    }
-  }
-  statement {
-    actions = [
-      "ec2:DeleteSnapshot"
-    ]
-    resources = [
-      "arn:${data.aws_partition.current.partition}:ec2:*:*:snapshot/*"
-    ]
-    sid = "DeleteClusterSnapshot"
-    condition {
-      test = "StringLike"
-      values = [
-        "true"
-      ]
-      variable = "ec2:ResourceTag/ebs.csi.aws.com/cluster"
+      variable = "aws:RequestTag/KubernetesCluster"
     }
   }
 }
@@ -336,7 +399,6 @@ data "aws_iam_policy_document" "ebs_csi" {
 data "aws_iam_policy_document" "node_termination" {
   statement {
     actions = [
-      "autoscaling:CompleteLifecycleAction",
       "autoscaling:DescribeAutoScalingInstances",
       "autoscaling:DescribeTags",
       "ec2:DescribeInstances"
@@ -344,7 +406,23 @@ data "aws_iam_policy_document" "node_termination" {
     resources = [
       "*"
     ]
-    sid = "LifecycleHooks"
+    sid = "Describe"
+  }
+  statement {
+    actions = [
+      "autoscaling:CompleteLifecycleAction"
+    ]
+    resources = [
+      "*"
+    ]
+    sid = "ClusterLifecycleHooks"
+    condition {
+      test = "StringEquals"
+      values = [
+        var.cluster_name
+      ]
+      variable = "aws:ResourceTag/KubernetesCluster"
+    }
   }
   statement {
     actions = [
