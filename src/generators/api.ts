@@ -3,6 +3,7 @@ import { Lb } from '@cdktn/provider-aws/lib/lb/index.js';
 import { LbListener } from '@cdktn/provider-aws/lib/lb-listener/index.js';
 import { LbTargetGroup } from '@cdktn/provider-aws/lib/lb-target-group/index.js';
 import { callModule, describe, tfName, type Generator, moduleNamed, moduleStack, output, variable } from './context.js';
+import { acceptChecks } from './checkov.js';
 import { NETWORK_MODULE, NetworkOutputs } from './network.js';
 import { API_PORT, SECURITY_MODULE, SecurityOutputs } from './security.js';
 
@@ -35,7 +36,7 @@ export const api: Generator = {
     const tags = variable(stack, 'tags', 'map(string)', 'Tags for every resource of the cluster.');
 
     const lb = describe(
-      new Lb(stack, 'api', {
+      acceptChecks(new Lb(stack, 'api', {
         name: lbName.stringValue,
         loadBalancerType: 'network',
         internal: internal.booleanValue,
@@ -43,7 +44,7 @@ export const api: Generator = {
         securityGroups: [sg.stringValue],
         enableCrossZoneLoadBalancing: true,
         tags: Fn.merge([tags.value, { Name: `api.${cluster.stringValue}` }]),
-      }),
+      }), 'CKV_AWS_91', 'CKV_AWS_150'),
       'Network load balancer in every zone: the API survives the loss of any zone that still holds a master.',
     );
     const targets = describe(

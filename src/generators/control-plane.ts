@@ -5,6 +5,7 @@ import { MEMBER_TAG, TF, userDataPath } from '../model/names.js';
 import type { MasterPlan } from '../model/plan.js';
 import { API_MODULE, ApiOutputs } from './api.js';
 import { AZ_NAME_REGEX, callModule, field, describe, type Generator, moduleNamed, moduleStack, output, tfName, variable } from './context.js';
+import { acceptChecks } from './checkov.js';
 import { IAM_MODULE, IamOutputs } from './iam.js';
 import { groupInputs, groupOptions, groupVariables, instanceGroup } from './instances.js';
 import { NETWORK_MODULE, NetworkOutputs } from './network.js';
@@ -52,7 +53,7 @@ export const controlPlane: Generator = {
     const volumeNumber = (name: string) => Token.asNumber(propertyAccess(v.volume.value, [name]));
     const volume = (kind: 'main' | 'events') =>
       describe(
-        new EbsVolume(stack, TF.etcdVolume(kind), {
+        acceptChecks(new EbsVolume(stack, TF.etcdVolume(kind), {
           availabilityZone: v.zone.stringValue,
           size: volumeNumber('size'),
           type: volumeField('type'),
@@ -70,7 +71,7 @@ export const controlPlane: Generator = {
             },
           ]),
           lifecycle: { preventDestroy: plan.etcd.preventDestroy },
-        }),
+        }), 'CKV_AWS_189'),
         `etcd ${kind} data of this member, in the master's zone${plan.etcd.preventDestroy ? '; no plan may destroy it' : ''}.`,
       );
     const main = volume('main');

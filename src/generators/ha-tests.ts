@@ -72,6 +72,7 @@ export function haTestFiles(plan: ClusterPlan): { path: string; content: string 
     aws_ssm_parameter: { defaults: { value: MOCK_IMAGE } },
     aws_ami: { defaults: { id: MOCK_IMAGE, root_device_name: '/dev/sda1' } },
     aws_route53_zone: { defaults: { zone_id: MOCK_ZONE_ID } },
+    aws_caller_identity: { defaults: { account_id: '111122223333' } },
   };
   // Provider validators still run on mocked values: ARNs and IDs must have their real shapes.
   const { partition } = partitionOf(plan.region);
@@ -82,6 +83,10 @@ export function haTestFiles(plan: ClusterPlan): { path: string; content: string 
     aws_launch_template: { defaults: { id: 'lt-0123456789abcdef0' } },
     aws_sqs_queue: { defaults: { arn: `arn:${partition}:sqs:${plan.region}:111122223333:termination`, url: `https://sqs.${plan.region}.amazonaws.com/111122223333/termination` } },
     aws_s3_bucket: { defaults: { arn: `arn:${partition}:s3:::cluster-bucket`, id: 'cluster-bucket' } },
+    // ARNs the provider validates where other resources take them (the flow log, SSE-KMS, the log group).
+    aws_iam_role: { defaults: { arn: `arn:${partition}:iam::111122223333:role/mock` } },
+    aws_kms_key: { defaults: { arn: `arn:${partition}:kms:${plan.region}:111122223333:key/00000000-0000-0000-0000-000000000000`, key_id: '00000000-0000-0000-0000-000000000000' } },
+    aws_cloudwatch_log_group: { defaults: { arn: `arn:${partition}:logs:${plan.region}:111122223333:log-group:flow-logs` } },
   };
   // Known IDs for the resources the invariants compare, so that a plan can check them without an
   // apply. Terraform overrides each zone's instance; OpenTofu (up to 1.12) only whole resources, so

@@ -6,12 +6,13 @@ import { IamRole } from '@cdktn/provider-aws/lib/iam-role/index.js';
 import { IamRolePolicy } from '@cdktn/provider-aws/lib/iam-role-policy/index.js';
 import type { TerraformStack } from 'cdktn';
 import { basename } from 'node:path';
-import { BACKUP_PREFIX, BOOT_PREFIX, CLUSTER_TAG, userDataPath } from '../model/names.js';
+import { BACKUP_PREFIX, BOOT_PREFIX, CLUSTER_TAG, PARAMETER_SUBPATHS, userDataPath } from '../model/names.js';
 import { cloudRoutes } from '../model/cni.js';
 import type { ClusterPlan } from '../model/plan.js';
 import { ADDONS_DIR } from '../render/addons.js';
 import { BUCKET_MODULE, BucketOutputs } from './bucket.js';
 import { callModule, describe, tfName, type Generator, moduleNamed, moduleStack, output, parameterPathVariable, field, variable } from './context.js';
+import { KMS_MODULE, KmsOutputs } from './kms.js';
 import { TERMINATION_MODULE, TerminationOutputs } from './termination.js';
 
 export const IAM_MODULE = 'iam';
@@ -23,8 +24,6 @@ export const IamOutputs = {
   bastionsProfile: 'bastions_instance_profile',
 } as const;
 
-/** SSM paths of the join material: nodes may read only theirs, never the control plane's. */
-export const PARAMETER_SUBPATHS = { controlPlane: 'control-plane', node: 'node', cluster: 'cluster' } as const;
 
 /**
  * Roles, policies and instance profiles. Every ARN is built from the partition (aws, aws-cn,
@@ -46,6 +45,7 @@ export const iam: Generator = {
     const tags = variable(stack, 'tags', 'map(string)', 'Tags for every resource of the cluster.');
     const bucketArn = variable(stack, 'bucket_arn', 'string', 'ARN of the cluster bucket: addon manifests and etcd backups.');
     const queueArn = variable(stack, 'termination_queue_arn', 'string', 'ARN of the queue the node termination handler reads.');
+    const clusterKey = variable(stack, 'cluster_key_arn', 'string', "The cluster's KMS key (modules/kms): the join material and the bucket are encrypted with it.");
     const partition = describe(new DataAwsPartition(stack, 'current', {}), 'ARNs differ per partition: aws, aws-cn (seed example 3), aws-us-gov.');
     const arn = (service: string, resource: string) => `arn:${partition.partition}:${service}:${region.stringValue}:*:${resource}`;
     const clusterTag = clusterConditions(cluster.stringValue).tagged;
@@ -54,10 +54,12 @@ export const iam: Generator = {
       statement: [{ actions: ['sts:AssumeRole'], principals: [{ type: 'Service', identifiers: [`ec2.${partition.dnsSuffix}`] }] }],
     });
 
+    // The token takes no resource; the pulls are from repositories (any: images come from several accounts' registries).
+    const ecrToken: DataAwsIamPolicyDocumentStatement = { sid: 'RegistryToken', actions: ['ecr:GetAuthorizationToken'], resources: ['*'] };
     const ecrPull: DataAwsIamPolicyDocumentStatement = {
       sid: 'PullImages',
-      actions: ['ecr:GetAuthorizationToken', 'ecr:BatchCheckLayerAvailability', 'ecr:GetDownloadUrlForLayer', 'ecr:BatchGetImage'],
-      resources: ['*'],
+      actions: ['ecr:BatchCheckLayerAvailability', 'ecr:BatchGetImage', 'ecr:GetDownloadUrlForLayer'],
+      resources: [`arn:${partition.partition}:ecr:*:*:repository/*`],
     };
     const params = (sub: string) => arn('ssm', `parameter${parameterPath.stringValue}/${sub}/*`);
     const masterStatements: DataAwsIamPolicyDocumentStatement[] = [
@@ -98,8 +100,32 @@ export const iam: Generator = {
         resources: [bucketArn.stringValue],
         condition: [{ test: 'StringLike', variable: 's3:prefix', values: [`${ADDONS_DIR}/*`, `${BACKUP_PREFIX}*`] }],
       },
+      ecrToken,
       ecrPull,
     ];
+    // The cluster's key, as its key policy has it (modules/kms): each role for its own parameters
+    // (SSM's encryption context is the parameter's ARN) and, through S3, for the cluster bucket.
+    const keyForParameters = (sid: string, actions: string[], subs: string[]): DataAwsIamPolicyDocumentStatement => ({
+      sid,
+      actions,
+      resources: [clusterKey.stringValue],
+      condition: [{ test: 'StringLike', variable: 'kms:EncryptionContext:PARAMETER_ARN', values: subs.map(params) }],
+    });
+    const keyForBucket = (sid: string, actions: string[]): DataAwsIamPolicyDocumentStatement => ({
+      sid,
+      actions,
+      resources: [clusterKey.stringValue],
+      condition: [
+        { test: 'StringEquals', variable: 'kms:ViaService', values: [`s3.${region.stringValue}.${partition.dnsSuffix}`] },
+        { test: 'StringEquals', variable: 'kms:EncryptionContext:aws:s3:arn', values: [bucketArn.stringValue] },
+      ],
+    });
+    masterStatements.push(
+      keyForParameters('JoinMaterialKey', ['kms:Decrypt', 'kms:Encrypt', 'kms:GenerateDataKey'], [PARAMETER_SUBPATHS.controlPlane, PARAMETER_SUBPATHS.node]),
+      // cluster/bucket: a SecureString too, written by Terraform, read only.
+      keyForParameters('ClusterSettingsKey', ['kms:Decrypt'], [PARAMETER_SUBPATHS.cluster]),
+      keyForBucket('BucketKey', ['kms:Decrypt', 'kms:GenerateDataKey']),
+    );
     if (kms) {
       masterStatements.push({
         sid: 'EtcdVolumeKey',
@@ -111,8 +137,10 @@ export const iam: Generator = {
       { sid: 'NodeJoinMaterial', actions: ['ssm:GetParameter'], resources: [params(PARAMETER_SUBPATHS.node)] },
       // The upgrade runbook's in-place node upgrade: node.sh of this generation, nothing else of the bucket.
       { sid: 'ReadBootScript', actions: ['s3:GetObject'], resources: [`${bucketArn.stringValue}/${BOOT_PREFIX}/${basename(userDataPath.node)}`] },
+      ecrToken,
       ecrPull,
     ];
+    nodeStatements.push(keyForParameters('NodeJoinMaterialKey', ['kms:Decrypt'], [PARAMETER_SUBPATHS.node]), keyForBucket('BootScriptKey', ['kms:Decrypt']));
 
     // The way in to every instance, even one that failed to boot: SSM Session Manager. Its agent's
     // calls only (of AmazonSSMManagedInstanceCore: registration and the session channels); they
@@ -123,7 +151,6 @@ export const iam: Generator = {
           {
             sid: 'SessionManager',
             actions: [
-              'ssm:UpdateInstanceInformation',
               'ssmmessages:CreateControlChannel',
               'ssmmessages:CreateDataChannel',
               'ssmmessages:OpenControlChannel',
@@ -137,6 +164,8 @@ export const iam: Generator = {
             ],
             resources: ['*'],
           },
+          // The agent registers its own instance.
+          { sid: 'SessionManagerRegistration', actions: ['ssm:UpdateInstanceInformation'], resources: [`arn:${partition.partition}:ec2:*:*:instance/*`] },
         ],
       }),
       'SSM Session Manager for every instance: aws ssm start-session, no SSH needed.',
@@ -196,6 +225,7 @@ export const iam: Generator = {
       ...(plan.etcd.kmsKeyId ? { kms_key_id: field(ctx.shared.etcdVolume, 'kms_key_id') } : {}),
       bucket_arn: moduleNamed(ctx, BUCKET_MODULE).get(BucketOutputs.arn),
       termination_queue_arn: moduleNamed(ctx, TERMINATION_MODULE).get(TerminationOutputs.queueArn),
+      cluster_key_arn: moduleNamed(ctx, KMS_MODULE).get(KmsOutputs.keyArn),
       tags: ctx.shared.tags,
     });
   },
@@ -247,6 +277,8 @@ export function clusterConditions(cluster: string): ClusterConditions {
  */
 function controllerPolicies(stack: TerraformStack, plan: ClusterPlan, partition: string, cluster: string, queueArn: string): NamedPolicy[] {
   const ec2 = (resource: string) => `arn:${partition}:ec2:*:*:${resource}`;
+  // Classic (loadbalancer/NAME) and v2 (loadbalancer/net/NAME/ID) load balancers, their target groups and listeners.
+  const elb = ['loadbalancer/*', 'targetgroup/*', 'listener/*'].map((r) => `arn:${partition}:elasticloadbalancing:*:*:${r}`);
   const doc = (id: string, why: string, statement: DataAwsIamPolicyDocumentStatement[]) => describe(new DataAwsIamPolicyDocument(stack, id, { statement }), why).json;
   const { tagged, requestTagged, keepsClusterTag } = clusterConditions(cluster);
   const createAction = (actions: string[]): Condition => ({ test: 'StringEquals', variable: 'ec2:CreateAction', values: actions });
@@ -279,10 +311,11 @@ function controllerPolicies(stack: TerraformStack, plan: ClusterPlan, partition:
             'elasticloadbalancing:DescribeLoadBalancers',
             'elasticloadbalancing:DescribeTargetGroups',
             'elasticloadbalancing:DescribeTargetHealth',
-            'kms:DescribeKey',
           ],
           resources: ['*'],
         },
+        // The keys of encrypted volumes and load balancers it is asked about.
+        { sid: 'DescribeKeys', actions: ['kms:DescribeKey'], resources: [`arn:${partition}:kms:*:*:key/*`] },
         {
           sid: 'ClusterResources',
           actions: [
@@ -314,13 +347,13 @@ function controllerPolicies(stack: TerraformStack, plan: ClusterPlan, partition:
             'elasticloadbalancing:SetLoadBalancerPoliciesOfListener',
             'elasticloadbalancing:SetSecurityGroups',
           ],
-          resources: ['*'],
+          resources: [ec2('security-group/*'), ...(routes ? [ec2('route-table/*'), ec2('instance/*')] : []), ...elb],
           condition: [tagged],
         },
         {
           sid: 'CreateClusterResources',
           actions: ['ec2:CreateSecurityGroup', 'elasticloadbalancing:CreateListener', 'elasticloadbalancing:CreateLoadBalancer', 'elasticloadbalancing:CreateTargetGroup'],
-          resources: ['*'],
+          resources: [ec2('security-group/*'), ...elb],
           condition: [requestTagged],
         },
         // A security group is created in a VPC, which takes no request tag: the group itself is held to it above.
@@ -329,14 +362,19 @@ function controllerPolicies(stack: TerraformStack, plan: ClusterPlan, partition:
         {
           sid: 'TagLoadBalancersOnCreate',
           actions: ['elasticloadbalancing:AddTags'],
-          resources: ['*'],
+          resources: elb,
           condition: [{ test: 'StringEquals', variable: 'elasticloadbalancing:CreateAction', values: ['CreateListener', 'CreateLoadBalancer', 'CreateTargetGroup'] }, requestTagged],
         },
         { sid: 'TagSecurityGroupsOnCreate', actions: ['ec2:CreateTags'], resources: [ec2('security-group/*')], condition: [createAction(['CreateSecurityGroup']), requestTagged] },
         // Its tag repair on its own groups, which may not touch the cluster's tag.
         { sid: 'RetagClusterSecurityGroups', actions: ['ec2:CreateTags'], resources: [ec2('security-group/*')], condition: [tagged, keepsClusterTag] },
         // The first load balancer of an account creates ELB's service-linked role; no other.
-        { sid: 'LoadBalancerServiceRole', actions: ['iam:CreateServiceLinkedRole'], resources: ['*'], condition: [{ test: 'StringEquals', variable: 'iam:AWSServiceName', values: ['elasticloadbalancing.amazonaws.com'] }] },
+        {
+          sid: 'LoadBalancerServiceRole',
+          actions: ['iam:CreateServiceLinkedRole'],
+          resources: [`arn:${partition}:iam::*:role/aws-service-role/elasticloadbalancing.amazonaws.com/*`],
+          condition: [{ test: 'StringEquals', variable: 'iam:AWSServiceName', values: ['elasticloadbalancing.amazonaws.com'] }],
+        },
       ]),
     },
     {
@@ -370,7 +408,7 @@ function controllerPolicies(stack: TerraformStack, plan: ClusterPlan, partition:
       // the drain hooks of the cluster's own groups only.
       json: doc('node_termination', "The node termination handler: reads its queue, completes the drain hooks of the cluster's groups.", [
         { sid: 'Describe', actions: ['autoscaling:DescribeAutoScalingInstances', 'autoscaling:DescribeTags', 'ec2:DescribeInstances'], resources: ['*'] },
-        { sid: 'ClusterLifecycleHooks', actions: ['autoscaling:CompleteLifecycleAction'], resources: ['*'], condition: [tagged] },
+        { sid: 'ClusterLifecycleHooks', actions: ['autoscaling:CompleteLifecycleAction'], resources: [`arn:${partition}:autoscaling:*:*:autoScalingGroup:*:autoScalingGroupName/*`], condition: [tagged] },
         { sid: 'Queue', actions: ['sqs:DeleteMessage', 'sqs:ReceiveMessage'], resources: [queueArn] },
       ]),
     },

@@ -4,6 +4,7 @@ import { AutoscalingLifecycleHook } from '@cdktn/provider-aws/lib/autoscaling-li
 import { LaunchTemplate } from '@cdktn/provider-aws/lib/launch-template/index.js';
 import type { ClusterPlan } from '../model/plan.js';
 import { describe, tfName, variable } from './context.js';
+import { acceptChecks } from './checkov.js';
 import { DRAIN_HOOK } from './termination.js';
 
 /** The tag the node termination handler checks before it drains an instance. */
@@ -80,6 +81,8 @@ export interface InstanceGroupOptions {
   readonly securityGroupIds: string[];
   readonly subnetIds: string[];
   readonly publicIp: boolean | IResolvable;
+  /** The root gives public_ip = true (public topology): checkov's CKV_AWS_88 is accepted on the template. */
+  readonly publicByDesign?: boolean;
   readonly size: { readonly min: number | string; readonly max: number | string };
   /** The cluster's tags. */
   readonly tags: unknown;
@@ -101,8 +104,10 @@ export interface InstanceGroupOptions {
 export function instanceGroup(stack: TerraformStack, o: InstanceGroupOptions): { template: LaunchTemplate; group: AutoscalingGroup } {
   // The node termination handler drains only instances that carry its tag.
   const tags = Fn.merge([o.tags, { Name: o.name, ...o.roleTags, ...(o.drain ? { [NTH_MANAGED_TAG]: '' } : {}) }]);
+  // A public address by design (public topology, the bastion): checkov's check is for instances that should have none.
+  const acceptPublic = (t: LaunchTemplate) => (o.publicIp === true || o.publicByDesign ? acceptChecks(t, 'CKV_AWS_88') : t);
   const template = describe(
-    tfName(new LaunchTemplate(stack, 'launch_template', {
+    acceptPublic(tfName(new LaunchTemplate(stack, 'launch_template', {
       name: o.name,
       imageId: o.imageId,
       instanceType: o.instanceType,
@@ -117,7 +122,7 @@ export function instanceGroup(stack: TerraformStack, o: InstanceGroupOptions): {
       tagSpecifications: [{ resourceType: 'volume', tags }],
       tags,
       lifecycle: { createBeforeDestroy: true },
-    }), 'this'),
+    }), 'this')),
     'IMDSv2 only, encrypted root volume.',
   );
   // Instances take their tags from the group, so that a tag change never replaces the template.

@@ -3,6 +3,7 @@ import { Route53Record } from '@cdktn/provider-aws/lib/route53-record/index.js';
 import { Route53Zone } from '@cdktn/provider-aws/lib/route53-zone/index.js';
 import { internalZoneName } from '../model/names.js';
 import { callModule, describe, type Generator, moduleNamed, moduleStack, variable } from './context.js';
+import { acceptChecks } from './checkov.js';
 import { MasterOutputs } from './control-plane.js';
 import { NETWORK_MODULE, NetworkOutputs } from './network.js';
 
@@ -38,7 +39,7 @@ export const internalApi: Generator = {
       'Private to the VPC.',
     );
     describe(
-      new Route53Record(stack, 'api', { zoneId: zone.zoneId, name: recordName.stringValue, type: 'A', ttl: 60, records: memberIps.listValue }),
+      acceptChecks(new Route53Record(stack, 'api', { zoneId: zone.zoneId, name: recordName.stringValue, type: 'A', ttl: 60, records: memberIps.listValue }), 'CKV2_AWS_23'),
       'Every master: clients try the addresses in turn.',
     );
     return [{ dir: DIR, stack, summary: 'api.internal.<cluster>: the member IPs in a private hosted zone.' }];

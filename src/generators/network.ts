@@ -3,8 +3,10 @@ import type { TerraformResource, TerraformStack, TerraformVariable } from 'cdktn
 import { DataAwsInternetGateway } from '@cdktn/provider-aws/lib/data-aws-internet-gateway/index.js';
 import { DataAwsSubnet } from '@cdktn/provider-aws/lib/data-aws-subnet/index.js';
 import { DataAwsVpc } from '@cdktn/provider-aws/lib/data-aws-vpc/index.js';
+import { DefaultSecurityGroup } from '@cdktn/provider-aws/lib/default-security-group/index.js';
 import { Ec2Tag } from '@cdktn/provider-aws/lib/ec2-tag/index.js';
 import { Eip } from '@cdktn/provider-aws/lib/eip/index.js';
+import { FlowLog } from '@cdktn/provider-aws/lib/flow-log/index.js';
 import { InternetGateway } from '@cdktn/provider-aws/lib/internet-gateway/index.js';
 import { NatGateway } from '@cdktn/provider-aws/lib/nat-gateway/index.js';
 import { Route } from '@cdktn/provider-aws/lib/route/index.js';
@@ -15,7 +17,8 @@ import { Vpc } from '@cdktn/provider-aws/lib/vpc/index.js';
 import { VpcIpv4CidrBlockAssociation } from '@cdktn/provider-aws/lib/vpc-ipv4-cidr-block-association/index.js';
 import { TF } from '../model/names.js';
 import type { ClusterPlan } from '../model/plan.js';
-import { AZ_NAME_REGEX, callModule, describe, tfName, type Generator, moduleStack, output, variable } from './context.js';
+import { AZ_NAME_REGEX, callModule, describe, tfName, type Generator, moduleNamed, moduleStack, output, variable } from './context.js';
+import { FLOW_LOGS_MODULE, FlowLogsOutputs } from './flow-logs.js';
 
 export const NETWORK_MODULE = TF.networkModule;
 const DIR = 'modules/network';
@@ -37,6 +40,8 @@ interface Shape {
   /** Secondary CIDR blocks of a VPC haform creates. */
   readonly secondary: boolean;
   readonly gatewayId: boolean;
+  /** Flow logs, for the VPC haform creates. */
+  readonly flowLogs: boolean;
 }
 
 function shapeOf(plan: ClusterPlan): Shape {
@@ -47,6 +52,7 @@ function shapeOf(plan: ClusterPlan): Shape {
     privateTopology: plan.topology === 'private',
     secondary: !net.existingVpc && net.additionalCidrs.length > 0,
     gatewayId: !!net.existingVpc?.internetGatewayId,
+    flowLogs: !!plan.flowLogs,
   };
 }
 
@@ -91,6 +97,7 @@ interface Inputs {
   readonly vpcId?: TerraformVariable;
   readonly cidrBlocks?: TerraformVariable;
   readonly internetGatewayId?: TerraformVariable;
+  readonly flowLogs?: { readonly destination: TerraformVariable; readonly role: TerraformVariable };
 }
 
 /** The module's variables, declared in the order a reader wants them: name, VPC, zones, tags. */
@@ -107,8 +114,14 @@ function inputs(stack: TerraformStack, s: Shape): Inputs {
         secondaryCidrBlocks: s.secondary ? variable(stack, 'secondary_cidr_blocks', 'list(string)', 'Secondary IPv4 CIDR blocks of the VPC (spec.network.additionalCIDRs), for subnets beyond the first block.') : undefined,
       };
   const zones = variable(stack, 'zones', zonesType(s), zonesDescription(s), zonesValidation(s));
+  const flowLogs = s.flowLogs
+    ? {
+        destination: variable(stack, 'flow_log_group_arn', 'string', 'CloudWatch Logs group of the VPC\'s flow logs (modules/flow-logs).'),
+        role: variable(stack, 'flow_log_role_arn', 'string', 'Role that delivers the VPC\'s flow logs to that group.'),
+      }
+    : undefined;
   const tags = variable(stack, 'tags', 'map(string)', 'Tags for every resource of the cluster.');
-  return { name, zones, tags, ...vpc };
+  return { name, zones, tags, ...vpc, ...(flowLogs ? { flowLogs } : {}) };
 }
 
 type Named = (name: string, extra?: Record<string, string>) => ReturnType<typeof Fn.merge>;
@@ -196,7 +209,11 @@ export const network: Generator = {
   },
 
   wire(ctx) {
-    callModule(ctx, NETWORK_MODULE, DIR, networkInputs(ctx.plan, ctx.shared.tags));
+    const flowLogs = ctx.plan.flowLogs ? moduleNamed(ctx, FLOW_LOGS_MODULE) : undefined;
+    callModule(ctx, NETWORK_MODULE, DIR, {
+      ...networkInputs(ctx.plan, ctx.shared.tags),
+      ...(flowLogs ? { flow_log_group_arn: flowLogs.get(FlowLogsOutputs.groupArn), flow_log_role_arn: flowLogs.get(FlowLogsOutputs.roleArn) } : {}),
+    });
   },
 };
 
@@ -256,6 +273,19 @@ function vpcOf(stack: TerraformStack, v: Inputs, named: Named): VpcRef {
   const vpc = describe(
     new Vpc(stack, TF.vpc, { cidrBlock: v.cidrBlock!.stringValue, enableDnsSupport: true, enableDnsHostnames: true, tags: named(v.name.stringValue) }),
     'The cluster VPC; DNS hostnames are needed for the instances to register by name.',
+  );
+  if (v.flowLogs) {
+    describe(
+      tfName(
+        new FlowLog(stack, 'flow_log', { vpcId: vpc.id, trafficType: 'ALL', logDestinationType: 'cloud-watch-logs', logDestination: v.flowLogs.destination.stringValue, iamRoleArn: v.flowLogs.role.stringValue, tags: named(v.name.stringValue) }),
+        'main',
+      ),
+      'Every accepted and rejected connection of the VPC, to CloudWatch Logs (modules/flow-logs).',
+    );
+  }
+  describe(
+    tfName(new DefaultSecurityGroup(stack, 'default_security_group', { vpcId: vpc.id, tags: named(`default.${v.name.stringValue}`) }), 'default'),
+    "The VPC's default security group, closed: no rule at all, so that nothing put in it by default is reachable or reaches out.",
   );
   if (!v.secondaryCidrBlocks) return { id: vpc.id };
   const blocks = TerraformIterator.fromList(v.secondaryCidrBlocks.listValue);

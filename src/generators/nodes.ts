@@ -26,6 +26,7 @@ export const nodes: Generator = {
       ...groupOptions(v, v.subnetIds.listValue),
       size: { min: v.size.numberValue, max: v.size.numberValue },
       roleTags: { 'k8s.io/role/node': '1' },
+      publicByDesign: plan.topology === 'public',
     });
     output(stack, 'autoscaling_group_name', group.name, 'Autoscaling group of the nodes.');
     return [{ dir: DIR, stack, summary: 'A group of worker nodes, in the subnets of its zones.' }];

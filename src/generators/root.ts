@@ -35,9 +35,10 @@ export function rootModule(scope: Construct, plan: ClusterPlan, generators: read
     plan.image.kind === 'ami'
       ? plan.image.id
       : describe(new DataAwsSsmParameter(stack, 'image_id', { name: plan.image.parameter }), 'The machine image, resolved from its public SSM parameter at plan time.').value;
+  const owners = imageOwners(plan);
   const image = describe(
-    new DataAwsAmi(stack, 'image', { filter: [{ name: 'image-id', values: [imageId] }] }),
-    'The image itself: its root device name is where the encrypted root volume must be mapped.',
+    new DataAwsAmi(stack, 'image', { filter: [{ name: 'image-id', values: [imageId] }], ...(owners ? { owners } : {}) }),
+    `The image itself: its root device name is where the encrypted root volume must be mapped.${owners ? " Canonical's own, whatever the parameter says." : ''}`,
   );
 
   const ctx: RootContext = { plan, stack, modules: new Map<string, TerraformHclModule>(), shared: { tags: tags.expression, image: { id: image.id, rootDevice: image.rootDeviceName }, etcdVolume: etcdVolume.expression } };
@@ -75,6 +76,22 @@ function rootOutputs(ctx: RootContext): void {
   const host = plan.api.dns ? moduleNamed(ctx, DNS_MODULE).get(DnsOutputs.fqdn) : moduleNamed(ctx, API_MODULE).get(ApiOutputs.dnsName);
   out('cluster_bucket', moduleNamed(ctx, BUCKET_MODULE).get(BucketOutputs.id), 'The cluster bucket: addon manifests and etcd backups (backups/etcd/main/).');
   out('api_endpoint', `https://${host}`, 'URL of the Kubernetes API.');
+}
+
+/** Canonical's account per partition (Ubuntu's cloud images documentation): the owner of its public SSM parameters' images. */
+const CANONICAL_OWNERS = { aws: '099720109477', 'aws-cn': '837727238323', 'aws-us-gov': '513442679011' } as const;
+/** Where Canonical publishes its images' ids in SSM, in every partition. */
+const CANONICAL_PARAMETERS = '/aws/service/canonical/';
+
+/**
+ * An image found through Canonical's public parameter must be Canonical's: a parameter is a pointer,
+ * and the owner check keeps a wrong one from booting an AMI of anyone else. An AMI id the YAML names,
+ * or a parameter of the user's, is theirs to vouch for: no owner is assumed.
+ */
+function imageOwners(plan: ClusterPlan): string[] | undefined {
+  if (plan.image.kind !== 'ssm' || !plan.image.parameter.startsWith(CANONICAL_PARAMETERS)) return undefined;
+  const partition = plan.region.startsWith('cn-') ? 'aws-cn' : plan.region.startsWith('us-gov-') ? 'aws-us-gov' : 'aws';
+  return [CANONICAL_OWNERS[partition]];
 }
 
 /** The etcd volumes' settings, the same for every master. */

@@ -7,6 +7,7 @@ import { CIDR_RULES } from '../model/layout-moves.js';
 import { TF } from '../model/names.js';
 import type { ClusterPlan } from '../model/plan.js';
 import { callModule, describe, type Generator, moduleNamed, moduleStack, output, field, tfName, variable } from './context.js';
+import { acceptChecks, type AcceptedCheck } from './checkov.js';
 import { NETWORK_MODULE, NetworkOutputs } from './network.js';
 
 export const SECURITY_MODULE = TF.securityModule;
@@ -15,6 +16,8 @@ const DIR = 'modules/security';
 /** The Kubernetes API port on the load balancer and on the masters. */
 export const API_PORT = 443;
 const SSH_PORT = 22;
+/** The ports of checkov's "open to the world" checks. */
+const MISREAD_PORTS: Record<number, AcceptedCheck> = { 22: 'CKV_AWS_24', 80: 'CKV_AWS_260', 3389: 'CKV_AWS_25' };
 
 export const SecurityOutputs = {
   masters: 'masters_security_group_id',
@@ -49,7 +52,7 @@ export const security: Generator = {
     const tags = variable(stack, 'tags', 'map(string)', 'Tags for every resource of the cluster.');
     const group = (id: string, description: string) => {
       const name = field(groupNames.value, id);
-      return new SecurityGroup(stack, id, { name, description, vpcId: vpcId.stringValue, tags: Fn.merge([tags.value, { Name: name }]) });
+      return acceptChecks(new SecurityGroup(stack, id, { name, description, vpcId: vpcId.stringValue, tags: Fn.merge([tags.value, { Name: name }]) }), 'CKV2_AWS_5');
     };
 
     const masters = describe(group('masters', 'Kubernetes masters'), 'Masters: etcd peers and the API server.');
@@ -61,7 +64,7 @@ export const security: Generator = {
       const range = ports.from === undefined ? 'all' : ports.from === ports.to ? `${ports.from}` : `${ports.from}_${ports.to}`;
       const proto = ports.protocol === '-1' ? '' : ports.protocol === '4' ? 'ipip_' : `${ports.protocol}_`;
       const id = ports.protocol === '-1' ? `${toName}_from_${fromName}` : `${toName}_${proto}${range}_from_${fromName}`;
-      return new VpcSecurityGroupIngressRule(stack, id, {
+      const rule = new VpcSecurityGroupIngressRule(stack, id, {
         securityGroupId: to.id,
         description: what,
         ipProtocol: ports.protocol,
@@ -70,6 +73,9 @@ export const security: Generator = {
         referencedSecurityGroupId: from.group.id,
         tags: tags.value as Record<string, string>,
       });
+      // checkov takes a port range from a group for one from anywhere (it reads cidr_ipv4 only).
+      const misread = (Object.entries(MISREAD_PORTS) as [string, AcceptedCheck][]).filter(([port]) => ports.from !== undefined && ports.from <= Number(port) && Number(port) <= ports.to!);
+      return misread.length ? acceptChecks(rule, ...misread.map(([, id]) => id)) : rule;
     };
     // One block per rule and list of sources, an instance per CIDR: a plan names exactly which source opens.
     const fromCidrs = (to: SecurityGroup, name: string, list: TerraformVariable, port: number, what: string) => {
@@ -117,10 +123,21 @@ export const security: Generator = {
       fromCidrs(nodes, CIDR_RULES.nodesSsh, sshCidrs, SSH_PORT, 'SSH');
     }
 
-    for (const [name, sg] of [['masters', masters], ['nodes', nodes], ['api', api], ['bastion', bastion]] as const) {
+    // Instances reach package mirrors, registries and the AWS APIs: all outbound. The load balancer
+    // only forwards to the API servers and health-checks them, on the same port.
+    for (const [name, sg] of [['masters', masters], ['nodes', nodes], ['bastion', bastion]] as const) {
       if (!sg) continue;
       egress(stack, name, sg, tags.value);
     }
+    new VpcSecurityGroupEgressRule(stack, 'api_egress', {
+      securityGroupId: api.id,
+      description: 'the load balancer forwards to and health-checks the API servers',
+      ipProtocol: 'tcp',
+      fromPort: API_PORT,
+      toPort: API_PORT,
+      referencedSecurityGroupId: masters.id,
+      tags: tags.value as Record<string, string>,
+    });
 
     output(stack, SecurityOutputs.masters, masters.id, 'Security group of the masters.');
     output(stack, SecurityOutputs.nodes, nodes.id, 'Security group of the worker nodes.');

@@ -47,24 +47,28 @@ export const termination: Generator = {
       tfName(new SqsQueue(stack, 'queue', { name: queueName.stringValue, messageRetentionSeconds: 300, sqsManagedSseEnabled: true, tags: tags.value }), 'this'),
       'Termination events for the node termination handler: an event older than five minutes is moot.',
     );
-    const send = new DataAwsIamPolicyDocument(stack, 'events_send', {
-      statement: [
-        {
-          sid: 'EventBridgeSends',
-          actions: ['sqs:SendMessage'],
-          principals: [{ type: 'Service', identifiers: ['events.amazonaws.com', 'sqs.amazonaws.com'] }],
-          resources: [queue.arn],
-        },
-      ],
-    });
-    tfName(new SqsQueuePolicy(stack, 'policy', { queueUrl: queue.url, policy: send.json }), 'this');
-    for (const e of EVENTS) {
+    const rules = EVENTS.map((e) => {
       const rule = describe(
         tfName(new CloudwatchEventRule(stack, `rule_${e.id}`, { name: eventRuleName(rulePrefix.stringValue, e.id), eventPattern: JSON.stringify(e.pattern), tags: tags.value }), e.id),
         `When ${e.what}.`,
       );
       tfName(new CloudwatchEventTarget(stack, `target_${e.id}`, { rule: rule.name, arn: queue.arn }), e.id);
-    }
+      return rule;
+    });
+    // Only the cluster's own rules may send: EventBridge gives each message its rule's ARN (the
+    // confused-deputy guard; sqs.amazonaws.com, which kops also names, sends nothing here).
+    const send = new DataAwsIamPolicyDocument(stack, 'events_send', {
+      statement: [
+        {
+          sid: 'EventBridgeSends',
+          actions: ['sqs:SendMessage'],
+          principals: [{ type: 'Service', identifiers: ['events.amazonaws.com'] }],
+          resources: [queue.arn],
+          condition: [{ test: 'ArnEquals', variable: 'aws:SourceArn', values: rules.map((r) => r.arn) }],
+        },
+      ],
+    });
+    tfName(new SqsQueuePolicy(stack, 'policy', { queueUrl: queue.url, policy: send.json }), 'this');
     describe(
       tfName(
         new S3Object(stack, 'queue_env', {

@@ -51,7 +51,7 @@ export function subnetName(zone: string, cluster: string, utility: boolean): str
 }
 
 /** IAM role and instance profile names (64 characters at most). */
-export function roleName(role: 'masters' | 'nodes' | 'bastions', cluster: string): string {
+export function roleName(role: 'masters' | 'nodes' | 'bastions' | 'flow-logs', cluster: string): string {
   return limit(`${role}.${cluster}`, 64);
 }
 
@@ -84,9 +84,26 @@ export function internalApiName(cluster: string): string {
   return `api.${internalZoneName(cluster)}`;
 }
 
+/** SSM paths of the join material under the cluster's path: nodes may read only theirs, never the control plane's. */
+export const PARAMETER_SUBPATHS = { controlPlane: 'control-plane', node: 'node', cluster: 'cluster' } as const;
+
 /** The SSM Parameter Store path under which a cluster keeps its join material. */
 export function parameterPath(cluster: string): string {
   return `/haform/${cluster}`;
+}
+
+/**
+ * The alias of the cluster's KMS key: a static name, so that the boot scripts can pass it to
+ * put-parameter. Aliases allow letters, digits, /, _ and -; cluster names have no _ (DNS names), so
+ * . -> _ keeps two clusters apart. 256 characters at most.
+ */
+export function kmsAlias(cluster: string): string {
+  return limit(`alias/haform/${cluster.replace(/\./g, '_')}`, 256);
+}
+
+/** The CloudWatch Logs group of the VPC's flow logs (512 characters at most). */
+export function flowLogGroupName(cluster: string): string {
+  return limit(`/haform/${cluster}/vpc-flow-logs`, 512);
 }
 
 /** Terraform names of the stateful resources, shared by the generators and the regeneration guard. */

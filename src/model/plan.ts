@@ -33,6 +33,10 @@ export interface ClusterPlan {
   /** Whether the root configures the aws provider, or the user's own file does. */
   readonly provider: 'generated' | 'user';
   readonly assets: ClusterSpec['assets'];
+  /** The cluster's KMS key: its alias (static, so the boot scripts name it), and who else may use it. */
+  readonly kms: { readonly alias: string; readonly breakGlassRoleArn: string | undefined };
+  /** Flow logs of the VPC haform creates; undefined in an existing VPC (its flow logs are the user's). */
+  readonly flowLogs: { readonly logGroup: string; readonly roleName: string; readonly retentionDays: number } | undefined;
 }
 
 export interface ZonePlan {
@@ -184,6 +188,8 @@ export function buildPlan(spec: ClusterSpec): ClusterPlan {
     quorum: analyzeQuorum(placement, spec.zones),
     provider: spec.provider,
     assets: spec.assets,
+    kms: { alias: names.kmsAlias(cluster), breakGlassRoleArn: spec.breakGlassRoleArn },
+    flowLogs: spec.existingVpc ? undefined : { logGroup: names.flowLogGroupName(cluster), roleName: names.roleName('flow-logs', cluster), retentionDays: spec.flowLogRetentionDays },
   };
 }
 

@@ -1,4 +1,5 @@
 import { TerraformDataSource, TerraformLocal, TerraformResource, type TerraformStack } from 'cdktn';
+import { acceptedChecksOf, type AcceptedCheck, skipLines } from '../generators/checkov.js';
 import { commentOf } from '../generators/context.js';
 import { fixHcl, topLevelBlocks, type TopLevelBlock } from './hcl-fix.js';
 import { formatHcl } from './hcl-format.js';
@@ -25,12 +26,15 @@ export interface ModuleRenderOptions {
 export function renderModule(stack: TerraformStack, opts: ModuleRenderOptions): RenderedFile[] {
   const hcl = fixHcl(stack.toHclTerraform().hcl + (opts.extraHcl ?? ''), { requiredVersion: opts.requiredVersion });
   const comments = commentsByBlock(stack);
+  const skips = checksByBlock(stack);
   const byFile = new Map<string, string[]>();
   for (const block of topLevelBlocks(hcl)) {
     const file = FILE_OF[block.kind] ?? MAIN;
     const comment = comments.get(blockKey(block));
     const body = tidy(block.kind === 'module' ? sourceFirst(block.text) : block.kind === 'resource' || block.kind === 'data' ? conventionalOrder(block.text) : block.kind === 'variable' ? conditionFirst(block.text) : block.text);
-    const text = comment ? `${comment.split('\n').map((l) => `# ${l}`).join('\n')}\n${body}` : body;
+    const accepted = skips.get(blockKey(block));
+    const inner = accepted ? body.replace(/\n/, `\n${skipLines(accepted).map((l) => `  ${l}`).join('\n')}\n`) : body;
+    const text = comment ? `${comment.split('\n').map((l) => `# ${l}`).join('\n')}\n${inner}` : inner;
     byFile.set(file, [...(byFile.get(file) ?? []), text]);
   }
   const files: RenderedFile[] = [];
@@ -115,6 +119,18 @@ function sourceFirst(text: string): string {
 
 function blockKey(b: TopLevelBlock): string {
   return [b.kind, ...b.labels].join(' ');
+}
+
+/** checkov's inline skips, by block: inside the block, where checkov reads them. */
+function checksByBlock(stack: TerraformStack): Map<string, readonly AcceptedCheck[]> {
+  const out = new Map<string, readonly AcceptedCheck[]>();
+  for (const c of stack.node.findAll()) {
+    const ids = acceptedChecksOf(c);
+    if (!ids.length) continue;
+    if (c instanceof TerraformDataSource) out.set(`data ${c.terraformResourceType} ${c.friendlyUniqueId}`, ids);
+    else if (c instanceof TerraformResource) out.set(`resource ${c.terraformResourceType} ${c.friendlyUniqueId}`, ids);
+  }
+  return out;
 }
 
 function commentsByBlock(stack: TerraformStack): Map<string, string> {

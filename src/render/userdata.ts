@@ -57,6 +57,7 @@ export function renderUserData(plan: ClusterPlan, header: string): OutputFile[] 
       internalApiName: plan.api.internalName,
       memberTagKey: MEMBER_TAG,
       backupPrefix: BACKUP_PREFIX,
+      kmsKeyAlias: plan.kms.alias,
     });
   const files = [
     { path: userDataPath.master, content: master() },

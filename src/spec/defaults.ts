@@ -21,6 +21,8 @@ export const DEFAULTS = {
   gp3Iops: 3000,
   gp3Throughput: 125,
   apiAllowedCIDRs: ['0.0.0.0/0'],
+  /** A year of flow logs: what CIS and checkov (CKV_AWS_338) ask of a log group. */
+  flowLogRetentionDays: 365,
 } as const;
 
 export const GOSSIP_SUFFIX = '.k8s.local';
@@ -102,6 +104,8 @@ export function applyDefaults(raw: RawCluster, source: string): ClusterSpec {
     additionalSecurityGroups: { masters: s.additionalSecurityGroups?.masters ?? [], nodes: s.additionalSecurityGroups?.nodes ?? [] },
     provider: s.terraform?.provider ?? 'generated',
     assets: { containerProxy: s.assets?.containerProxy, fileRepository: s.assets?.fileRepository },
+    breakGlassRoleArn: s.encryption?.breakGlassRoleArn,
+    flowLogRetentionDays: s.flowLogs?.retentionDays ?? DEFAULTS.flowLogRetentionDays,
   };
 }
 

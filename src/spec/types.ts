@@ -35,6 +35,10 @@ export interface ClusterSpec {
   readonly provider: 'generated' | 'user';
   /** Mirrors the instances download through (kops spec.assets); each undefined for the upstream hosts. */
   readonly assets: AssetsSpec;
+  /** A role of the user's that may decrypt the join material and the backups; undefined for none. */
+  readonly breakGlassRoleArn: string | undefined;
+  /** Days CloudWatch Logs keeps the flow logs of the VPC haform creates. */
+  readonly flowLogRetentionDays: number;
 }
 
 export interface AssetsSpec {
@@ -120,5 +124,7 @@ export interface RawCluster {
     additionalSecurityGroups?: { masters?: string[]; nodes?: string[] };
     terraform?: { provider?: 'generated' | 'user' };
     assets?: { containerProxy?: string; fileRepository?: string };
+    encryption?: { breakGlassRoleArn?: string };
+    flowLogs?: { retentionDays?: number };
   };
 }

@@ -161,7 +161,7 @@ function statements(iamMain: string): { doc: string; sid: string; actions: strin
 /** Read-only calls: what takes no resource-level scope in IAM, and changes nothing. */
 const READ_ONLY = /^[a-z0-9-]+:(Describe|List|Get|BatchGet|BatchCheck)[A-Za-z]*$/;
 /** The agent channels of Session Manager and the ECR token: no resource to name (AWS's own managed policies hold them on "*"). */
-const NO_RESOURCE_TYPE = /^(ssmmessages|ec2messages):|^ssm:UpdateInstanceInformation$|^ecr:GetAuthorizationToken$/;
+const NO_RESOURCE_TYPE = /^(ssmmessages|ec2messages):|^ecr:GetAuthorizationToken$/;
 
 describe.each(['fixtures/examples/public.yaml', 'fixtures/examples/private.yaml', 'fixtures/examples/same-az.yaml', 'fixtures/valid/large.yaml', 'fixtures/valid/existing-vpc.yaml', 'fixtures/valid/existing-subnets.yaml'])('%s: no mutating action on "*" without a condition', (fixture) => {
   it('every write on "*" is conditioned (on the cluster\'s tag, a create action or a service name)', async () => {

@@ -246,10 +246,10 @@ export async function bootCluster(emu: Emulator, plan: ClusterPlan, scripts: { m
 export async function cloudViolations(emu: Emulator, plan: ClusterPlan, addonFiles: readonly string[]): Promise<string[]> {
   const bad: string[] = [];
   const aws = (args: string[]) => emu.aws(plan.region, args);
-  const bucket = (await aws(['ssm', 'get-parameter', '--name', `${plan.parameterPath}/cluster/bucket`])).Parameter.Value as string;
+  const bucket = (await aws(['ssm', 'get-parameter', '--with-decryption', '--name', `${plan.parameterPath}/cluster/bucket`])).Parameter.Value as string;
   if ((await aws(['s3api', 'get-bucket-versioning', '--bucket', bucket]))?.Status !== 'Enabled') bad.push(`bucket ${bucket}: versioning not enabled`);
   const sse = (await aws(['s3api', 'get-bucket-encryption', '--bucket', bucket])).ServerSideEncryptionConfiguration.Rules[0].ApplyServerSideEncryptionByDefault.SSEAlgorithm;
-  if (sse !== (plan.etcd.kmsKeyId ? 'aws:kms' : 'AES256')) bad.push(`bucket ${bucket}: encryption ${sse}`);
+  if (sse !== 'aws:kms') bad.push(`bucket ${bucket}: encryption ${sse}, not SSE-KMS with the cluster key`);
   const block = (await aws(['s3api', 'get-public-access-block', '--bucket', bucket])).PublicAccessBlockConfiguration;
   if (!Object.values(block).every((v) => v === true)) bad.push(`bucket ${bucket}: public access not blocked: ${JSON.stringify(block)}`);
   const rules = (await aws(['s3api', 'get-bucket-lifecycle-configuration', '--bucket', bucket])).Rules;

@@ -68,7 +68,7 @@ describe('AWS name limits', () => {
     const r = haform(['generate', file, '--out', join(work, 'longest')]);
     expect(r.exitCode, r.stderr).toBe(0);
     const main = readFileSync(join(work, 'longest/main.tf'), 'utf8');
-    const groups = [...main.matchAll(/group_name\s+= "([^"]+)"/g)].map((m) => m[1]!);
+    const groups = [...main.matchAll(/(?<!log_)group_name\s+= "([^"]+)"/g)].map((m) => m[1]!);
     const tf = (f: string) => readFileSync(join(work, 'longest', f), 'utf8');
     const quoted = (text: string, attr: string) => [...text.matchAll(new RegExp(`\\b${attr}\\s+= "([^"$]+)"`, 'g'))].map((m) => m[1]!);
     groups.push(...quoted(tf('modules/bastion/main.tf'), 'name'));
@@ -77,6 +77,11 @@ describe('AWS name limits', () => {
     for (const n of [...quoted(tf('modules/api/main.tf'), 'name')]) expect(n.length, n).toBeLessThanOrEqual(32);
     for (const n of quoted(tf('modules/iam/main.tf'), 'name')) expect(n.length, n).toBeLessThanOrEqual(64);
     for (const [k] of main.matchAll(/"kubernetes\.io\/cluster\/[^"]+"/g)) expect(k.length - 2).toBeLessThanOrEqual(128);
+    // The flow logs' role (IAM, 64), the cluster key's alias (KMS, 256) and the flow logs' group (CloudWatch Logs, 512).
+    expect(quoted(main, 'role_name').map((n) => n.length).every((l) => l <= 64)).toBe(true);
+    expect(quoted(main, 'role_name').length).toBe(1);
+    for (const n of quoted(main, 'alias')) expect(n.length, n).toBeLessThanOrEqual(256);
+    for (const n of quoted(main, 'log_group_name')) expect(n.length, n).toBeLessThanOrEqual(512);
   });
 });
 

@@ -28,6 +28,31 @@ data "aws_ami" "image" {
   }
 }
 
+module "kms" {
+  source = "./modules/kms"
+
+  alias          = "alias/haform/big_prod_example_org"
+  region         = "us-east-1"
+  parameter_path = "/haform/big.prod.example.org"
+  role_names = {
+    masters = "masters.big.prod.example.org"
+    nodes   = "nodes.big.prod.example.org"
+  }
+  bucket_prefix  = "big-prod-example-org-"
+  flow_log_group = "/haform/big.prod.example.org/vpc-flow-logs"
+  tags           = local.tags
+}
+
+module "flow_logs" {
+  source = "./modules/flow-logs"
+
+  log_group_name = "/haform/big.prod.example.org/vpc-flow-logs"
+  retention_days = 365
+  role_name      = "flow-logs.big.prod.example.org"
+  kms_key_arn    = module.kms.key_arn
+  tags           = local.tags
+}
+
 module "network" {
   source = "./modules/network"
 
@@ -59,7 +84,9 @@ module "network" {
       utility_cidr_block = "10.40.20.0/22"
     }
   }
-  tags = local.tags
+  tags               = local.tags
+  flow_log_group_arn = module.flow_logs.log_group_arn
+  flow_log_role_arn  = module.flow_logs.role_arn
 }
 
 module "security" {
@@ -113,7 +140,8 @@ module "bucket" {
   bucket_prefix         = "big-prod-example-org-"
   parameter_path        = "/haform/big.prod.example.org"
   backup_retention_days = 90
-  kms_key_id            = local.etcd_volume.kms_key_id
+  kms_key_arn           = module.kms.key_arn
+  masters_role_name     = "masters.big.prod.example.org"
   addons_dir            = "${path.module}/addons"
   userdata_dir          = "${path.module}/userdata"
   tags                  = local.tags
@@ -142,6 +170,7 @@ module "iam" {
   kms_key_id            = local.etcd_volume.kms_key_id
   bucket_arn            = module.bucket.bucket_arn
   termination_queue_arn = module.termination.queue_arn
+  cluster_key_arn       = module.kms.key_arn
   tags                  = local.tags
 }
 

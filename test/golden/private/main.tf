@@ -20,14 +20,43 @@ data "aws_ssm_parameter" "image_id" {
   name = "/aws/service/canonical/ubuntu/server/24.04/stable/current/amd64/hvm/ebs-gp3/ami-id"
 }
 
-# The image itself: its root device name is where the encrypted root volume must be mapped.
+# The image itself: its root device name is where the encrypted root volume must be mapped. Canonical's own, whatever the parameter says.
 data "aws_ami" "image" {
+  owners = [
+    "099720109477"
+  ]
+
   filter {
     name = "image-id"
     values = [
       data.aws_ssm_parameter.image_id.value
     ]
   }
+}
+
+module "kms" {
+  source = "./modules/kms"
+
+  alias          = "alias/haform/private_example_com"
+  region         = "us-west-2"
+  parameter_path = "/haform/private.example.com"
+  role_names = {
+    masters = "masters.private.example.com"
+    nodes   = "nodes.private.example.com"
+  }
+  bucket_prefix  = "private-example-com-"
+  flow_log_group = "/haform/private.example.com/vpc-flow-logs"
+  tags           = local.tags
+}
+
+module "flow_logs" {
+  source = "./modules/flow-logs"
+
+  log_group_name = "/haform/private.example.com/vpc-flow-logs"
+  retention_days = 365
+  role_name      = "flow-logs.private.example.com"
+  kms_key_arn    = module.kms.key_arn
+  tags           = local.tags
 }
 
 module "network" {
@@ -49,7 +78,9 @@ module "network" {
       utility_cidr_block = "172.20.16.0/21"
     }
   }
-  tags = local.tags
+  tags               = local.tags
+  flow_log_group_arn = module.flow_logs.log_group_arn
+  flow_log_role_arn  = module.flow_logs.role_arn
 }
 
 module "security" {
@@ -95,6 +126,8 @@ module "bucket" {
   bucket_prefix         = "private-example-com-"
   parameter_path        = "/haform/private.example.com"
   backup_retention_days = 90
+  kms_key_arn           = module.kms.key_arn
+  masters_role_name     = "masters.private.example.com"
   addons_dir            = "${path.module}/addons"
   userdata_dir          = "${path.module}/userdata"
   tags                  = local.tags
@@ -121,6 +154,7 @@ module "iam" {
   }
   bucket_arn            = module.bucket.bucket_arn
   termination_queue_arn = module.termination.queue_arn
+  cluster_key_arn       = module.kms.key_arn
   tags                  = local.tags
 }
 

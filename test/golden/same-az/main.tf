@@ -20,14 +20,43 @@ data "aws_ssm_parameter" "image_id" {
   name = "/aws/service/canonical/ubuntu/server/24.04/stable/current/amd64/hvm/ebs-gp3/ami-id"
 }
 
-# The image itself: its root device name is where the encrypted root volume must be mapped.
+# The image itself: its root device name is where the encrypted root volume must be mapped. Canonical's own, whatever the parameter says.
 data "aws_ami" "image" {
+  owners = [
+    "837727238323"
+  ]
+
   filter {
     name = "image-id"
     values = [
       data.aws_ssm_parameter.image_id.value
     ]
   }
+}
+
+module "kms" {
+  source = "./modules/kms"
+
+  alias          = "alias/haform/hacluster_k8s_local"
+  region         = "cn-north-1"
+  parameter_path = "/haform/hacluster.k8s.local"
+  role_names = {
+    masters = "masters.hacluster.k8s.local"
+    nodes   = "nodes.hacluster.k8s.local"
+  }
+  bucket_prefix  = "hacluster-k8s-local-"
+  flow_log_group = "/haform/hacluster.k8s.local/vpc-flow-logs"
+  tags           = local.tags
+}
+
+module "flow_logs" {
+  source = "./modules/flow-logs"
+
+  log_group_name = "/haform/hacluster.k8s.local/vpc-flow-logs"
+  retention_days = 365
+  role_name      = "flow-logs.hacluster.k8s.local"
+  kms_key_arn    = module.kms.key_arn
+  tags           = local.tags
 }
 
 module "network" {
@@ -43,7 +72,9 @@ module "network" {
       cidr_block = "172.20.128.0/17"
     }
   }
-  tags = local.tags
+  tags               = local.tags
+  flow_log_group_arn = module.flow_logs.log_group_arn
+  flow_log_role_arn  = module.flow_logs.role_arn
 }
 
 module "security" {
@@ -80,6 +111,8 @@ module "bucket" {
   bucket_prefix         = "hacluster-k8s-local-"
   parameter_path        = "/haform/hacluster.k8s.local"
   backup_retention_days = 90
+  kms_key_arn           = module.kms.key_arn
+  masters_role_name     = "masters.hacluster.k8s.local"
   addons_dir            = "${path.module}/addons"
   userdata_dir          = "${path.module}/userdata"
   tags                  = local.tags
@@ -106,6 +139,7 @@ module "iam" {
   }
   bucket_arn            = module.bucket.bucket_arn
   termination_queue_arn = module.termination.queue_arn
+  cluster_key_arn       = module.kms.key_arn
   tags                  = local.tags
 }
 

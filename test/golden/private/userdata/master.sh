@@ -291,7 +291,7 @@ param_put() {
   file=$(mktemp)
   chmod 600 "${file}"
   printf '%s' "$2" >"${file}"
-  awsq ssm put-parameter --type SecureString --overwrite --name "${PARAMS}/$1" --value "file://${file}" >/dev/null
+  awsq ssm put-parameter --type SecureString --key-id "alias/haform/private_example_com" --overwrite --name "${PARAMS}/$1" --value "file://${file}" >/dev/null
   rm -f "${file}"
 }
 

@@ -3,6 +3,7 @@
 
 # IMDSv2 only, encrypted root volume.
 resource "aws_launch_template" "this" {
+  #checkov:skip=CKV_AWS_88:public topology and the bastion: instances in public subnets have public addresses by design
   image_id      = var.image_id
   instance_type = "t3.micro"
   key_name      = var.ssh_key_name

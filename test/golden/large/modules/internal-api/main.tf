@@ -14,6 +14,7 @@ resource "aws_route53_zone" "internal" {
 
 # Every master: clients try the addresses in turn.
 resource "aws_route53_record" "api" {
+  #checkov:skip=CKV2_AWS_23:the records are the member interfaces' fixed private IPs, attached to the masters at boot
   name    = var.record_name
   records = var.member_ips
   ttl     = 60

@@ -23,7 +23,6 @@ data "aws_iam_policy_document" "ec2_assume_role" {
 data "aws_iam_policy_document" "session_manager" {
   statement {
     actions = [
-      "ssm:UpdateInstanceInformation",
       "ssmmessages:CreateControlChannel",
       "ssmmessages:CreateDataChannel",
       "ssmmessages:OpenControlChannel",
@@ -39,6 +38,15 @@ data "aws_iam_policy_document" "session_manager" {
       "*"
     ]
     sid = "SessionManager"
+  }
+  statement {
+    actions = [
+      "ssm:UpdateInstanceInformation"
+    ]
+    resources = [
+      "arn:${data.aws_partition.current.partition}:ec2:*:*:instance/*"
+    ]
+    sid = "SessionManagerRegistration"
   }
 }
 
@@ -62,13 +70,21 @@ data "aws_iam_policy_document" "cloud_controller" {
       "elasticloadbalancing:DescribeLoadBalancerPolicies",
       "elasticloadbalancing:DescribeLoadBalancers",
       "elasticloadbalancing:DescribeTargetGroups",
-      "elasticloadbalancing:DescribeTargetHealth",
-      "kms:DescribeKey"
+      "elasticloadbalancing:DescribeTargetHealth"
     ]
     resources = [
       "*"
     ]
     sid = "Describe"
+  }
+  statement {
+    actions = [
+      "kms:DescribeKey"
+    ]
+    resources = [
+      "arn:${data.aws_partition.current.partition}:kms:*:*:key/*"
+    ]
+    sid = "DescribeKeys"
   }
   statement {
     actions = [
@@ -98,7 +114,10 @@ data "aws_iam_policy_document" "cloud_controller" {
       "elasticloadbalancing:SetSecurityGroups"
     ]
     resources = [
-      "*"
+      "arn:${data.aws_partition.current.partition}:ec2:*:*:security-group/*",
+      "arn:${data.aws_partition.current.partition}:elasticloadbalancing:*:*:loadbalancer/*",
+      "arn:${data.aws_partition.current.partition}:elasticloadbalancing:*:*:targetgroup/*",
+      "arn:${data.aws_partition.current.partition}:elasticloadbalancing:*:*:listener/*"
     ]
     sid = "ClusterResources"
     condition {
@@ -117,7 +136,10 @@ data "aws_iam_policy_document" "cloud_controller" {
       "elasticloadbalancing:CreateTargetGroup"
     ]
     resources = [
-      "*"
+      "arn:${data.aws_partition.current.partition}:ec2:*:*:security-group/*",
+      "arn:${data.aws_partition.current.partition}:elasticloadbalancing:*:*:loadbalancer/*",
+      "arn:${data.aws_partition.current.partition}:elasticloadbalancing:*:*:targetgroup/*",
+      "arn:${data.aws_partition.current.partition}:elasticloadbalancing:*:*:listener/*"
     ]
     sid = "CreateClusterResources"
     condition {
@@ -142,7 +164,9 @@ data "aws_iam_policy_document" "cloud_controller" {
       "elasticloadbalancing:AddTags"
     ]
     resources = [
-      "*"
+      "arn:${data.aws_partition.current.partition}:elasticloadbalancing:*:*:loadbalancer/*",
+      "arn:${data.aws_partition.current.partition}:elasticloadbalancing:*:*:targetgroup/*",
+      "arn:${data.aws_partition.current.partition}:elasticloadbalancing:*:*:listener/*"
     ]
     sid = "TagLoadBalancersOnCreate"
     condition {
@@ -213,7 +237,7 @@ data "aws_iam_policy_document" "cloud_controller" {
       "iam:CreateServiceLinkedRole"
     ]
     resources = [
-      "*"
+      "arn:${data.aws_partition.current.partition}:iam::*:role/aws-service-role/elasticloadbalancing.amazonaws.com/*"
     ]
     sid = "LoadBalancerServiceRole"
     condition {
@@ -413,7 +437,7 @@ data "aws_iam_policy_document" "node_termination" {
       "autoscaling:CompleteLifecycleAction"
     ]
     resources = [
-      "*"
+      "arn:${data.aws_partition.current.partition}:autoscaling:*:*:autoScalingGroup:*:autoScalingGroupName/*"
     ]
     sid = "ClusterLifecycleHooks"
     condition {
@@ -584,15 +608,82 @@ data "aws_iam_policy_document" "masters" {
   }
   statement {
     actions = [
-      "ecr:GetAuthorizationToken",
-      "ecr:BatchCheckLayerAvailability",
-      "ecr:GetDownloadUrlForLayer",
-      "ecr:BatchGetImage"
+      "ecr:GetAuthorizationToken"
     ]
     resources = [
       "*"
     ]
+    sid = "RegistryToken"
+  }
+  statement {
+    actions = [
+      "ecr:BatchCheckLayerAvailability",
+      "ecr:BatchGetImage",
+      "ecr:GetDownloadUrlForLayer"
+    ]
+    resources = [
+      "arn:${data.aws_partition.current.partition}:ecr:*:*:repository/*"
+    ]
     sid = "PullImages"
+  }
+  statement {
+    actions = [
+      "kms:Decrypt",
+      "kms:Encrypt",
+      "kms:GenerateDataKey"
+    ]
+    resources = [
+      var.cluster_key_arn
+    ]
+    sid = "JoinMaterialKey"
+    condition {
+      test = "StringLike"
+      values = [
+        "arn:${data.aws_partition.current.partition}:ssm:${var.region}:*:parameter${var.parameter_path}/control-plane/*",
+        "arn:${data.aws_partition.current.partition}:ssm:${var.region}:*:parameter${var.parameter_path}/node/*"
+      ]
+      variable = "kms:EncryptionContext:PARAMETER_ARN"
+    }
+  }
+  statement {
+    actions = [
+      "kms:Decrypt"
+    ]
+    resources = [
+      var.cluster_key_arn
+    ]
+    sid = "ClusterSettingsKey"
+    condition {
+      test = "StringLike"
+      values = [
+        "arn:${data.aws_partition.current.partition}:ssm:${var.region}:*:parameter${var.parameter_path}/cluster/*"
+      ]
+      variable = "kms:EncryptionContext:PARAMETER_ARN"
+    }
+  }
+  statement {
+    actions = [
+      "kms:Decrypt",
+      "kms:GenerateDataKey"
+    ]
+    resources = [
+      var.cluster_key_arn
+    ]
+    sid = "BucketKey"
+    condition {
+      test = "StringEquals"
+      values = [
+        "s3.${var.region}.${data.aws_partition.current.dns_suffix}"
+      ]
+      variable = "kms:ViaService"
+    }
+    condition {
+      test = "StringEquals"
+      values = [
+        var.bucket_arn
+      ]
+      variable = "kms:EncryptionContext:aws:s3:arn"
+    }
   }
 }
 
@@ -642,15 +733,62 @@ data "aws_iam_policy_document" "nodes" {
   }
   statement {
     actions = [
-      "ecr:GetAuthorizationToken",
-      "ecr:BatchCheckLayerAvailability",
-      "ecr:GetDownloadUrlForLayer",
-      "ecr:BatchGetImage"
+      "ecr:GetAuthorizationToken"
     ]
     resources = [
       "*"
     ]
+    sid = "RegistryToken"
+  }
+  statement {
+    actions = [
+      "ecr:BatchCheckLayerAvailability",
+      "ecr:BatchGetImage",
+      "ecr:GetDownloadUrlForLayer"
+    ]
+    resources = [
+      "arn:${data.aws_partition.current.partition}:ecr:*:*:repository/*"
+    ]
     sid = "PullImages"
+  }
+  statement {
+    actions = [
+      "kms:Decrypt"
+    ]
+    resources = [
+      var.cluster_key_arn
+    ]
+    sid = "NodeJoinMaterialKey"
+    condition {
+      test = "StringLike"
+      values = [
+        "arn:${data.aws_partition.current.partition}:ssm:${var.region}:*:parameter${var.parameter_path}/node/*"
+      ]
+      variable = "kms:EncryptionContext:PARAMETER_ARN"
+    }
+  }
+  statement {
+    actions = [
+      "kms:Decrypt"
+    ]
+    resources = [
+      var.cluster_key_arn
+    ]
+    sid = "BootScriptKey"
+    condition {
+      test = "StringEquals"
+      values = [
+        "s3.${var.region}.${data.aws_partition.current.dns_suffix}"
+      ]
+      variable = "kms:ViaService"
+    }
+    condition {
+      test = "StringEquals"
+      values = [
+        var.bucket_arn
+      ]
+      variable = "kms:EncryptionContext:aws:s3:arn"
+    }
   }
 }
 

@@ -9,30 +9,6 @@ resource "aws_sqs_queue" "this" {
   tags                      = var.tags
 }
 
-data "aws_iam_policy_document" "events_send" {
-  statement {
-    actions = [
-      "sqs:SendMessage"
-    ]
-    resources = [
-      aws_sqs_queue.this.arn
-    ]
-    sid = "EventBridgeSends"
-    principals {
-      identifiers = [
-        "events.amazonaws.com",
-        "sqs.amazonaws.com"
-      ]
-      type = "Service"
-    }
-  }
-}
-
-resource "aws_sqs_queue_policy" "this" {
-  policy    = data.aws_iam_policy_document.events_send.json
-  queue_url = aws_sqs_queue.this.url
-}
-
 # When a group terminates an instance (scale-in, replacement, instance refresh).
 resource "aws_cloudwatch_event_rule" "asg_termination" {
   event_pattern = "{\"source\":[\"aws.autoscaling\"],\"detail-type\":[\"EC2 Instance-terminate Lifecycle Action\"]}"
@@ -91,6 +67,40 @@ resource "aws_cloudwatch_event_rule" "scheduled_change" {
 resource "aws_cloudwatch_event_target" "scheduled_change" {
   arn  = aws_sqs_queue.this.arn
   rule = aws_cloudwatch_event_rule.scheduled_change.name
+}
+
+data "aws_iam_policy_document" "events_send" {
+  statement {
+    actions = [
+      "sqs:SendMessage"
+    ]
+    resources = [
+      aws_sqs_queue.this.arn
+    ]
+    sid = "EventBridgeSends"
+    condition {
+      test = "ArnEquals"
+      values = [
+        aws_cloudwatch_event_rule.asg_termination.arn,
+        aws_cloudwatch_event_rule.spot_interruption.arn,
+        aws_cloudwatch_event_rule.rebalance.arn,
+        aws_cloudwatch_event_rule.instance_state_change.arn,
+        aws_cloudwatch_event_rule.scheduled_change.arn
+      ]
+      variable = "aws:SourceArn"
+    }
+    principals {
+      identifiers = [
+        "events.amazonaws.com"
+      ]
+      type = "Service"
+    }
+  }
+}
+
+resource "aws_sqs_queue_policy" "this" {
+  policy    = data.aws_iam_policy_document.events_send.json
+  queue_url = aws_sqs_queue.this.url
 }
 
 # The queue URL for the handler's kustomization, known only after apply.

@@ -3,6 +3,9 @@
 
 # Addon manifests and etcd backups; no plan may destroy it (etcd.preventDestroy).
 resource "aws_s3_bucket" "this" {
+  #checkov:skip=CKV_AWS_18:access logs would need a second bucket of their own; CloudTrail data events are the account's audit of object access
+  #checkov:skip=CKV2_AWS_62:nothing consumes the bucket's events: the masters read it on their own schedule
+  #checkov:skip=CKV_AWS_144:etcd backups belong to a cluster of one region; a replica elsewhere is a decision for the account, not the cluster
   bucket_prefix = var.bucket_prefix
   tags          = var.tags
 
@@ -39,8 +42,10 @@ resource "aws_s3_bucket_server_side_encryption_configuration" "this" {
   bucket = aws_s3_bucket.this.id
 
   rule {
+    bucket_key_enabled = true
     apply_server_side_encryption_by_default {
-      sse_algorithm = "AES256"
+      kms_master_key_id = var.kms_key_arn
+      sse_algorithm     = "aws:kms"
     }
   }
 }
@@ -65,12 +70,28 @@ resource "aws_s3_bucket_lifecycle_configuration" "this" {
       noncurrent_days = 30
     }
   }
+  rule {
+    id     = "incomplete-uploads"
+    status = "Enabled"
+    abort_incomplete_multipart_upload {
+      days_after_initiation = 7
+    }
+    filter {
+      prefix = ""
+    }
+  }
   depends_on = [
     aws_s3_bucket_versioning.this,
   ]
 }
 
-data "aws_iam_policy_document" "tls_only" {
+data "aws_partition" "current" {
+}
+
+data "aws_caller_identity" "current" {
+}
+
+data "aws_iam_policy_document" "bucket_policy" {
   statement {
     actions = [
       "s3:*"
@@ -95,11 +116,34 @@ data "aws_iam_policy_document" "tls_only" {
       type = "*"
     }
   }
+  statement {
+    actions = [
+      "s3:*"
+    ]
+    effect = "Deny"
+    resources = [
+      "${aws_s3_bucket.this.arn}/backups/etcd/main/*"
+    ]
+    sid = "BackupsOnlyMastersAndBreakGlass"
+    condition {
+      test = "ArnNotEquals"
+      values = [
+        "arn:${data.aws_partition.current.partition}:iam::${data.aws_caller_identity.current.account_id}:role/${var.masters_role_name}"
+      ]
+      variable = "aws:PrincipalArn"
+    }
+    principals {
+      identifiers = [
+        "*"
+      ]
+      type = "*"
+    }
+  }
 }
 
 resource "aws_s3_bucket_policy" "this" {
   bucket = aws_s3_bucket.this.id
-  policy = data.aws_iam_policy_document.tls_only.json
+  policy = data.aws_iam_policy_document.bucket_policy.json
 }
 
 # The addon manifests, applied by the masters after kubeadm.
@@ -122,8 +166,9 @@ resource "aws_s3_object" "boot" {
 
 # Where the boot scripts find the bucket: its name has a unique suffix.
 resource "aws_ssm_parameter" "bucket" {
-  name  = "${var.parameter_path}/cluster/bucket"
-  type  = "String"
-  value = aws_s3_bucket.this.id
-  tags  = var.tags
+  key_id = var.kms_key_arn
+  name   = "${var.parameter_path}/cluster/bucket"
+  type   = "SecureString"
+  value  = aws_s3_bucket.this.id
+  tags   = var.tags
 }

@@ -27,6 +27,16 @@ variable "backup_retention_days" {
   }
 }
 
+variable "kms_key_arn" {
+  description = "The cluster's KMS key (modules/kms): SSE-KMS for every object; etcd snapshots hold every Secret."
+  type        = string
+}
+
+variable "masters_role_name" {
+  description = "Name of the masters' IAM role: with the break-glass role, the only principal that may touch backups/."
+  type        = string
+}
+
 variable "addons_dir" {
   description = "Directory of the addon manifests, uploaded under addons/."
   type        = string

@@ -33,6 +33,16 @@ variable "zones" {
   }
 }
 
+variable "flow_log_group_arn" {
+  description = "CloudWatch Logs group of the VPC's flow logs (modules/flow-logs)."
+  type        = string
+}
+
+variable "flow_log_role_arn" {
+  description = "Role that delivers the VPC's flow logs to that group."
+  type        = string
+}
+
 variable "tags" {
   description = "Tags for every resource of the cluster."
   type        = map(string)

@@ -3,6 +3,7 @@
 
 # Masters: etcd peers and the API server.
 resource "aws_security_group" "masters" {
+  #checkov:skip=CKV2_AWS_5:attached in other modules (launch templates, the load balancer), which checkov does not follow
   description = "Kubernetes masters"
   name        = var.group_names.masters
   vpc_id      = var.vpc_id
@@ -11,6 +12,7 @@ resource "aws_security_group" "masters" {
 
 # Worker nodes.
 resource "aws_security_group" "nodes" {
+  #checkov:skip=CKV2_AWS_5:attached in other modules (launch templates, the load balancer), which checkov does not follow
   description = "Kubernetes worker nodes"
   name        = var.group_names.nodes
   vpc_id      = var.vpc_id
@@ -19,6 +21,7 @@ resource "aws_security_group" "nodes" {
 
 # The API load balancer: the only way in from outside.
 resource "aws_security_group" "api" {
+  #checkov:skip=CKV2_AWS_5:attached in other modules (launch templates, the load balancer), which checkov does not follow
   description = "Kubernetes API load balancer"
   name        = var.group_names.api
   vpc_id      = var.vpc_id
@@ -51,6 +54,8 @@ resource "aws_vpc_security_group_ingress_rule" "nodes_from_masters" {
 }
 
 resource "aws_vpc_security_group_ingress_rule" "masters_tcp_1_2378_from_nodes" {
+  #checkov:skip=CKV_AWS_24:the source is a security group of the cluster (referenced_security_group_id), not 0.0.0.0/0
+  #checkov:skip=CKV_AWS_260:the source is a security group of the cluster (referenced_security_group_id), not 0.0.0.0/0
   description                  = "nodes to masters, below etcd"
   from_port                    = 1
   ip_protocol                  = "tcp"
@@ -61,6 +66,7 @@ resource "aws_vpc_security_group_ingress_rule" "masters_tcp_1_2378_from_nodes" {
 }
 
 resource "aws_vpc_security_group_ingress_rule" "masters_tcp_2382_4000_from_nodes" {
+  #checkov:skip=CKV_AWS_25:the source is a security group of the cluster (referenced_security_group_id), not 0.0.0.0/0
   description                  = "nodes to masters, between etcd ports"
   from_port                    = 2382
   ip_protocol                  = "tcp"
@@ -81,6 +87,9 @@ resource "aws_vpc_security_group_ingress_rule" "masters_tcp_4003_65535_from_node
 }
 
 resource "aws_vpc_security_group_ingress_rule" "masters_udp_1_65535_from_nodes" {
+  #checkov:skip=CKV_AWS_24:the source is a security group of the cluster (referenced_security_group_id), not 0.0.0.0/0
+  #checkov:skip=CKV_AWS_260:the source is a security group of the cluster (referenced_security_group_id), not 0.0.0.0/0
+  #checkov:skip=CKV_AWS_25:the source is a security group of the cluster (referenced_security_group_id), not 0.0.0.0/0
   description                  = "nodes to masters: pod network (UDP)"
   from_port                    = 1
   ip_protocol                  = "udp"
@@ -157,9 +166,11 @@ resource "aws_vpc_security_group_egress_rule" "nodes_egress" {
 }
 
 resource "aws_vpc_security_group_egress_rule" "api_egress" {
-  cidr_ipv4         = "0.0.0.0/0"
-  description       = "all outbound traffic"
-  ip_protocol       = "-1"
-  security_group_id = aws_security_group.api.id
-  tags              = var.tags
+  description                  = "the load balancer forwards to and health-checks the API servers"
+  from_port                    = 443
+  ip_protocol                  = "tcp"
+  referenced_security_group_id = aws_security_group.masters.id
+  security_group_id            = aws_security_group.api.id
+  to_port                      = 443
+  tags                         = var.tags
 }

@@ -45,3 +45,8 @@ variable "termination_queue_arn" {
   description = "ARN of the queue the node termination handler reads."
   type        = string
 }
+
+variable "cluster_key_arn" {
+  description = "The cluster's KMS key (modules/kms): the join material and the bucket are encrypted with it."
+  type        = string
+}

@@ -3,6 +3,7 @@
 
 # etcd main data of this member, in the master's zone; no plan may destroy it.
 resource "aws_ebs_volume" "etcd_main" {
+  #checkov:skip=CKV_AWS_189:encrypted with etcd.kmsKeyId, else the account's EBS key: a new default key would replace every etcd volume of existing clusters
   availability_zone = var.zone
   encrypted         = true
   iops              = var.etcd_volume.iops
@@ -18,6 +19,7 @@ resource "aws_ebs_volume" "etcd_main" {
 
 # etcd events data of this member, in the master's zone; no plan may destroy it.
 resource "aws_ebs_volume" "etcd_events" {
+  #checkov:skip=CKV_AWS_189:encrypted with etcd.kmsKeyId, else the account's EBS key: a new default key would replace every etcd volume of existing clusters
   availability_zone = var.zone
   encrypted         = true
   iops              = var.etcd_volume.iops

@@ -9,6 +9,22 @@ resource "aws_vpc" "main" {
   tags                 = merge(var.tags, { "Name" = var.name })
 }
 
+# Every accepted and rejected connection of the VPC, to CloudWatch Logs (modules/flow-logs).
+resource "aws_flow_log" "main" {
+  iam_role_arn         = var.flow_log_role_arn
+  log_destination      = var.flow_log_group_arn
+  log_destination_type = "cloud-watch-logs"
+  traffic_type         = "ALL"
+  vpc_id               = aws_vpc.main.id
+  tags                 = merge(var.tags, { "Name" = var.name })
+}
+
+# The VPC's default security group, closed: no rule at all, so that nothing put in it by default is reachable or reaches out.
+resource "aws_default_security_group" "default" {
+  vpc_id = aws_vpc.main.id
+  tags   = merge(var.tags, { "Name" = "default.${var.name}" })
+}
+
 resource "aws_internet_gateway" "main" {
   vpc_id = aws_vpc.main.id
   tags   = merge(var.tags, { "Name" = var.name })
