@@ -8,6 +8,8 @@ import { NETWORK_MODULE, NetworkOutputs } from './network.js';
 import { API_PORT, SECURITY_MODULE, SecurityOutputs } from './security.js';
 
 export const API_MODULE = 'api';
+/** The internal load balancer of api.internal, when the API's own is internet-facing. */
+export const INTERNAL_LB_MODULE = 'api_internal';
 const DIR = 'modules/api';
 
 export const ApiOutputs = {
@@ -16,13 +18,20 @@ export const ApiOutputs = {
   targetGroupArn: 'target_group_arn',
 } as const;
 
-/** The API endpoint: a network load balancer across the zones, forwarding TCP 443 to the masters. */
+/**
+ * The API endpoints: network load balancers across the zones, forwarding TCP 443 to the masters.
+ * One serves api.<cluster>; api.internal.<cluster>, the name kubelets and in-cluster clients use,
+ * gets an internal one of its own unless that one is internal already. Both take a master out on
+ * its /readyz, which DNS over the member IPs cannot: an upgrading master whose etcd restarts, a
+ * starting apiserver whose authorizer has not synced (403s), a terminated master whose IP
+ * answers nothing (connect timeouts) would each fail the clients that resolve to it.
+ */
 export const api: Generator = {
   name: API_MODULE,
 
   modules(scope) {
     const stack = moduleStack(scope, 'api');
-    const cluster = variable(stack, 'cluster_name', 'string', "The cluster's name, in the Name tags.");
+    const servedName = variable(stack, 'served_name', 'string', 'The name it serves, in its Name tag: api.<cluster> or api.internal.<cluster>.');
     const lbName = variable(stack, 'load_balancer_name', 'string', 'Name of the load balancer: at most 32 letters, digits and hyphens.', [
       { condition: '${can(regex("^[A-Za-z0-9-]{1,32}$", var.load_balancer_name))}', errorMessage: 'load_balancer_name is at most 32 letters, digits and hyphens (an AWS limit).' },
     ]);
@@ -43,7 +52,7 @@ export const api: Generator = {
         subnets: subnetIds.listValue,
         securityGroups: [sg.stringValue],
         enableCrossZoneLoadBalancing: true,
-        tags: Fn.merge([tags.value, { Name: `api.${cluster.stringValue}` }]),
+        tags: Fn.merge([tags.value, { Name: servedName.stringValue }]),
       }), 'CKV_AWS_91', 'CKV_AWS_150'),
       'Network load balancer in every zone: the API survives the loss of any zone that still holds a master.',
     );
@@ -56,7 +65,7 @@ export const api: Generator = {
         targetType: 'instance',
         // /readyz, not a TCP connect: a master whose apiserver listens but cannot reach etcd is out.
         healthCheck: { protocol: 'HTTPS', path: '/readyz', port: 'traffic-port', matcher: '200', healthyThreshold: 2, unhealthyThreshold: 2, interval: 10 },
-        tags: Fn.merge([tags.value, { Name: `tcp.${cluster.stringValue}` }]),
+        tags: Fn.merge([tags.value, { Name: tgName.stringValue }]),
       }), 'api'),
       'The master autoscaling groups register their instances here.',
     );
@@ -77,16 +86,21 @@ export const api: Generator = {
   wire(ctx) {
     const network = moduleNamed(ctx, NETWORK_MODULE);
     const { plan } = ctx;
-    callModule(ctx, API_MODULE, DIR, {
-      cluster_name: plan.name,
-      load_balancer_name: plan.api.loadBalancerName,
-      target_group_name: plan.api.targetGroupName,
-      internal: plan.api.internal,
-      vpc_id: network.get(NetworkOutputs.vpcId),
-      // An internal load balancer sits with the instances (private subnets in private topology).
-      subnet_ids: ctx.plan.api.internal ? Fn.values(network.get(NetworkOutputs.subnetIds)) : network.get(NetworkOutputs.loadBalancerSubnetIds),
-      security_group_id: moduleNamed(ctx, SECURITY_MODULE).get(SecurityOutputs.api),
-      tags: ctx.shared.tags,
-    });
+    // An internal load balancer sits with the instances (private subnets in private topology).
+    const instanceSubnets = Fn.values(network.get(NetworkOutputs.subnetIds));
+    const call = (module: string, servedName: string, names: { loadBalancerName: string; targetGroupName: string }, internal: boolean, subnets: unknown) =>
+      callModule(ctx, module, DIR, {
+        served_name: servedName,
+        load_balancer_name: names.loadBalancerName,
+        target_group_name: names.targetGroupName,
+        internal,
+        vpc_id: network.get(NetworkOutputs.vpcId),
+        subnet_ids: subnets,
+        // The same group for both: it admits the masters and nodes, and the masters admit it.
+        security_group_id: moduleNamed(ctx, SECURITY_MODULE).get(SecurityOutputs.api),
+        tags: ctx.shared.tags,
+      });
+    call(API_MODULE, `api.${plan.name}`, plan.api, plan.api.internal, plan.api.internal ? instanceSubnets : network.get(NetworkOutputs.loadBalancerSubnetIds));
+    if (plan.api.internalLoadBalancer) call(INTERNAL_LB_MODULE, plan.api.internalName, plan.api.internalLoadBalancer, true, instanceSubnets);
   },
 };

@@ -15,7 +15,6 @@ export const ACCEPTED_CHECKS = {
   CKV_AWS_25: 'the source is a security group of the cluster (referenced_security_group_id), not 0.0.0.0/0',
   CKV_AWS_260: 'the source is a security group of the cluster (referenced_security_group_id), not 0.0.0.0/0',
   CKV2_AWS_5: 'attached in other modules (launch templates, the load balancer), which checkov does not follow',
-  CKV2_AWS_23: 'the records are the member interfaces\' fixed private IPs, attached to the masters at boot',
   CKV_AWS_189: 'encrypted with etcd.kmsKeyId, else the account\'s EBS key: a new default key would replace every etcd volume of existing clusters',
   CKV_AWS_88: 'public topology and the bastion: instances in public subnets have public addresses by design',
   CKV_AWS_91: 'a network load balancer writes access logs for TLS listeners only; this one passes TCP through to the API servers',

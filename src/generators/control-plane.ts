@@ -3,7 +3,7 @@ import { EbsVolume } from '@cdktn/provider-aws/lib/ebs-volume/index.js';
 import { NetworkInterface } from '@cdktn/provider-aws/lib/network-interface/index.js';
 import { MEMBER_TAG, TF, userDataPath } from '../model/names.js';
 import type { MasterPlan } from '../model/plan.js';
-import { API_MODULE, ApiOutputs } from './api.js';
+import { API_MODULE, ApiOutputs, INTERNAL_LB_MODULE } from './api.js';
 import { AZ_NAME_REGEX, callModule, field, describe, type Generator, moduleNamed, moduleStack, output, tfName, variable } from './context.js';
 import { acceptChecks } from './checkov.js';
 import { IAM_MODULE, IamOutputs } from './iam.js';
@@ -109,15 +109,16 @@ export const controlPlane: Generator = {
     const network = moduleNamed(ctx, NETWORK_MODULE);
     const security = moduleNamed(ctx, SECURITY_MODULE);
     const iamMod = moduleNamed(ctx, IAM_MODULE);
-    const lb = moduleNamed(ctx, API_MODULE);
-    for (const m of ctx.plan.masters) wireMaster(ctx, m, { network, security, iamMod, lb });
+    const lbs = [moduleNamed(ctx, API_MODULE), ...(ctx.plan.api.internalLoadBalancer ? [moduleNamed(ctx, INTERNAL_LB_MODULE)] : [])];
+    for (const m of ctx.plan.masters) wireMaster(ctx, m, { network, security, iamMod }, lbs);
   },
 };
 
 function wireMaster(
   ctx: Parameters<Generator['wire']>[0],
   m: MasterPlan,
-  mods: Record<'network' | 'security' | 'iamMod' | 'lb', ReturnType<typeof moduleNamed>>,
+  mods: Record<'network' | 'security' | 'iamMod', ReturnType<typeof moduleNamed>>,
+  lbs: readonly ReturnType<typeof moduleNamed>[],
 ): void {
   callModule(ctx, m.module, DIR, {
     etcd_member: m.member,
@@ -132,7 +133,7 @@ function wireMaster(
     instance_type: ctx.plan.masterSize,
     instance_profile: mods.iamMod.get(IamOutputs.mastersProfile),
     security_group_ids: [mods.security.get(SecurityOutputs.masters), ...ctx.plan.additionalSecurityGroups.masters],
-    target_group_arns: [mods.lb.get(ApiOutputs.targetGroupArn)],
+    target_group_arns: lbs.map((lb) => lb.get(ApiOutputs.targetGroupArn)),
     ...groupInputs(ctx.plan),
     user_data_file: `\${path.module}/${userDataPath.master}`,
     tags: ctx.shared.tags,

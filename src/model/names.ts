@@ -63,7 +63,7 @@ export function securityGroupName(role: 'masters' | 'nodes' | 'bastion' | 'api-e
  * Load balancer and target group names: 32 characters, letters, digits and hyphens. kops shortens
  * long names with a hash suffix so that two clusters never collide.
  */
-export function loadBalancerName(prefix: 'api' | 'tcp', cluster: string): string {
+export function loadBalancerName(prefix: 'api' | 'tcp' | 'api-int' | 'tcp-int', cluster: string): string {
   const base = `${prefix}-${cluster.replace(/\./g, '-')}`;
   return limit(base, 32, '-');
 }

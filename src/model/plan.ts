@@ -106,8 +106,13 @@ export interface ApiPlan {
   readonly targetGroupName: string;
   /** api.<cluster> in Route53, or undefined for gossip clusters (the load balancer's own name serves). */
   readonly dns: { readonly recordName: string; readonly zone: { readonly zoneId: string } | { readonly zoneName: string } } | undefined;
-  /** api.internal.<cluster>: in-cluster clients' name for the API, the member IPs in a private zone. */
+  /** api.internal.<cluster>: in-cluster clients' name for the API, an alias of an internal load balancer in a private zone. */
   readonly internalName: string;
+  /**
+   * The internal load balancer api.internal aliases, when the API's own is internet-facing (an
+   * internal API load balancer serves both names).
+   */
+  readonly internalLoadBalancer: { readonly loadBalancerName: string; readonly targetGroupName: string } | undefined;
 }
 
 export function buildPlan(spec: ClusterSpec): ClusterPlan {
@@ -166,6 +171,10 @@ export function buildPlan(spec: ClusterSpec): ClusterPlan {
       targetGroupName: names.loadBalancerName('tcp', cluster),
       dns: spec.dns ? { recordName: `api.${cluster}`, zone: spec.dns } : undefined,
       internalName: names.internalApiName(cluster),
+      internalLoadBalancer:
+        spec.api.loadBalancerType === 'internal'
+          ? undefined
+          : { loadBalancerName: names.loadBalancerName('api-int', cluster), targetGroupName: names.loadBalancerName('tcp-int', cluster) },
     },
     ssh: { cidrs: spec.sshAccess, keyName: spec.sshKeyName },
     bastion: spec.bastion ? { groupName: names.bastionGroupName(cluster) } : undefined,

@@ -26,6 +26,7 @@ function viewModel(plan: ClusterPlan, modules: readonly ModuleSummary[]) {
     region: plan.region,
     initMember: plan.masters[0]!.member,
     internalApi: plan.api.internalName,
+    internalLoadBalancer: plan.api.internalLoadBalancer !== undefined,
     masterCount: plan.masters.length,
     topology: plan.topology,
     networking: plan.networking,

@@ -32,6 +32,7 @@ const masterA = (over: Partial<Scenario> = {}): Scenario => ({
   region: 'us-west-2',
   eni: { id: 'eni-0a', ip: '172.20.32.10', mac: '0a:00:00:00:00:0a' },
   volumes: { main: { id: 'vol-0main' }, events: { id: 'vol-0events' } },
+  otherMembers: { c: '172.20.96.10', b: '172.20.64.10' },
   ...over,
 });
 const lines = (r: ReturnType<typeof boot>) => r.calls.map(line);
@@ -106,6 +107,10 @@ describe('master boot', () => {
     expect(r.state.params[`${P}/control-plane/join-endpoint`]).toBe('172.20.32.10');
     expect(r.state.params[`${P}/node/api-endpoint`]).toBe('api.internal.hacluster.example.com');
     expect(r.kubeadmConfigs).toContain('advertiseAddress: 172.20.32.10');
+    // Every apiserver reaches every member, not only its own (kubeadm's default): it serves on
+    // while its member restarts. The current members from their groups, their IPs from their interfaces.
+    expect(r.kubeadmConfigs).toContain('- name: etcd-servers\n      value: https://172.20.32.10:2379,https://172.20.64.10:2379,https://172.20.96.10:2379\n');
+    expect(r.kubeadmConfigs).toContain('- name: shutdown-delay-duration\n      value: 25s\n');
     // Not the mount point: a fresh filesystem's lost+found fails kubeadm's DirAvailable preflight.
     expect(r.kubeadmConfigs).toContain('dataDir: /mnt/haform/etcd-main/data');
     expect(r.kubeadmConfigs).toContain('name: ip-172-20-32-10.us-west-2.compute.internal');
@@ -214,6 +219,17 @@ describe('master boot', () => {
     const fresh = boot(scripts['public/master.sh']!, masterA({ ssmDown: 'ThrottlingException' }));
     expect(fresh.code).not.toBe(0);
     expect(lines(fresh).some((l) => l.startsWith('kubeadm init'))).toBe(false);
+  });
+
+  it('the current members unknown at init (no member group found, or the lookup failing): no kubeadm init, nothing published', () => {
+    for (const over of [{ otherMembers: {}, member: 'a', noMemberGroups: true }, { autoscalingDown: 'InternalFailure' }] as Partial<Scenario>[]) {
+      const r = boot(scripts['public/master.sh']!, masterA(over));
+      expect(r.code, JSON.stringify(over)).not.toBe(0);
+      expect(r.stderr).toMatch(/cannot tell the members|gave up after \d+ tries of aws autoscaling describe-auto-scaling-groups/);
+      expect(r.stderr.match(/FAILED/g)).toHaveLength(1);
+      expect(lines(r).some((l) => l.startsWith('kubeadm init'))).toBe(false);
+      expect(r.state.params).toEqual({});
+    }
   });
 
   it('blkid failing is no reason to format: only exit 2 of a low-level probe ("no filesystem") leads to mkfs', () => {
@@ -502,6 +518,6 @@ initial_cluster`,
   it('without any member group it stops instead of restoring an empty cluster', () => {
     const r = initialCluster('None');
     expect(r.status).not.toBe(0);
-    expect(r.stderr).toContain('cannot tell the members to restore');
+    expect(r.stderr).toContain('cannot tell the members');
   });
 });

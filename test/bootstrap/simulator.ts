@@ -31,6 +31,12 @@ export interface Scenario {
   vpcCidr?: string;
   volumes?: { main: VolumeScenario; events: VolumeScenario };
   eni?: { id: string; ip: string; mac: string; attachedTo?: string | null; releaseAfter?: number };
+  /** The other current members' interface IPs, by member (their autoscaling groups exist). */
+  otherMembers?: Record<string, string>;
+  /** describe-auto-scaling-groups finds no group with a member tag. */
+  noMemberGroups?: boolean;
+  /** describe-auto-scaling-groups fails with this error code, every time. */
+  autoscalingDown?: string;
   /** Parameters present at boot, by full name. */
   params?: Record<string, string>;
   /** Parameters that appear after `paramsAppearAfter` reads (another master publishing them). */

@@ -56,9 +56,15 @@ switch (cmd) {
     const inZone = (x) => x && (!zoneFilter || (x.zone ?? state.homeZone) === zoneFilter);
     if (service === 'ec2' && op === 'describe-tags') {
       out(state.member ?? 'None');
+    } else if (service === 'autoscaling' && op === 'describe-auto-scaling-groups') {
+      // The member tags of the current members' groups: this one's and the others'.
+      if (state.autoscalingDown) fail(`An error occurred (${state.autoscalingDown}) when calling the DescribeAutoScalingGroups operation`, 254);
+      out(state.noMemberGroups ? '' : [state.member, ...Object.keys(state.otherMembers ?? {})].filter(Boolean).join('\t'));
     } else if (service === 'ec2' && op === 'describe-network-interfaces') {
       const eni = state.eni;
-      if (args.includes('--filters')) out(inZone(eni) ? eni.id : 'None');
+      const member = args.find((a) => a.startsWith('Name=tag:') && !a.startsWith('Name=tag:KubernetesCluster,'))?.split('=').pop();
+      if (args.includes('--filters') && query.includes('PrivateIpAddress')) out(member === state.member ? eni.ip : (state.otherMembers?.[member] ?? 'None'));
+      else if (args.includes('--filters')) out(inZone(eni) ? eni.id : 'None');
       else if (query.includes('Status')) {
         if (eni.attachedTo && eni.attachedTo !== state.instanceId && eni.releaseAfter-- <= 0) eni.attachedTo = null;
         out(eni.attachedTo ? `in-use\t${eni.attachedTo}` : 'available\tNone');

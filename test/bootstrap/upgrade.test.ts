@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -101,8 +101,10 @@ kubectl() {
     *) rec "kubectl $*" ;;
   esac
 }
-crictl() { case $1 in ps) echo etcd-1 ;; exec) shift 2; rec "$(printf '%s ' "$@" | sed 's/--[a-z]*=[^ ]* //g')" ;; esac; }
-systemctl() { rec "systemctl $*"; }
+# The static pods run while their manifests are there (the kubelet stops a pod whose manifest goes).
+manifests() { ls "$HAFORM_ROOT/etc/kubernetes/manifests" 2>/dev/null | paste -sd, -; }
+crictl() { case $1 in ps) [[ -z $(manifests) ]] || echo etcd-1 ;; exec) shift 2; rec "$(printf '%s ' "$@" | sed 's/--[a-z]*=[^ ]* //g')" ;; esac; }
+systemctl() { rec "systemctl $* (manifests: $(manifests))"; }
 configure_kernel() { :; }
 configure_containerd() { :; }
 sleep() { :; }
@@ -111,6 +113,8 @@ ${code}`,
     ],
     { encoding: 'utf8', timeout: 60_000, env: { ...process.env, HAFORM_ROOT: dir } },
   );
+  const manifests = existsSync(join(dir, 'etc/kubernetes/manifests')) ? readdirSync(join(dir, 'etc/kubernetes/manifests')) : [];
+  const stopped = existsSync(join(dir, 'etc/kubernetes/manifests-stopped-for-upgrade'));
   const read = (f: string) => {
     try {
       return readFileSync(join(state, f), 'utf8');
@@ -118,7 +122,7 @@ ${code}`,
       return '';
     }
   };
-  const out = { code: r.status, stdout: r.stdout, stderr: r.stderr, calls: read('calls').trim().split('\n').filter(Boolean), kubeadm: read('kubeadm'), kubelet: read('kubelet'), params: { cp: read('params/control-plane/kubernetes-version'), node: read('params/node/kubernetes-version') } };
+  const out = { manifests, stopped, code: r.status, stdout: r.stdout, stderr: r.stderr, calls: read('calls').trim().split('\n').filter(Boolean), kubeadm: read('kubeadm'), kubelet: read('kubelet'), params: { cp: read('params/control-plane/kubernetes-version'), node: read('params/node/kubernetes-version') } };
   rmSync(dir, { recursive: true, force: true });
   return out;
 }
@@ -196,6 +200,12 @@ describe('master.sh upgrade, one master at a time', () => {
     expect(r.calls.find((c) => c.includes(' drain '))).toContain('--ignore-daemonsets');
     expect(r.calls.some((c) => c.includes(' uncordon '))).toBe(true);
     expect(r.calls.some((c) => c.startsWith('kubeadm upgrade node'))).toBe(false);
+    // The new kubelet starts with no static pod to kill as an orphan (a one-second grace): they
+    // stopped first, with their own, and are back once it runs.
+    expect(r.calls.find((c) => c.startsWith('systemctl restart kubelet'))).toBe('systemctl restart kubelet (manifests: )');
+    expect(r.stderr).toContain('static pods of ip-172-20-32-10.us-west-2.compute.internal stopping for the kubelet upgrade');
+    expect(r.manifests).toEqual(['kube-apiserver.yaml']);
+    expect(r.stopped).toBe(false);
     expect(r.params.cp).toBe(TARGET);
     // Other masters still run the previous version: nodes stay on it.
     expect(r.params.node).toBe(PREVIOUS);
@@ -214,6 +224,23 @@ describe('master.sh upgrade, one master at a time', () => {
     const r = run('master.sh', 'upgrade_member', { kubeadm: TARGET, kubelet: TARGET, apiserver: TARGET, clusterVersion: TARGET, masters: [TARGET, TARGET] });
     expect(r.code, r.stderr).toBe(0);
     expect(r.calls.filter((c) => c.startsWith('apt-get') || c.startsWith('kubeadm upgrade'))).toEqual([]);
+  });
+
+  it('an upgrade stopped while the static pods were down: the rerun puts them back first; two copies of one stop it', () => {
+    const stopped = (both: boolean) =>
+      `mkdir -p "$HAFORM_ROOT/etc/kubernetes/manifests-stopped-for-upgrade"; mv "$HAFORM_ROOT/etc/kubernetes/manifests/kube-apiserver.yaml" "$HAFORM_ROOT/etc/kubernetes/manifests-stopped-for-upgrade/"
+${both ? 'cp "$HAFORM_ROOT/etc/kubernetes/manifests-stopped-for-upgrade/kube-apiserver.yaml" "$HAFORM_ROOT/etc/kubernetes/manifests/"' : ''}
+upgrade_member`;
+    const done = { ...running, kubeadm: TARGET, kubelet: TARGET, apiserver: TARGET, clusterVersion: TARGET, masters: [TARGET, TARGET] };
+    const rerun = run('master.sh', stopped(false), done);
+    expect(rerun.code, rerun.stderr).toBe(0);
+    expect(rerun.stderr).toContain('back in /etc/kubernetes/manifests');
+    expect(rerun.manifests).toEqual(['kube-apiserver.yaml']);
+    expect(rerun.stopped).toBe(false);
+    const both = run('master.sh', stopped(true), done);
+    expect(both.code).not.toBe(0);
+    expect(both.stderr).toContain('kube-apiserver.yaml is both in /etc/kubernetes/manifests and in /etc/kubernetes/manifests-stopped-for-upgrade');
+    expect(both.stopped).toBe(true);
   });
 
   it('refuses to skip a minor or to go down, before touching anything', () => {

@@ -68,13 +68,17 @@ describe('AWS name limits', () => {
     const r = haform(['generate', file, '--out', join(work, 'longest')]);
     expect(r.exitCode, r.stderr).toBe(0);
     const main = readFileSync(join(work, 'longest/main.tf'), 'utf8');
-    const groups = [...main.matchAll(/(?<!log_)group_name\s+= "([^"]+)"/g)].map((m) => m[1]!);
+    const groups = [...main.matchAll(/\bgroup_name\s+= "([^"]+)"/g)].map((m) => m[1]!);
     const tf = (f: string) => readFileSync(join(work, 'longest', f), 'utf8');
     const quoted = (text: string, attr: string) => [...text.matchAll(new RegExp(`\\b${attr}\\s+= "([^"$]+)"`, 'g'))].map((m) => m[1]!);
     groups.push(...quoted(tf('modules/bastion/main.tf'), 'name'));
-    expect(groups.length).toBe(5 + 3 + 2);
+    expect(groups.length).toBe(5 + 3 + 1);
     for (const g of groups) expect(g.length, g).toBeLessThanOrEqual(125);
-    for (const n of [...quoted(tf('modules/api/main.tf'), 'name')]) expect(n.length, n).toBeLessThanOrEqual(32);
+    // Both load balancers and their target groups (api.<cluster> and api.internal.<cluster>).
+    const lbNames = [...quoted(main, 'load_balancer_name'), ...quoted(main, 'target_group_name')];
+    expect(lbNames).toHaveLength(4);
+    expect(new Set(lbNames).size).toBe(4);
+    for (const n of lbNames) expect(n.length, n).toBeLessThanOrEqual(32);
     for (const n of quoted(tf('modules/iam/main.tf'), 'name')) expect(n.length, n).toBeLessThanOrEqual(64);
     for (const [k] of main.matchAll(/"kubernetes\.io\/cluster\/[^"]+"/g)) expect(k.length - 2).toBeLessThanOrEqual(128);
     // The flow logs' role (IAM, 64), the cluster key's alias (KMS, 256) and the flow logs' group (CloudWatch Logs, 512).

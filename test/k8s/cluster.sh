@@ -2,10 +2,20 @@
 # The Kubernetes drill: seed example 1 (three masters in three zones, two nodes) from the rendered
 # master.sh and node.sh, in hosts of their own (hosts.sh), at the seams of seams.sh, with real
 # kubeadm, kubelet, containerd, runc, etcd, the apiserver, flannel, kube-proxy and CoreDNS.
+# DRILL_OUT is a generation at the previous minor (KUBERNETES_UPGRADE_FROM of components.env),
+# DRILL_OUT_NEW the same cluster regenerated at the default (KUBERNETES_VERSION): the cluster starts
+# on the first and is upgraded to the second, whose scripts every later scenario runs.
 #   bootstrap     every host booted at once: one init, two control-plane joins through the lock,
 #                 two worker joins; flannel applied by the masters from the file repository
-#   replacement   master b replaced with its volumes (a new instance): the same Node, label, taint
-#   lost volumes  master c replaced with blank volumes: its stale etcd member removed, re-added
+#   upgrade       master.sh upgrade on a, b, c in turn (the generated README's runbook), with a
+#                 client on n2 polling the API through api.internal every half second and a
+#                 Deployment under a PodDisruptionBudget; n1 then replaced by a new instance, n2
+#                 upgraded in place (node.sh upgrade)
+#   replacement   in the middle of the upgrade (a upgraded, b and c not), master b replaced with
+#                 its volumes by an instance of the new generation: the same Node, label, taint, and
+#                 the version of its static pods, not the new one
+#   lost volumes  master c replaced with blank volumes: its stale etcd member removed, re-added, at
+#                 the cluster's (new) version
 #   reboot        master a rebooted while SSM throttles (the boot stops, nothing discarded), then
 #                 again with SSM back: it comes back as itself
 # Prints "drill: KEY: VALUE" lines with Kubernetes' and etcd's own answers; the test asserts them.
@@ -14,11 +24,19 @@
 #   IMDS           imds.py in each host, IMDSv2 on 169.254.169.254: instance ID, zone, names
 #   EC2 for masters  the member interface and volume attachment (boot()'s first half): the drill
 #                  gives each master its member IP as its one address and its volumes as loop
-#                  devices, then runs the script's own functions from mount_volume on
+#                  devices, then runs the script's own functions from mount_volume on; the
+#                  member tag its autoscaling group puts on each instance is in moto's EC2, the
+#                  current members' IPs (member_ips: their groups and interfaces) are the drill's
 #   S3 addons      apply_addons (the cloud controller, CSI, termination handler come from S3 and
 #                  kustomize bases on GitHub); the cloud controller's one effect the drill needs,
 #                  removing the uninitialized taint, is done by the drill (cloud_controller_stand_in)
-#   Route53        api.internal in the nodes' /etc/hosts: the member IPs, as the private zone says
+#   Route53        api.internal in the nodes' /etc/hosts: the load balancer's address, as the
+#                  private zone's alias says
+#   the API load balancers  haproxy (Debian's) on the machine's side of the bridge, in TCP mode,
+#                  not retrying, with the masters as instance targets and the health check of the
+#                  generated target groups (HTTPS /readyz, 200, every 10 s, 2 to fall, 2 to rise):
+#                  one haproxy for the internal load balancer of api.internal (kubelets, the
+#                  clients on n2) and the API's own, which share those settings
 #   pkgs.k8s.io    the file repository serves, for the minor of each version set of components.env,
 #                  placeholder Release.key and InRelease files under pkgs.k8s.io/core:/stable:/v1.M/deb/;
 #                  the packages themselves are the package seams (apt-get, apt-mark, gpg in seams.sh),
@@ -27,13 +45,15 @@
 # SSM is moto (test/emulator/moto_shim.py) through the real AWS CLI; faults come from ssm-fault.py.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
-: "${DRILL_WORK:?}" "${DRILL_OUT:?}" "${DRILL_ID:?}" "${HAFORM_COMPONENTS:?}"
+: "${DRILL_WORK:?}" "${DRILL_OUT:?}" "${DRILL_OUT_NEW:?}" "${DRILL_ID:?}" "${HAFORM_COMPONENTS:?}"
 # shellcheck source-path=SCRIPTDIR source=../../scripts/components.env
 . "${here}/../../scripts/components.env"
 c=${HAFORM_COMPONENTS}
 # The package seams resolve kubeadm, kubelet and kubectl to ${c}/kubernetes-VERSION/bin of the
 # version a host installed (seams.sh): no Kubernetes binary is on the hosts' PATH otherwise.
 export DRILL_COMPONENTS=${c}
+# The drill's own calls to moto (tags, parameters), as the hosts' scripts make theirs.
+export AWS_ACCESS_KEY_ID=drill AWS_SECRET_ACCESS_KEY=drill
 seams="${DRILL_WORK}/seams"
 gw=10.98.0.1
 mkdir -p "${seams}"
@@ -90,6 +110,10 @@ echo "drill: services up in $(($(now) - t_start))s"
 declare -A IP=([a]=10.98.1.10 [b]=10.98.2.10 [c]=10.98.3.10 [n1]=10.98.1.20 [n2]=10.98.2.20)
 declare -A ZONE=([a]=us-west-2a [b]=us-west-2b [c]=us-west-2c [n1]=us-west-2a [n2]=us-west-2b)
 declare -A GEN=()
+# The generation the cluster's launch templates carry: the old one until the upgrade starts (its
+# runbook applies the new generation first, so every instance launched from then on boots its
+# scripts).
+gen=${DRILL_OUT}
 node_name() { echo "ip-${IP[$1]//./-}.us-west-2.compute.internal"; }
 
 # launch NAME: a new instance in host NAME (a new root disk, a new instance ID each time).
@@ -102,6 +126,12 @@ launch() {
   echo "${ZONE[${name}]}" >"${base}/imds/placement/availability-zone"
   node_name "${name}" >"${base}/imds/local-hostname"
   echo "${IP[${name}]}" >"${base}/imds/local-ipv4"
+  # A master's autoscaling group tags its instance with the member it is for (EC2, in moto): what
+  # the boot finds out first, and what later commands (master.sh upgrade) ask again.
+  if [[ ${name} != n* ]]; then
+    aws --endpoint-url "http://${gw}:5002" --region us-west-2 ec2 create-tags --resources "$(cat "${base}/imds/instance-id")" \
+      --tags "Key=$(sed -n 's/^readonly MEMBER_TAG="\(.*\)"$/\1/p' "${gen}/userdata/master.sh"),Value=${name}"
+  fi
   power_on "${name}"
 }
 
@@ -142,6 +172,7 @@ run_script() {
 set -euo pipefail
 source ${script}
 apply_addons() { log 'drill: no addons (they come from S3 and GitHub)'; }
+member_ips() { printf '%s\\n' ${IP[a]} ${IP[b]} ${IP[c]}; }
 ${steps}
 " "/var/lib/haform/$(basename "${script}")"
 }
@@ -176,14 +207,14 @@ volumes() {
 boot_master() {
   local name=$1 main events
   read -r main events <"${DRILL_WORK}/hosts/${name}.volumes"
-  run_script "${name}" "${DRILL_OUT}/userdata/master.sh" "$(master_steps "${name}" "${main}" "${events}")" "${@:2}"
+  run_script "${name}" "${gen}/userdata/master.sh" "$(master_steps "${name}" "${main}" "${events}")" "${@:2}"
 }
 
 boot_node() {
   local name=$1 m
-  for m in a b c; do echo "${IP[$m]} api.internal.hacluster.example.com"; done >"${DRILL_WORK}/hosts/${name}/etc-up/hosts.drill"
+  echo "${gw} api.internal.hacluster.example.com" >"${DRILL_WORK}/hosts/${name}/etc-up/hosts.drill"
   in_ns "${name}" bash -c 'cat /etc/hosts.drill >>/etc/hosts'
-  run_script "${name}" "${DRILL_OUT}/userdata/node.sh" boot
+  run_script "${name}" "${gen}/userdata/node.sh" boot
 }
 
 # packages NAME...: what each host installed through the package seams (seams.sh).
@@ -209,6 +240,11 @@ etcdctl() {
 # worker's kubelet) and the end of the uninitialized taint (without which CoreDNS has nowhere to go).
 cloud_controller_stand_in() {
   local n ip
+  # A new instance's Node registers after its boot script ends (the kubelet, through the load
+  # balancer): the controller would see it whenever it comes, the stand-in waits for it.
+  for n in "$@"; do
+    for _ in $(seq 60); do k get node "${n}" >/dev/null 2>&1 && break; sleep 2; done
+  done
   for n in $(k get nodes -o 'jsonpath={.items[*].metadata.name}'); do
     ip=${n#ip-}
     ip=${ip%%.*}
@@ -240,6 +276,54 @@ wait_ready() {
   }
 }
 
+# The API load balancers (a seam, see the header): haproxy in TCP mode with the target group of the
+# generated modules/api, the masters' addresses as instance targets, health-checked as it says.
+# Up before the hosts boot: the nodes join through api.internal.
+cat >"${DRILL_WORK}/lb.cfg" <<CFG
+global
+  stats socket ${DRILL_WORK}/lb.sock mode 600 level admin
+  log stdout format raw local0
+defaults
+  mode tcp
+  log global
+  option tcplog
+  timeout connect 5s
+  timeout client 60s
+  timeout server 60s
+  # A network load balancer does not retry: a refused or reset connection reaches the client.
+  retries 0
+frontend api
+  bind ${gw}:443
+  default_backend masters
+backend masters
+  # The target group's health check: HTTPS GET /readyz answering 200, every 10 s, 2 to fall, 2 to rise.
+  option httpchk GET /readyz
+  http-check expect status 200
+  default-server check check-ssl verify none inter 10s fall 2 rise 2
+  server a ${IP[a]}:443
+  server b ${IP[b]}:443
+  server c ${IP[c]}:443
+CFG
+setsid haproxy -db -f "${DRILL_WORK}/lb.cfg" >"${DRILL_WORK}/lb.log" 2>&1 </dev/null &
+services+=($!)
+# lb_target NAME deregister|register: what the master's autoscaling group does with its instance
+# in the target group: deregisters it when it starts terminating the instance (before the
+# termination hook), registers the new one, which takes traffic once its health checks pass.
+lb_cli() {
+  python3 -c 'import socket, sys
+s = socket.socket(socket.AF_UNIX); s.connect(sys.argv[1]); s.sendall(sys.argv[2].encode() + b"\n"); print(s.recv(4096).decode().strip())' \
+    "${DRILL_WORK}/lb.sock" "$1"
+}
+lb_target() {
+  case $2 in
+    deregister) lb_cli "set server masters/$1 state maint" ;;
+    # A new target gets no traffic until its health checks pass (the target group's "initial"
+    # state); haproxy leaving maintenance takes it as up at once, and a health set while in
+    # maintenance does not hold (both measured: TLS errors to the clients while the new master's
+    # apiserver was not yet listening). One line: haproxy runs both before it routes again.
+    register) lb_cli "set server masters/$1 state ready; set server masters/$1 health down" ;;
+  esac
+}
 # --- bootstrap: every host at once ------------------------------------------------------------
 t0=$(now)
 for m in a b c; do
@@ -268,7 +352,7 @@ fi
 echo "drill: bootstrap: every boot script finished in $(($(now) - t0))s"
 echo "drill: bootstrap: packages: $(packages a b c n1 n2)"
 k create configmap drill-canary --from-literal=written=before >/dev/null
-cloud_controller_stand_in
+cloud_controller_stand_in "$(node_name a)" "$(node_name b)" "$(node_name c)" "$(node_name n1)" "$(node_name n2)"
 wait_ready bootstrap node --all
 echo "drill: bootstrap: all Nodes Ready in $(($(now) - t0))s"
 k -n kube-system rollout status deployment/coredns --timeout=300s >/dev/null
@@ -283,7 +367,12 @@ k run drill-server --image="${flannel_image}" --restart=Never --overrides="{\"sp
   --command -- sh -c 'echo pod-to-pod >/tmp/index.html && exec busybox httpd -f -p 8080 -h /tmp' >/dev/null
 k run drill-client --image="${flannel_image}" --restart=Never --overrides="{\"spec\":{\"nodeName\":\"$(node_name n2)\"}}" \
   --command -- sleep 3600 >/dev/null
-k wait --for=condition=Ready --timeout=180s pod/drill-server pod/drill-client >/dev/null
+k wait --for=condition=Ready --timeout=180s pod/drill-server pod/drill-client >/dev/null || {
+  k describe pod drill-server drill-client | grep -A12 -E '^(Name|Conditions|Events):' >&2
+  k get nodes -o wide >&2
+  echo "drill: pods: not Ready in 180s" >&2
+  exit 1
+}
 server_ip=$(k get pod drill-server -o 'jsonpath={.status.podIP}')
 echo "drill: pods: server on $(k get pod drill-server -o 'jsonpath={.spec.nodeName}') client on $(k get pod drill-client -o 'jsonpath={.spec.nodeName}')"
 # nc, not wget: busybox 1.35's wget in this image segfaults on the first request (exit 139).
@@ -291,10 +380,110 @@ echo "drill: pod-to-pod: $(k exec drill-client -- sh -c "printf 'GET / HTTP/1.0\
 echo "drill: dns: $(k exec drill-client -- nslookup kubernetes.default.svc.cluster.local 2>&1 | sed -n 's/^Address: *\([0-9.]*\).*/\1/p' | tail -n1)"
 echo "drill: kubernetes service: $(k get service kubernetes -o 'jsonpath={.spec.clusterIP}')"
 
-# --- replacement: master b terminated, a new instance with its volumes ---------------------------
+# --- upgrade: the new generation applied, then master by master, then the nodes -----------------
+gen=${DRILL_OUT_NEW}
+t_upgrade=$(now)
+# The bare pods above would stop a drain (kubectl drain refuses pods no controller recreates).
+k delete pod drill-server drill-client --wait=false >/dev/null
+# A workload that must keep serving: two replicas, at most one down at a time (the drains respect
+# the PodDisruptionBudget), ready when it answers, a short preStop so endpoints go before the pod.
+k apply -f - >/dev/null <<YAML
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: drill-web}
+spec:
+  replicas: 2
+  selector: {matchLabels: {app: drill-web}}
+  template:
+    metadata: {labels: {app: drill-web}}
+    spec:
+      terminationGracePeriodSeconds: 10
+      containers:
+        - name: web
+          image: ${flannel_image}
+          command: [sh, -c, 'echo drill-web >/tmp/index.html && exec busybox httpd -f -p 8080 -h /tmp']
+          readinessProbe: {httpGet: {path: /, port: 8080}, periodSeconds: 2}
+          lifecycle: {preStop: {exec: {command: [busybox, sleep, '3']}}}
+---
+apiVersion: policy/v1
+kind: PodDisruptionBudget
+metadata: {name: drill-web}
+spec:
+  minAvailable: 1
+  selector: {matchLabels: {app: drill-web}}
+---
+apiVersion: v1
+kind: Service
+metadata: {name: drill-web}
+spec:
+  selector: {app: drill-web}
+  ports: [{port: 80, targetPort: 8080}]
+YAML
+k rollout status deployment/drill-web --timeout=180s >/dev/null
+web=$(k get service drill-web -o 'jsonpath={.spec.clusterIP}')
+# The clients measure from the moment the Service answers on n2 (kube-proxy has its rules).
+for _ in $(seq 60); do in_ns n2 curl -sf --max-time 2 "http://${web}/" >/dev/null && break; sleep 1; done
+# The clients, on n2 (a host process, not a pod: n2 is drained and upgraded too): every half second
+# the API's /version through api.internal (the nodes' name of the API, as kubelet and kube-proxy
+# reach it) and the workload through its Service; every two seconds the Deployment's ready
+# replicas, with the admin credentials. One line per request: time, what, answer.
+in_ns a cat /etc/kubernetes/admin.conf >"${DRILL_WORK}/admin.conf"
+rm -f "${DRILL_WORK}/poll.stop"
+# shellcheck disable=SC2016 # expanded by the host's bash
+in_ns n2 setsid bash -c '
+  i=0
+  while [[ ! -f $1/poll.stop ]]; do
+    t=$(date +%s.%N | cut -c1-14)
+    # The HTTP status, and the exit status of curl when the request failed (rc=7 refused, 28 timed out).
+    echo "$t api $(curl -sk -o /dev/null -w "%{http_code}" --connect-timeout 3 --max-time 5 https://api.internal.hacluster.example.com:443/version || echo " rc=$?")"
+    w=$(curl -s --connect-timeout 3 --max-time 5 "http://$2/" || echo "failed rc=$?")
+    echo "$t web $w"
+    # A failure is logged with the Service endpoints the API has then: address, node, ready.
+    [[ $w == drill-web ]] || echo "$t webendpoints $(kubectl --kubeconfig "$1/admin.conf" get endpointslices -l kubernetes.io/service-name=drill-web --request-timeout=5s \
+      -o "jsonpath={range .items[*].endpoints[*]}{.addresses[0]}/{.nodeName}/{.conditions.ready} {end}" 2>&1 | head -c 300)"
+    if ((i++ % 4 == 0)); then
+      # No readyReplicas field at all when none is ready. Read from etcd (a GET is a quorum read),
+      # through api.internal.
+      # A failure is logged with the last line kubectl wrote: what the server or the connection said.
+      r=$(kubectl --kubeconfig "$1/admin.conf" get deployment drill-web -o "jsonpath={.status.readyReplicas}" --request-timeout=5s 2>"$1/poll.err") &&
+        r=${r:-0} || r="unknown: $(tail -n 1 "$1/poll.err" | cut -c1-300)"
+      echo "$t ready $r"
+    fi
+    sleep 0.5
+  done >>"$1/poll.log" 2>&1' poll "${DRILL_WORK}" "${web}" </dev/null >/dev/null 2>&1 &
+# phase NAME: from here on, the clients' answers count for scenario NAME.
+phase() { echo "$(date +%s.%N | cut -c1-14) phase $1" >>"${DRILL_WORK}/poll.log"; }
+phase upgrade
+sleep 5
+params() {
+  local p
+  for p in control-plane/kubernetes-version node/kubernetes-version; do
+    printf '%s=%s ' "${p}" "$(aws --endpoint-url "http://${gw}:5002" --region us-west-2 ssm get-parameter --with-decryption \
+      --name "/haform/hacluster.example.com/${p}" --query Parameter.Value --output text 2>/dev/null || echo none)"
+  done
+}
+echo "drill: upgrade: before: params: $(params)"
+upgrade_master() {
+  local t
+  t=$(now)
+  run_script "$1" "${gen}/userdata/master.sh" upgrade_member >"${DRILL_WORK}/upgrade-$1.log" 2>&1 || {
+    tail -n 40 "${DRILL_WORK}/upgrade-$1.log" >&2
+    echo "drill: upgrade: master.sh upgrade failed on $1" >&2
+    exit 1
+  }
+  grep -h '^haform: ' "${DRILL_WORK}/upgrade-$1.log" | sed 's/^/  /'
+  echo "drill: upgrade: $1 in $(($(now) - t))s: packages: $(packages "$1")"
+  echo "drill: upgrade: after $1: params: $(params)"
+}
+upgrade_master a
+
+# --- replacement, in the middle of the upgrade: b terminated, a new instance with its volumes ----
+phase replacement
+lb_target b deregister
 hosts down "${DRILL_ID}" b
 t0=$(now)
 launch b
+lb_target b register
 boot_master b >"${DRILL_WORK}/replace-b.log" 2>&1 || { tail -n 40 "${DRILL_WORK}/replace-b.log" >&2; exit 1; }
 grep -h '^haform: ' "${DRILL_WORK}/replace-b.log" | sed 's/^/  /'
 wait_ready replacement "node/$(node_name b)"
@@ -303,7 +492,42 @@ echo "drill: replacement: b Node Ready and etcd healthy in $(($(now) - t0))s"
 echo "drill: replacement: packages: $(packages b)"
 report replacement
 
+phase upgrade
+upgrade_master b
+upgrade_master c
+# The nodes, within the skew rules now that every master runs the new version: n1 replaced by a new
+# instance (drained first; the Node of the terminated instance deleted, as the cloud controller's
+# node lifecycle controller does), n2 drained and upgraded in place.
+t0=$(now)
+k drain "$(node_name n1)" --ignore-daemonsets --delete-emptydir-data --timeout=300s >/dev/null
+hosts down "${DRILL_ID}" n1
+k delete node "$(node_name n1)" >/dev/null
+launch n1
+boot_node n1 >"${DRILL_WORK}/replace-n1.log" 2>&1 || { tail -n 40 "${DRILL_WORK}/replace-n1.log" >&2; exit 1; }
+grep -h '^haform: ' "${DRILL_WORK}/replace-n1.log" | sed 's/^/  /'
+cloud_controller_stand_in "$(node_name n1)"
+wait_ready upgrade "node/$(node_name n1)"
+echo "drill: upgrade: n1 replaced in $(($(now) - t0))s: packages: $(packages n1)"
+t0=$(now)
+k drain "$(node_name n2)" --ignore-daemonsets --delete-emptydir-data --timeout=300s >/dev/null
+run_script n2 "${gen}/userdata/node.sh" upgrade_node >"${DRILL_WORK}/upgrade-n2.log" 2>&1 || { tail -n 40 "${DRILL_WORK}/upgrade-n2.log" >&2; exit 1; }
+grep -h '^haform: ' "${DRILL_WORK}/upgrade-n2.log" | sed 's/^/  /'
+for _ in $(seq 60); do
+  [[ $(k get node "$(node_name n2)" -o 'jsonpath={.status.nodeInfo.kubeletVersion}') == "v${KUBERNETES_VERSION}" ]] && break
+  sleep 2
+done
+wait_ready upgrade "node/$(node_name n2)"
+k uncordon "$(node_name n2)" >/dev/null
+echo "drill: upgrade: n2 upgraded in place in $(($(now) - t0))s: packages: $(packages n2)"
+k rollout status deployment/drill-web --timeout=180s >/dev/null
+echo "drill: upgrade: done in $(($(now) - t_upgrade))s"
+echo "drill: upgrade: after: params: $(params)"
+report upgrade
+k -n kube-system get pods -l tier=control-plane -o json >"${DRILL_WORK}/report/upgrade/control-plane.json"
+
 # --- lost volumes: master c terminated, its replacement gets blank volumes --------------------
+phase lost-volumes
+lb_target c deregister
 hosts down "${DRILL_ID}" c
 # A replacement instance boots in minutes; by then the Node of the old one is NotReady (kubeadm's
 # join refuses a Ready Node of the same name). The node controller sets Ready to Unknown, not
@@ -311,6 +535,7 @@ hosts down "${DRILL_ID}" c
 k wait --for=condition=Ready=Unknown --timeout=180s "node/$(node_name c)" >/dev/null
 t0=$(now)
 launch c
+lb_target c register
 volumes c new >/dev/null
 boot_master c >"${DRILL_WORK}/lost-c.log" 2>&1 || { tail -n 40 "${DRILL_WORK}/lost-c.log" >&2; exit 1; }
 grep -h '^haform: ' "${DRILL_WORK}/lost-c.log" | sed 's/^/  /'
@@ -321,11 +546,18 @@ echo "drill: lost-volumes: packages: $(packages c)"
 report lost-volumes
 
 # --- reboot: master a, SSM throttling, then SSM back --------------------------------------------
+phase reboot
 ASK=b
 ca() { in_ns a sha256sum /etc/kubernetes/pki/ca.crt | cut -c1-16; }
 ca_before=$(ca)
-# reboot: every process of the host stopped and its mounts gone; the same instance boots again.
+# reboot: an EC2 reboot is the OS's own: systemd stops the kubelet, then sends the containers left
+# SIGTERM and gives them time (the apiserver fails /readyz and serves on for its shutdown delay,
+# while the load balancer's checks take it out); then every process of the host stops and its
+# mounts go, and the same instance boots again.
 reboot() {
+  in_ns a systemctl stop kubelet
+  # shellcheck disable=SC2016 # expanded by the host's bash
+  in_ns a bash -c 'ids=$(crictl ps -q); [[ -z ${ids} ]] || crictl stop --timeout 60 ${ids} >/dev/null' || true
   hosts down "${DRILL_ID}" a
   power_on a
 }
@@ -347,4 +579,12 @@ echo "drill: reboot: a Node Ready and etcd healthy in $(($(now) - t0))s"
 echo "drill: reboot: packages: $(packages a)"
 echo "drill: reboot: ca: $([[ $(ca) == "${ca_before}" ]] && echo unchanged || echo CHANGED)"
 report reboot
+# The clients stop; what they saw, per scenario (the test reads the whole log).
+phase end
+touch "${DRILL_WORK}/poll.stop"
+sleep 6
+cp "${DRILL_WORK}/poll.log" "${DRILL_WORK}/report/poll.log"
+for what in api web ready; do
+  echo "drill: clients: ${what} answers: $(awk -v w="${what}" '$2 == w {print $3}' "${DRILL_WORK}/poll.log" | sort | uniq -c | awk '{printf "%s x%s; ", $2, $1}')"
+done
 echo "drill: done in $(($(now) - t_start))s"

@@ -1,5 +1,5 @@
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
@@ -37,7 +37,7 @@ function missing(): string | undefined {
   if (process.getuid?.() !== 0) return 'not root (namespaces, loop devices and cgroups need it)';
   const absent = needed.filter((n) => !existsSync(join(components, n, '.done')));
   if (absent.length) return `components not built in ${components}: ${absent.join(', ')} (run scripts/build-components.sh)`;
-  for (const cmd of ['losetup', 'mkfs.ext4', 'nsenter', 'unshare', 'gcc', 'go', 'aws']) if (spawnSync('which', [cmd]).status !== 0) return `${cmd} is missing`;
+  for (const cmd of ['losetup', 'mkfs.ext4', 'nsenter', 'unshare', 'gcc', 'go', 'aws', 'haproxy']) if (spawnSync('which', [cmd]).status !== 0) return `${cmd} is missing`;
   if (spawnSync('python3', ['-c', 'import moto.server']).status !== 0) return 'moto is missing (python3 -c "import moto.server")';
   return undefined;
 }
@@ -56,8 +56,8 @@ afterAll(() => {
 
 interface Node {
   metadata: { name: string; labels: Record<string, string> };
-  spec: { providerID?: string; taints?: { key: string; effect: string }[] };
-  status: { conditions: { type: string; status: string }[] };
+  spec: { providerID?: string; unschedulable?: boolean; taints?: { key: string; effect: string }[] };
+  status: { conditions: { type: string; status: string }[]; nodeInfo: { kubeletVersion: string } };
 }
 interface Member {
   ID: string;
@@ -81,19 +81,51 @@ const controlPlane = (n: Node) =>
   'node-role.kubernetes.io/control-plane' in n.metadata.labels && !!n.spec.taints?.some((t) => t.key === 'node-role.kubernetes.io/control-plane' && t.effect === 'NoSchedule');
 const memberOf = (members: Member[], ip: string) => members.find((m) => m.peerURLs.includes(`https://${ip}:2380`));
 
-/** Every master Ready and marked control plane, every worker Ready and not; etcd 3/3, healthy. */
-function expectWholeCluster(scenario: string) {
+const FROM = env.KUBERNETES_UPGRADE_FROM!;
+const TO = env.KUBERNETES_VERSION!;
+
+/**
+ * Every master Ready and marked control plane, every worker Ready and not; etcd 3/3, healthy;
+ * every kubelet at `version` unless the scenario says otherwise (`versions`, by Node name).
+ */
+function expectWholeCluster(scenario: string, version: string, versions: Record<string, string> = {}) {
   const a = answers(scenario);
   expect(a.nodes.map((n) => n.metadata.name).sort()).toEqual([...MASTERS, ...WORKERS].sort());
   for (const n of a.nodes) {
     expect(ready(n), `${scenario}: ${n.metadata.name} Ready`).toBe(true);
     expect(controlPlane(n), `${scenario}: ${n.metadata.name} control-plane label and taint`).toBe(MASTERS.includes(n.metadata.name));
+    expect(n.status.nodeInfo.kubeletVersion, `${scenario}: ${n.metadata.name} kubelet`).toBe(`v${versions[n.metadata.name] ?? version}`);
   }
   expect(a.members.map((m) => m.name).sort()).toEqual([...MASTERS].sort());
   expect(a.members.filter((m) => m.isLearner)).toEqual([]);
   expect(a.health.map((h) => h.health)).toEqual([true, true, true]);
   expect(a.canary).toBe('before');
   return a;
+}
+
+/**
+ * The clients on n2 (cluster.sh), every half second from the upgrade on: the API's /version through
+ * api.internal (its internal load balancer), the workload through its Service, and every two
+ * seconds the Deployment's ready replicas read from etcd through api.internal. During SCENARIO (its
+ * phases in the log): no failed request to the API, the workload answered every time, never fewer
+ * ready replicas than its PodDisruptionBudget's minimum (1).
+ */
+function expectClientsServed(scenario: string, atLeastSeconds: number) {
+  let current = '';
+  const polls: { t: number; what: string; answer: string }[] = [];
+  for (const line of readFileSync(join(work, 'report', 'poll.log'), 'utf8').trim().split('\n')) {
+    const [t, what, ...rest] = line.split(' ');
+    if (what === 'phase') current = rest[0]!;
+    else if (current === scenario) polls.push({ t: Number(t), what: what!, answer: rest.join(' ') });
+  }
+  const of = (what: string) => polls.filter((p) => p.what === what).map((p) => p.answer);
+  const seconds = polls.length ? polls.at(-1)!.t - polls[0]!.t : 0;
+  expect(seconds, `${scenario}: the clients ran through it`).toBeGreaterThan(atLeastSeconds);
+  expect(of('api').length, `${scenario}: API requests, about two a second`).toBeGreaterThan(seconds);
+  expect(of('api').filter((c) => c !== '200'), `${scenario}: failed API requests through api.internal`).toEqual([]);
+  expect(of('web').filter((c) => c !== 'drill-web'), `${scenario}: failed workload requests`).toEqual([]);
+  expect(of('ready').filter((r) => !/^\d+$/.test(r)), `${scenario}: Deployment reads that failed`).toEqual([]);
+  expect(Math.min(...of('ready').map(Number)), `${scenario}: fewest ready replicas`).toBeGreaterThanOrEqual(1);
 }
 
 let log = '';
@@ -106,15 +138,24 @@ describe.skipIf(!!why)('a real cluster from the rendered master.sh and node.sh',
       log = readFileSync(join(replay, 'drill.log'), 'utf8');
       return;
     }
-    expect(haform(['generate', 'fixtures/k8s/drill.yaml', '--out', join(work, 'out')]).exitCode).toBe(0);
+    // The cluster at the previous minor, then the same cluster regenerated at the default, into the
+    // same folder as a user would (generate accepts one minor up); the drill boots the first and
+    // upgrades to the second.
+    const from = join(work, 'drill-from.yaml');
+    writeFileSync(from, readFileSync('fixtures/k8s/drill.yaml', 'utf8').replace(/^  kubernetesVersion: .*$/m, `  kubernetesVersion: ${env.KUBERNETES_UPGRADE_FROM}`));
+    expect(haform(['generate', from, '--out', join(work, 'out')]).exitCode).toBe(0);
+    cpSync(join(work, 'out'), join(work, 'out-from'), { recursive: true });
+    const regenerated = haform(['generate', 'fixtures/k8s/drill.yaml', '--out', join(work, 'out')]);
+    expect(regenerated.exitCode, regenerated.stderr).toBe(0);
+    expect(regenerated.stdout + regenerated.stderr).toContain(`Kubernetes ${env.KUBERNETES_UPGRADE_FROM} -> ${env.KUBERNETES_VERSION}: control plane one master at a time`);
     const code = await new Promise<number>((resolve) => {
       const child = spawn('bash', ['test/k8s/cluster.sh'], {
-        env: { ...process.env, DRILL_WORK: work, DRILL_OUT: join(work, 'out'), DRILL_ID: randomBytes(2).toString('hex'), HAFORM_COMPONENTS: components },
+        env: { ...process.env, DRILL_WORK: work, DRILL_OUT: join(work, 'out-from'), DRILL_OUT_NEW: join(work, 'out'), DRILL_ID: randomBytes(2).toString('hex'), HAFORM_COMPONENTS: components },
         stdio: ['ignore', 'pipe', 'pipe'],
       });
       child.stdout.on('data', (d) => (log += d));
       child.stderr.on('data', (d) => (log += d));
-      const timer = setTimeout(() => child.kill('SIGTERM'), 1_500_000);
+      const timer = setTimeout(() => child.kill('SIGTERM'), 2_400_000);
       child.on('close', (c) => {
         clearTimeout(timer);
         resolve(c ?? -1);
@@ -122,10 +163,11 @@ describe.skipIf(!!why)('a real cluster from the rendered master.sh and node.sh',
     });
     console.log(log.split('\n').filter((l) => /^(drill|  haform): /.test(l)).join('\n'));
     expect(code, log.slice(-6000)).toBe(0);
-  }, 1_600_000);
+  }, 2_500_000);
 
-  it('bootstrap: every host at once; one init, joins in turn; all Nodes Ready, masters marked, etcd 3/3; CoreDNS runs', () => {
-    const a = expectWholeCluster('bootstrap');
+  it('bootstrap: every host at once; one init, joins in turn; all Nodes Ready at the older minor, masters marked, etcd 3/3; CoreDNS runs', () => {
+    const a = expectWholeCluster('bootstrap', FROM);
+    expect(said('bootstrap: packages')).toBe(['a', 'b', 'c', 'n1', 'n2'].map((h) => `${h} kubelet=${FROM} kubeadm=${FROM} kubectl=${FROM}; `).join(''));
     // Each provider ID names the host's own instance and zone (IMDS).
     expect(a.nodes.find((n) => n.metadata.name === MASTERS[1])!.spec.providerID).toBe('aws:///us-west-2b/i-b10000000');
     expect(said('bootstrap: coredns')).toBe('2/2');
@@ -139,22 +181,53 @@ describe.skipIf(!!why)('a real cluster from the rendered master.sh and node.sh',
     expect(said('dns')).toMatch(/^100\.64\.0\.1$/);
   });
 
-  it('replacement with its volumes: the same etcd member and Node, registered for the new instance, still control plane', () => {
+  it('replacement with its volumes, in the middle of the upgrade: the same etcd member and Node, registered for the new instance, still control plane, at the version of its static pods', () => {
     const before = answers('bootstrap');
-    const a = expectWholeCluster('replacement');
+    // a is upgraded, b and c not yet: b's new instance (the new generation's script) installs what
+    // its volume's static pods run, not the cluster's new version.
+    const a = expectWholeCluster('replacement', FROM, { [MASTERS[0]!]: TO });
+    expect(said('replacement: packages')).toBe(`b kubelet=${FROM} kubeadm=${FROM} kubectl=${FROM}; `);
     const b = a.nodes.find((n) => n.metadata.name === MASTERS[1])!;
     expect(b.spec.providerID).toBe('aws:///us-west-2b/i-b20000000');
     expect(memberOf(a.members, '10.98.2.10')!.ID).toBe(memberOf(before.members, '10.98.2.10')!.ID);
     expect(lines().find((l) => /^drill: replacement: b Node Ready and etcd healthy in \d+s$/.test(l))).toBeDefined();
+    expectClientsServed('replacement', 20);
+  });
+
+  it('upgrade, one minor, master by master then the nodes: the API through api.internal and the workload answer throughout, etcd healthy, every kubelet at the new version', () => {
+    const a = expectWholeCluster('upgrade', TO);
+    // The control plane's static pods: every apiserver, controller manager and scheduler at the new
+    // version, every etcd at the one kubeadm of that version deploys.
+    const pods = (JSON.parse(readFileSync(join(work, 'report', 'upgrade', 'control-plane.json'), 'utf8')) as { items: { spec: { nodeName: string; containers: { image: string }[] } }[] }).items;
+    const images = pods.map((p) => p.spec.containers[0]!.image);
+    for (const c of ['kube-apiserver', 'kube-controller-manager', 'kube-scheduler']) expect(images.filter((i) => i.endsWith(`/${c}:v${TO}`)), c).toHaveLength(3);
+    expect(images.filter((i) => i.endsWith(`/etcd:${env.ETCD_IMAGE_TAG}`)), 'etcd').toHaveLength(3);
+    expect(images).toHaveLength(12);
+    // The first master applies, the others follow; the version for new masters moves with the
+    // first, the one for new nodes only once every master runs it.
+    expect(log).toMatch(/first master to upgrade: kubeadm upgrade apply v/);
+    expect(log.match(/kubeadm upgrade node \(control plane and etcd of [bc]\)/g)).toHaveLength(2);
+    expect(said('upgrade: before: params')).toBe(`control-plane/kubernetes-version=${FROM} node/kubernetes-version=${FROM} `);
+    expect(said('upgrade: after a: params')).toBe(`control-plane/kubernetes-version=${TO} node/kubernetes-version=${FROM} `);
+    expect(said('upgrade: after b: params')).toBe(`control-plane/kubernetes-version=${TO} node/kubernetes-version=${FROM} `);
+    expect(said('upgrade: after c: params')).toBe(`control-plane/kubernetes-version=${TO} node/kubernetes-version=${TO} `);
+    // n1 replaced (its new instance installs what node/kubernetes-version says), n2 in place.
+    expect(lines().find((l) => l.startsWith('drill: upgrade: n1 replaced in '))).toMatch(new RegExp(`packages: n1 kubelet=${TO} kubeadm=${TO} kubectl=${TO}; $`));
+    expect(lines().find((l) => l.startsWith('drill: upgrade: n2 upgraded in place in '))).toMatch(new RegExp(`packages: n2 kubelet=${TO} kubeadm=${TO} kubectl=${TO}; $`));
+    expect(a.nodes.every((n) => !('unschedulable' in n.spec)), 'every Node uncordoned').toBe(true);
+    expectClientsServed('upgrade', 120);
   });
 
   it('replacement with blank volumes: the stale etcd member is removed and the member added anew', () => {
-    const before = answers('replacement');
-    const a = expectWholeCluster('lost-volumes');
+    const before = answers('upgrade');
+    const a = expectWholeCluster('lost-volumes', TO);
+    // A new member joins at the cluster's version (control-plane/kubernetes-version).
+    expect(said('lost-volumes: packages')).toBe(`c kubelet=${TO} kubeadm=${TO} kubectl=${TO}; `);
     const c = memberOf(a.members, '10.98.3.10')!;
     expect(c.ID).not.toBe(memberOf(before.members, '10.98.3.10')!.ID);
     expect(a.nodes.find((n) => n.metadata.name === MASTERS[2])!.spec.providerID).toBe('aws:///us-west-2c/i-c20000000');
     expect(log).toContain(`etcd still lists member c (`);
+    expectClientsServed('lost-volumes', 30);
   });
 
   it('reboot while SSM throttles: the boot stops, nothing discarded; with SSM back, member a returns as itself', () => {
@@ -162,9 +235,11 @@ describe.skipIf(!!why)('a real cluster from the rendered master.sh and node.sh',
     expect(lines()).toContain('drill: reboot-fault: etcd data: member ');
     expect(lines()).toContain('drill: reboot-fault: ca: unchanged');
     const before = answers('lost-volumes');
-    const a = expectWholeCluster('reboot');
+    const a = expectWholeCluster('reboot', TO);
+    expect(said('reboot: packages')).toBe(`a kubelet=${TO} kubeadm=${TO} kubectl=${TO}; `);
     expect(memberOf(a.members, '10.98.1.10')!.ID).toBe(memberOf(before.members, '10.98.1.10')!.ID);
     expect(lines()).toContain('drill: reboot: ca: unchanged');
     expect(lines().find((l) => /^drill: reboot: a Node Ready and etcd healthy in \d+s$/.test(l))).toBeDefined();
+    expectClientsServed('reboot', 20);
   });
 });

@@ -15,7 +15,8 @@
 #                 (KEP-5573; kubelet 1.35+ refuses cgroup v1 otherwise), and, through a kubeadm patch of
 #                 this host only, a cgroup root of its own (several kubelets share one kernel); and
 #                 preflight's SystemVerification, which reports cgroup v1 as an error for kubelet 1.35+
-#                 (k8s.io/system-validators cgroup_validator_linux.go), is ignored. kube-proxy is told
+#                 (k8s.io/system-validators cgroup_validator_linux.go), is ignored (init, join,
+#                 upgrade apply and upgrade node run it). kube-proxy is told
 #                 not to size the conntrack table (conntrack.maxPerCore: 0, as kind does): that sysctl
 #                 is the kernel's, and the sandbox may not write it. kubeadm upgrade apply and upgrade
 #                 node get the same per-host patch (--patches), or the kubelet configuration they
@@ -198,7 +199,9 @@ apt_install() {
   for c in "${changes[@]}"; do
     read -r name v cur <<<"${c}"
     echo "Setting up ${name} (${v}-1.1)${cur:+, replacing ${cur}-1.1} ..."
-    echo "${v}" >"${pkgs}/${name}"
+    # Renamed into place, as dpkg installs files: a kubectl started meanwhile finds one version.
+    echo "${v}" >"${pkgs}/${name}.new"
+    mv -f "${pkgs}/${name}.new" "${pkgs}/${name}"
   done
 }
 
@@ -280,6 +283,8 @@ case ${me} in
       "init phase"* | "join phase"*) ;;
       "init "* | "join "*) args+=(--ignore-preflight-errors=SystemVerification) ;;
       "upgrade apply"* | "upgrade node"*)
+        # Both run the same SystemVerification preflight as init (cgroup v1, above).
+        args+=(--ignore-preflight-errors=SystemVerification)
         if [[ " ${args[*]} " != *" --patches"* ]]; then
           kubeadm_patches
           args+=(--patches /run/drill-patches)

@@ -36,6 +36,8 @@ describe('buildPlan', () => {
       targetGroupName: names.loadBalancerName('tcp', c),
       dns: { recordName: `api.${c}`, zone: { zoneId: 'Z0123456789ABCDEFGHIJ' } },
       internalName: `api.internal.${c}`,
+      // The API's load balancer is internal already: api.internal aliases it, no second one.
+      internalLoadBalancer: undefined,
     });
     expect(p.api.loadBalancerName).not.toBe(p.api.targetGroupName);
     expect(p.bastion).toEqual({ groupName: `bastions.${c}` });
@@ -53,6 +55,8 @@ describe('buildPlan', () => {
     expect(inventory[0]).toEqual({ address: 'module.network.aws_vpc.main', identity: 'vpc/hacluster.example.com', kind: 'vpc', attributes: { cidr_block: '172.20.0.0/16' } });
     expect(inventory[1]).toEqual({ address: 'module.network.aws_subnet.public["us-west-2a"]', identity: 'subnet/us-west-2a', kind: 'subnet', attributes: { availability_zone: 'us-west-2a', cidr_block: '172.20.0.0/18', role: 'public' }, holdsMasters: ['a'] });
     expect(p.api.internal).toBe(false);
+    // api.internal gets an internal load balancer of its own, named apart from the public one.
+    expect(p.api.internalLoadBalancer).toEqual({ loadBalancerName: 'api-int-hacluster-example-com', targetGroupName: 'tcp-int-hacluster-example-com' });
     expect(p.bastion).toBeUndefined();
     expect(p.network.zones.map((z) => z.utility)).toEqual([undefined, undefined, undefined]);
   });

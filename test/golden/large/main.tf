@@ -115,7 +115,7 @@ module "security" {
 module "api" {
   source = "./modules/api"
 
-  cluster_name       = "big.prod.example.org"
+  served_name        = "api.big.prod.example.org"
   load_balancer_name = "api-big-prod-example-org"
   target_group_name  = "tcp-big-prod-example-org"
   internal           = true
@@ -380,20 +380,13 @@ module "master_a2" {
 module "internal_api" {
   source = "./modules/internal-api"
 
-  cluster_name = "big.prod.example.org"
-  zone_name    = "internal.big.prod.example.org"
-  record_name  = "api.internal.big.prod.example.org"
-  vpc_id       = module.network.vpc_id
-  member_ips = [
-    module.master_a.member_ip,
-    module.master_b.member_ip,
-    module.master_c.member_ip,
-    module.master_d.member_ip,
-    module.master_e.member_ip,
-    module.master_f.member_ip,
-    module.master_a2.member_ip,
-  ]
-  tags = local.tags
+  cluster_name           = "big.prod.example.org"
+  zone_name              = "internal.big.prod.example.org"
+  record_name            = "api.internal.big.prod.example.org"
+  vpc_id                 = module.network.vpc_id
+  load_balancer_dns_name = module.api.dns_name
+  load_balancer_zone_id  = module.api.zone_id
+  tags                   = local.tags
 }
 
 module "nodes" {

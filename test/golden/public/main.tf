@@ -98,12 +98,25 @@ module "security" {
 module "api" {
   source = "./modules/api"
 
-  cluster_name       = "hacluster.example.com"
+  served_name        = "api.hacluster.example.com"
   load_balancer_name = "api-hacluster-example-com"
   target_group_name  = "tcp-hacluster-example-com"
   internal           = false
   vpc_id             = module.network.vpc_id
   subnet_ids         = module.network.load_balancer_subnet_ids
+  security_group_id  = module.security.api_security_group_id
+  tags               = local.tags
+}
+
+module "api_internal" {
+  source = "./modules/api"
+
+  served_name        = "api.internal.hacluster.example.com"
+  load_balancer_name = "api-int-hacluster-example-com"
+  target_group_name  = "tcp-int-hacluster-example-com"
+  internal           = true
+  vpc_id             = module.network.vpc_id
+  subnet_ids         = values(module.network.subnet_ids)
   security_group_id  = module.security.api_security_group_id
   tags               = local.tags
 }
@@ -177,6 +190,7 @@ module "master_a" {
   ]
   target_group_arns = [
     module.api.target_group_arn,
+    module.api_internal.target_group_arn,
   ]
   public_ip      = true
   user_data_file = "${path.module}/userdata/master.sh"
@@ -205,6 +219,7 @@ module "master_b" {
   ]
   target_group_arns = [
     module.api.target_group_arn,
+    module.api_internal.target_group_arn,
   ]
   public_ip      = true
   user_data_file = "${path.module}/userdata/master.sh"
@@ -233,6 +248,7 @@ module "master_c" {
   ]
   target_group_arns = [
     module.api.target_group_arn,
+    module.api_internal.target_group_arn,
   ]
   public_ip      = true
   user_data_file = "${path.module}/userdata/master.sh"
@@ -242,16 +258,13 @@ module "master_c" {
 module "internal_api" {
   source = "./modules/internal-api"
 
-  cluster_name = "hacluster.example.com"
-  zone_name    = "internal.hacluster.example.com"
-  record_name  = "api.internal.hacluster.example.com"
-  vpc_id       = module.network.vpc_id
-  member_ips = [
-    module.master_a.member_ip,
-    module.master_b.member_ip,
-    module.master_c.member_ip,
-  ]
-  tags = local.tags
+  cluster_name           = "hacluster.example.com"
+  zone_name              = "internal.hacluster.example.com"
+  record_name            = "api.internal.hacluster.example.com"
+  vpc_id                 = module.network.vpc_id
+  load_balancer_dns_name = module.api_internal.dns_name
+  load_balancer_zone_id  = module.api_internal.zone_id
+  tags                   = local.tags
 }
 
 module "nodes" {

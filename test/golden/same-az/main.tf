@@ -95,12 +95,25 @@ module "security" {
 module "api" {
   source = "./modules/api"
 
-  cluster_name       = "hacluster.k8s.local"
+  served_name        = "api.hacluster.k8s.local"
   load_balancer_name = "api-hacluster-k8s-local"
   target_group_name  = "tcp-hacluster-k8s-local"
   internal           = false
   vpc_id             = module.network.vpc_id
   subnet_ids         = module.network.load_balancer_subnet_ids
+  security_group_id  = module.security.api_security_group_id
+  tags               = local.tags
+}
+
+module "api_internal" {
+  source = "./modules/api"
+
+  served_name        = "api.internal.hacluster.k8s.local"
+  load_balancer_name = "api-int-hacluster-k8s-local"
+  target_group_name  = "tcp-int-hacluster-k8s-local"
+  internal           = true
+  vpc_id             = module.network.vpc_id
+  subnet_ids         = values(module.network.subnet_ids)
   security_group_id  = module.security.api_security_group_id
   tags               = local.tags
 }
@@ -165,6 +178,7 @@ module "master_a" {
   ]
   target_group_arns = [
     module.api.target_group_arn,
+    module.api_internal.target_group_arn,
   ]
   public_ip      = true
   user_data_file = "${path.module}/userdata/master.sh"
@@ -193,6 +207,7 @@ module "master_b" {
   ]
   target_group_arns = [
     module.api.target_group_arn,
+    module.api_internal.target_group_arn,
   ]
   public_ip      = true
   user_data_file = "${path.module}/userdata/master.sh"
@@ -221,6 +236,7 @@ module "master_a2" {
   ]
   target_group_arns = [
     module.api.target_group_arn,
+    module.api_internal.target_group_arn,
   ]
   public_ip      = true
   user_data_file = "${path.module}/userdata/master.sh"
@@ -230,16 +246,13 @@ module "master_a2" {
 module "internal_api" {
   source = "./modules/internal-api"
 
-  cluster_name = "hacluster.k8s.local"
-  zone_name    = "internal.hacluster.k8s.local"
-  record_name  = "api.internal.hacluster.k8s.local"
-  vpc_id       = module.network.vpc_id
-  member_ips = [
-    module.master_a.member_ip,
-    module.master_b.member_ip,
-    module.master_a2.member_ip,
-  ]
-  tags = local.tags
+  cluster_name           = "hacluster.k8s.local"
+  zone_name              = "internal.hacluster.k8s.local"
+  record_name            = "api.internal.hacluster.k8s.local"
+  vpc_id                 = module.network.vpc_id
+  load_balancer_dns_name = module.api_internal.dns_name
+  load_balancer_zone_id  = module.api_internal.zone_id
+  tags                   = local.tags
 }
 
 module "nodes" {

@@ -600,8 +600,9 @@ publish_join_material() {
 }
 
 init_cluster() {
-  local endpoint
+  local endpoint etcd
   endpoint=$(api_endpoint)
+  etcd=$(etcd_servers)
   api_hosts_entry "${MEMBER_IP}"
   log "first boot of the cluster: kubeadm init as etcd member ${MEMBER}, API at ${INTERNAL_API}:${API_PORT} (in the cluster) and ${endpoint}:${API_PORT}"
   cat >"${ROOT}${STATE_DIR}/kubeadm-init.yaml" <<KUBEADM
@@ -629,6 +630,14 @@ apiServer:
   certSANs:
     - ${INTERNAL_API}
     - ${endpoint}
+  extraArgs:
+    - name: etcd-servers
+      value: ${etcd}
+    # A stopped apiserver fails /readyz at once and serves on for this long, so that both load
+    # balancers (a check every 10 s, two to fall) take it out before its port closes (kubernetes
+    # #74416); within the 30 s the kubelet grants a static pod to stop.
+    - name: shutdown-delay-duration
+      value: 25s
 etcd:
   local:
     dataDir: ${ETCD_DATA}
@@ -943,20 +952,41 @@ backup_etcd() {
   log "etcd snapshot uploaded to s3://$(bucket)/${key}"
 }
 
-# The current members' peer URLs: the initial cluster of a restore. A member is current while its
-# autoscaling group exists; the interfaces and volumes of a removed member outlive it on purpose
-# (Terraform's removed blocks), so the interfaces alone would restore phantom members.
-initial_cluster() {
+# The current members' IPs, one per line. A member is current while its autoscaling group exists;
+# the interfaces and volumes of a removed member outlive it on purpose (Terraform's removed
+# blocks), so the interfaces alone would name phantom members. Its callers run it in a command
+# substitution, where set -e is off: each step stops it explicitly.
+member_ips() {
   local member ip members
   members=$(awsq autoscaling describe-auto-scaling-groups --filters "Name=tag:KubernetesCluster,Values=${CLUSTER}" "Name=tag-key,Values=${MEMBER_TAG}" \
-    --query "AutoScalingGroups[].Tags[?Key=='${MEMBER_TAG}'].Value[]")
-  [[ -n ${members} && ${members} != None ]] || fail "no autoscaling group of ${CLUSTER} carries ${MEMBER_TAG}: cannot tell the members to restore"
+    --query "AutoScalingGroups[].Tags[?Key=='${MEMBER_TAG}'].Value[]") || exit $?
+  [[ -n ${members} && ${members} != None ]] || fail "no autoscaling group of ${CLUSTER} carries ${MEMBER_TAG}: cannot tell the members"
   for member in ${members}; do
     ip=$(awsq ec2 describe-network-interfaces --filters "Name=tag:${MEMBER_TAG},Values=${member}" "Name=tag:KubernetesCluster,Values=${CLUSTER}" \
-      --query 'NetworkInterfaces[].PrivateIpAddress')
+      --query 'NetworkInterfaces[].PrivateIpAddress') || exit $?
     MEMBER=${member} only_one "network interfaces" "${ip}"
-    printf '%s=https://%s:2380\n' "$(member_node_name "${ip}")" "${ip}"
-  done | sort | paste -sd, -
+    echo "${ip}"
+  done
+}
+
+# The initial cluster of a restore: every current member's peer URL.
+initial_cluster() {
+  local ip ips
+  # Explicitly: a command substitution runs without set -e, and an empty list would restore nothing.
+  ips=$(member_ips) || exit $?
+  for ip in ${ips}; do printf '%s=https://%s:2380\n' "$(member_node_name "${ip}")" "${ip}"; done | sort | paste -sd, -
+}
+
+# The apiservers' etcd: every member's client URL (the client balances over them). kubeadm points
+# a stacked apiserver at its own member only, which fails every request while that member restarts
+# (its upgrade, measured in the drill: a minute of failed reads through a master that still
+# answered its port) until the load balancers' checks take it out; with every member it serves on.
+# Fixed at init in the cluster's kubeadm configuration: members keep their IPs for life.
+etcd_servers() {
+  local ips
+  ips=$(member_ips) || exit $?
+  [[ $'\n'${ips}$'\n' == *$'\n'${MEMBER_IP}$'\n'* ]] || fail "member ${MEMBER} (${MEMBER_IP}) is not among the current members (${ips//$'\n'/ }): cannot tell the apiservers their etcd"
+  sort <<<"${ips}" | sed 's|.*|https://&:2379|' | paste -sd, -
 }
 
 # restore_member SNAPSHOT INITIAL_CLUSTER: this member's data from the snapshot, the old data kept
@@ -1106,6 +1136,7 @@ boot() {
 # Kubernetes on this member, its volumes mounted: packages, units, then what boot_action says.
 start_member() {
   local action
+  start_static_pods
   action=$(boot_action)
   install_kubernetes "$(member_kubernetes "${action}")"
   install_units
@@ -1151,9 +1182,52 @@ member_kubernetes() {
 # already at the version only checks. New masters join at the new version once the first master's
 # 'upgrade apply' moved the cluster (control-plane/kubernetes-version); new nodes install it once
 # every master runs it (node/kubernetes-version), so no kubelet is ever newer than an apiserver.
+# A kubelet of a new minor gives the static pods new UIDs (a hash of each pod as that version's
+# types see it: applyDefaults in pkg/kubelet/config/common.go) and kills the pods of the old UIDs
+# as orphans with a one-second grace (HandlePodCleanups in pkg/kubelet/kubelet_pods.go): the
+# apiserver would go without its shutdown delay while the load balancers still send it clients,
+# and the next one would answer 403s before its authorizer synced (both measured in the drill).
+# So the static pods stop first, as the kubelet stops a pod whose manifest is gone (with its grace
+# period), and come back under the new kubelet. The manifests wait on the member's volume, where a
+# boot finds and restores them.
+readonly STOPPED_MANIFESTS="/etc/kubernetes/manifests-stopped-for-upgrade"
+
+static_pods_stopped() {
+  local running
+  running=$(crictl ps -q --name '^(etcd|kube-apiserver|kube-controller-manager|kube-scheduler)$') || return 1
+  [[ -z ${running} ]]
+}
+
+stop_static_pods() {
+  local m
+  mkdir -p "${ROOT}${STOPPED_MANIFESTS}"
+  for m in "${ROOT}/etc/kubernetes/manifests/"*.yaml; do
+    if [[ -e ${m} ]]; then mv "${m}" "${ROOT}${STOPPED_MANIFESTS}/"; fi
+  done
+  log "static pods of ${NODE_NAME} stopping for the kubelet upgrade (manifests in ${STOPPED_MANIFESTS})"
+  wait_for "the static pods of ${NODE_NAME} to stop (the apiserver drains for its shutdown delay)" 60 2 static_pods_stopped
+}
+
+# Puts back what stop_static_pods moved, if anything: after the new kubelet starts, and first
+# thing at a boot or a rerun after an interrupted upgrade.
+start_static_pods() {
+  local m
+  [[ -d ${ROOT}${STOPPED_MANIFESTS} ]] || return 0
+  for m in "${ROOT}${STOPPED_MANIFESTS}/"*.yaml; do
+    [[ -e ${m} ]] || continue
+    # Two copies of one manifest: which one is current is not ours to guess.
+    [[ ! -e ${ROOT}/etc/kubernetes/manifests/$(basename "${m}") ]] ||
+      fail "$(basename "${m}") is both in /etc/kubernetes/manifests and in ${STOPPED_MANIFESTS}: keep the current one in manifests, delete the other, then run this again"
+    mv "${m}" "${ROOT}/etc/kubernetes/manifests/"
+  done
+  rmdir "${ROOT}${STOPPED_MANIFESTS}"
+  log "static pods of ${NODE_NAME} back in /etc/kubernetes/manifests"
+}
+
 upgrade_member() {
   local target=${KUBERNETES_VERSION} cluster running kubectl=(kubectl --kubeconfig "${ROOT}${KUBECONFIG_ADMIN}")
   load_member
+  start_static_pods
   # This script is the new generation's: reboots run it from now on.
   if [[ $0 != "${STATE_DIR}/master.sh" ]]; then install -m 0700 "$0" "${ROOT}${STATE_DIR}/master.sh"; fi
   cluster=$(cluster_kubernetes)
@@ -1175,9 +1249,11 @@ upgrade_member() {
     healthy_control_plane "after kubeadm upgraded the static pods of ${MEMBER}"
     log "draining ${NODE_NAME} for its kubelet upgrade"
     retry "kubectl drain ${NODE_NAME}" "${kubectl[@]}" drain "${NODE_NAME}" --ignore-daemonsets --delete-emptydir-data --timeout=300s >/dev/null
+    stop_static_pods
     install_packages "${target}" kubelet kubectl
     systemctl daemon-reload
     systemctl restart kubelet
+    start_static_pods
     wait_for "node ${NODE_NAME} Ready with kubelet v${target}" 60 10 node_at "${NODE_NAME}" "${target}"
     retry "kubectl uncordon ${NODE_NAME}" "${kubectl[@]}" uncordon "${NODE_NAME}" >/dev/null
     healthy_control_plane "after the upgrade of ${MEMBER}"

@@ -13,7 +13,7 @@ resource "aws_lb" "api" {
     var.security_group_id
   ]
   subnets = var.subnet_ids
-  tags    = merge(var.tags, { "Name" = "api.${var.cluster_name}" })
+  tags    = merge(var.tags, { "Name" = var.served_name })
 }
 
 # The master autoscaling groups register their instances here.
@@ -23,7 +23,7 @@ resource "aws_lb_target_group" "api" {
   protocol    = "TCP"
   target_type = "instance"
   vpc_id      = var.vpc_id
-  tags        = merge(var.tags, { "Name" = "tcp.${var.cluster_name}" })
+  tags        = merge(var.tags, { "Name" = var.target_group_name })
 
   health_check {
     healthy_threshold   = 2

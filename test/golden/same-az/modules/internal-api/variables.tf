@@ -20,9 +20,14 @@ variable "vpc_id" {
   type        = string
 }
 
-variable "member_ips" {
-  description = "The masters' member IPs."
-  type        = list(string)
+variable "load_balancer_dns_name" {
+  description = "DNS name of the internal API load balancer."
+  type        = string
+}
+
+variable "load_balancer_zone_id" {
+  description = "Route53 zone ID of the internal API load balancer."
+  type        = string
 }
 
 variable "tags" {
