@@ -91,6 +91,7 @@ export const controlPlane: Generator = {
       size: { min: 1, max: 1 },
       roleTags: { [ETCD_TAGS.role]: '1', [ETCD_TAGS.member]: v.member.stringValue },
       targetGroupArns: v.targets.listValue,
+      publicByDesign: plan.topology === 'public',
     });
 
     output(stack, 'etcd_member', v.member.stringValue, 'Name of the etcd member.');

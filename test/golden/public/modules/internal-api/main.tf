@@ -14,7 +14,6 @@ resource "aws_route53_zone" "internal" {
 
 # The internal load balancer: only masters whose /readyz passes get requests.
 resource "aws_route53_record" "api" {
-  #checkov:skip=CKV2_AWS_23:the records are the member interfaces' fixed private IPs, attached to the masters at boot
   name    = var.record_name
   type    = "A"
   zone_id = aws_route53_zone.internal.zone_id
