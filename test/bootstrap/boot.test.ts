@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -25,7 +25,8 @@ const material = {
   [`${P}/control-plane/join-endpoint`]: '172.20.64.10',
   [`${P}/control-plane/certificate-key`]: 'f00d',
 };
-const cluster = { ...material, [`${P}/control-plane/initialized`]: 'a' };
+const KEY = `${P}/control-plane/secrets-encryption-key`;
+const cluster = { ...material, [`${P}/control-plane/initialized`]: 'a', [KEY]: 'c2VjcmV0Ym94IGtleSBvZiB0aGUgY2x1c3RlciAzMiE=' };
 const masterA = (over: Partial<Scenario> = {}): Scenario => ({
   member: 'a',
   zone: 'us-west-2a',
@@ -85,7 +86,7 @@ describe('master boot', () => {
     expect(r.kubeadmConfigs).toMatch(/- name: cloud-provider\n {6}value: external\n {4}- name: provider-id\n {6}value: aws:\/\/\/us-west-2a\/i-0new/);
     expect(r.kubeadmConfigs).toMatch(/controllerManager:\n {2}extraArgs:[\s\S]*- name: cloud-provider\n {6}value: external/);
     expect(readFileSync(join(r.root, 'etc/systemd/system/haform-etcd-backup.timer'), 'utf8')).toContain('OnCalendar=hourly');
-    expect(Object.keys(r.state.params).sort()).toEqual([...Object.keys(material), `${P}/control-plane/initialized`, `${P}/control-plane/kubernetes-version`, `${P}/node/kubernetes-version`].sort());
+    expect(Object.keys(r.state.params).sort()).toEqual([...Object.keys(material), `${P}/control-plane/initialized`, `${P}/control-plane/kubernetes-version`, `${P}/node/kubernetes-version`, KEY].sort());
     // The cluster's version for joiners, before the join material they wait for.
     expect(r.state.params[`${P}/node/kubernetes-version`]).toBe(DEFAULT_KUBERNETES_VERSION);
     expect(r.state.params[`${P}/node/token`]).toBe('abcdef.0123456789abcdef');
@@ -97,7 +98,7 @@ describe('master boot', () => {
     expect(published.indexOf('node/kubernetes-version')).toBeLessThan(published.indexOf('node/token'));
     // Secrets never appear on a command line.
     const puts = r.calls.filter((c) => c.args.includes('put-parameter')).map((c) => c.args[c.args.indexOf('--value') + 1]!);
-    expect(puts.length).toBe(8);
+    expect(puts.length).toBe(9);
     expect(puts.every((v) => v.startsWith('file://'))).toBe(true);
     // In-cluster clients use api.internal (the member IPs), never the load balancer; this master
     // reaches its own apiserver; the public name stays a certificate name.
@@ -181,6 +182,62 @@ describe('master boot', () => {
     expectInOrder(lines(r), ['mount /', 'kubeadm init', 'aws ssm put-parameter', 'kubeadm certs certificate-key']);
     expect(r.state.params[`${P}/control-plane/initialized`]).toBe('a');
     expect(r.state.params[`${P}/node/token`]).toBe('abcdef.0123456789abcdef');
+  });
+
+  it('Secrets at rest: a makes the cluster key once, before its init; every apiserver gets it and the audit policy; a join reads the same key', () => {
+    const a = boot(scripts['public/master.sh']!, masterA());
+    expect(a.code, a.stderr).toBe(0);
+    const key = a.state.params[KEY]!;
+    // 32 random bytes (secretbox's key size), base64.
+    expect(Buffer.from(key, 'base64')).toHaveLength(32);
+    const put = a.calls.find((c) => c.args.includes('put-parameter') && c.args.includes(KEY))!;
+    // Never --overwrite: a key that exists stays, or Secrets written under it are lost.
+    expect(put.args).not.toContain('--overwrite');
+    expect(put.args.join(' ')).toContain('--type SecureString --key-id alias/');
+    expect(put.args[put.args.indexOf('--value') + 1]).toMatch(/^file:\/\//);
+    // Made and read back before the apiserver first starts (kubeadm init).
+    expectInOrder(lines(a), ['aws ssm put-parameter', 'aws ssm get-parameter', 'kubeadm init']);
+    expect(a.calls.findIndex((c) => c === put)).toBeLessThan(a.calls.findIndex((c) => c.cmd === 'kubeadm' && c.args[0] === 'init'));
+    const config = join(a.root, 'etc/kubernetes/encryption/config.yaml');
+    expect(readFileSync(config, 'utf8')).toContain(`- secretbox:\n          keys:\n            - name: key1\n              secret: ${key}\n      - identity: {}`);
+    expect(statSync(config).mode & 0o077).toBe(0);
+    expect(statSync(join(a.root, 'var/lib/haform')).mode & 0o077).toBe(0);
+    // The key itself never on a command line, in the console log or in kubeadm's configuration.
+    expect(a.calls.some((c) => c.args.some((x) => x.includes(key)))).toBe(false);
+    expect(a.stderr).not.toContain(key);
+    expect(a.kubeadmConfigs).not.toContain(key);
+    expect(a.kubeadmConfigs).toContain('- name: encryption-provider-config\n      value: /etc/kubernetes/encryption/config.yaml\n');
+    expect(a.kubeadmConfigs).toContain('- name: audit-log-path\n      value: /var/log/kubernetes/audit/audit.log\n');
+    expect(a.kubeadmConfigs).toMatch(/extraVolumes:\n {4}- name: encryption-config\n {6}hostPath: \/etc\/kubernetes\/encryption\n {6}mountPath: \/etc\/kubernetes\/encryption\n {6}readOnly: true/);
+    // The audit log: metadata of every request, never a body (a Secret's value, a token).
+    const policy = readFileSync(join(a.root, 'etc/kubernetes/audit/policy.yaml'), 'utf8');
+    expect(policy).toContain('kind: Policy');
+    expect(policy.match(/level: (\w+)/g)).toEqual(['level: None', 'level: None', 'level: Metadata']);
+    expect(policy.trim().split('\n').at(-1)).toBe('  - level: Metadata');
+    // On the events volume, bound like the member's other state: it outlives the instance.
+    expect(readFileSync(join(a.root, 'etc/fstab'), 'utf8')).toContain(`${a.root}/mnt/haform/etcd-events/var/log/kubernetes ${a.root}/var/log/kubernetes none bind,`);
+
+    // A key left by an earlier init that died is kept.
+    const again = boot(scripts['public/master.sh']!, masterA({ params: { [KEY]: cluster[KEY] } }));
+    expect(again.code, again.stderr).toBe(0);
+    expect(again.state.params[KEY]).toBe(cluster[KEY]);
+    expect(again.stderr).toContain('the key that encrypts Secrets at rest exists already');
+    expect(readFileSync(join(again.root, 'etc/kubernetes/encryption/config.yaml'), 'utf8')).toContain(`secret: ${cluster[KEY]}\n`);
+
+    // A joining master: the cluster's key, before its apiserver starts; none made.
+    const b = boot(scripts['public/master.sh']!, masterA({ member: 'b', zone: 'us-west-2b', params: cluster }));
+    expect(b.code, b.stderr).toBe(0);
+    expect(b.calls.some((c) => c.args.includes('put-parameter') && c.args.includes(KEY))).toBe(false);
+    expect(readFileSync(join(b.root, 'etc/kubernetes/encryption/config.yaml'), 'utf8')).toContain(`secret: ${cluster[KEY]}\n`);
+    expect(b.calls.findIndex((c) => c.args.includes('get-parameter') && c.args.includes(KEY))).toBeLessThan(b.calls.findIndex((c) => c.cmd === 'kubeadm' && c.args[0] === 'join'));
+
+    // A cluster an older haform initialized has no key (and no flag asking for one): the join goes on.
+    const { [KEY]: _none, ...older } = cluster;
+    const old = boot(scripts['public/master.sh']!, masterA({ member: 'b', zone: 'us-west-2b', params: older }));
+    expect(old.code, old.stderr).toBe(0);
+    expect(old.stderr).toContain('a cluster initialized before haform encrypted Secrets');
+    expect(existsSync(join(old.root, 'etc/kubernetes/encryption/config.yaml'))).toBe(false);
+    expect(KEY in old.state.params).toBe(false);
   });
 
   it('one member joins at a time: b waits while c holds the join lock, then takes it and releases it', () => {

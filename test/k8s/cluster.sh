@@ -254,6 +254,20 @@ cloud_controller_stand_in() {
   done
 }
 
+# secret_reads: the drill's Secret as each master's own apiserver decrypts it (a GET reads etcd),
+# retried while an apiserver that just came back starts.
+secret_reads() {
+  local m v
+  for m in a b c; do
+    for _ in $(seq 30); do
+      v=$(kubectl_a "${m}" --server "https://${IP[${m}]}:443" get secret drill-secret -o 'jsonpath={.data.value}' --request-timeout=5s 2>/dev/null) && break
+      v=""
+      sleep 2
+    done
+    printf '%s=%s ' "${m}" "$(base64 -d <<<"${v}" 2>/dev/null || echo unreadable)"
+  done
+}
+
 # report SCENARIO: Kubernetes' and etcd's own answers, as JSON under report/SCENARIO for the test.
 report() {
   local dir="${DRILL_WORK}/report/$1"
@@ -262,6 +276,8 @@ report() {
   etcdctl member list -w json --hex=true >"${dir}/members.json"
   etcdctl endpoint health --cluster -w json >"${dir}/health.json" 2>"${dir}/health.err" || true
   k get configmap drill-canary -o json >"${dir}/canary.json"
+  echo "drill: $1: secret: $(secret_reads)"
+  echo "drill: $1: secret at rest: $(etcdctl get /registry/secrets/default/drill-secret --print-value-only | tr -c '[:print:]' '.' | head -c 26)"
   echo "drill: $1: nodes: $(k get nodes --no-headers | awk '{printf "%s %s %s; ", $1, $2, $3}')"
   echo "drill: $1: etcd: $(etcdctl member list -w simple | awk -F', ' '{printf "%s %s %s; ", $1, $2, $3}')"
 }
@@ -352,6 +368,7 @@ fi
 echo "drill: bootstrap: every boot script finished in $(($(now) - t0))s"
 echo "drill: bootstrap: packages: $(packages a b c n1 n2)"
 k create configmap drill-canary --from-literal=written=before >/dev/null
+k create secret generic drill-secret --from-literal=value=before >/dev/null
 cloud_controller_stand_in "$(node_name a)" "$(node_name b)" "$(node_name c)" "$(node_name n1)" "$(node_name n2)"
 wait_ready bootstrap node --all
 echo "drill: bootstrap: all Nodes Ready in $(($(now) - t0))s"
@@ -587,4 +604,44 @@ cp "${DRILL_WORK}/poll.log" "${DRILL_WORK}/report/poll.log"
 for what in api web ready; do
   echo "drill: clients: ${what} answers: $(awk -v w="${what}" '$2 == w {print $3}' "${DRILL_WORK}/poll.log" | sort | uniq -c | awk '{printf "%s x%s; ", $2, $1}')"
 done
+
+# --- restore: every member from one snapshot, by the generated README's runbook ----------------
+# The leader's snapshot to the cluster bucket (moto's S3); after it, the Secret changes and a
+# ConfigMap is made; then on every master the apiserver and etcd stop, master.sh restore, both
+# start again. What the snapshot held is back, read through each master's own apiserver: the
+# Secret decrypts with the key on the member's volume.
+drill_aws() { aws --endpoint-url "http://${gw}:5002" --region us-west-2 "$@"; }
+bucket="drill-bucket-${DRILL_ID}"
+drill_aws s3api create-bucket --bucket "${bucket}" --create-bucket-configuration LocationConstraint=us-west-2 >/dev/null
+drill_aws ssm put-parameter --type SecureString --overwrite --name /haform/hacluster.example.com/cluster/bucket --value "${bucket}" >/dev/null
+t0=$(now)
+for m in a b c; do
+  run_script "${m}" "${gen}/userdata/master.sh" 'load_member && backup_etcd' >>"${DRILL_WORK}/backup.log" 2>&1 || { tail -n 20 "${DRILL_WORK}/backup.log" >&2; exit 1; }
+done
+snapshot=$(sed -n 's#^haform: etcd snapshot uploaded to s3://[^/]*/##p' "${DRILL_WORK}/backup.log")
+echo "drill: restore: snapshots: $(wc -w <<<"${snapshot}") ${snapshot}"
+k patch secret drill-secret --type merge -p '{"stringData":{"value":"after"}}' >/dev/null
+k create configmap drill-after-backup --from-literal=written=after >/dev/null
+echo "drill: restore: before: secret: $(secret_reads)"
+static_running() { [[ -z $(in_ns "$1" crictl ps -q --name '^(etcd|kube-apiserver)$') ]]; }
+for m in a b c; do
+  in_ns "${m}" bash -c 'cd /etc/kubernetes && mv manifests/kube-apiserver.yaml kube-apiserver.yaml.stopped && mv manifests/etcd.yaml etcd.yaml.stopped'
+done
+for m in a b c; do
+  for _ in $(seq 60); do static_running "${m}" && break; sleep 2; done
+  static_running "${m}" || { echo "drill: restore: etcd and the apiserver of ${m} did not stop" >&2; exit 1; }
+done
+for m in a b c; do
+  run_script "${m}" "${gen}/userdata/master.sh" "load_member && restore_etcd ${snapshot}" >"${DRILL_WORK}/restore-${m}.log" 2>&1 || { tail -n 20 "${DRILL_WORK}/restore-${m}.log" >&2; exit 1; }
+  grep -h '^haform: ' "${DRILL_WORK}/restore-${m}.log" | sed 's/^/  /'
+  echo "drill: restore: ${m}: restore.db left: $(in_ns "${m}" ls /var/lib/haform/restore.db 2>/dev/null || echo none)"
+done
+for m in a b c; do
+  in_ns "${m}" bash -c 'cd /etc/kubernetes && mv kube-apiserver.yaml.stopped manifests/kube-apiserver.yaml && mv etcd.yaml.stopped manifests/etcd.yaml'
+done
+for _ in $(seq 90); do etcdctl endpoint health --cluster >/dev/null 2>&1 && break; sleep 2; done
+wait_ready restore node --all
+echo "drill: restore: etcd healthy and every Node Ready in $(($(now) - t0))s"
+echo "drill: restore: configmap made after the snapshot: $(k get configmap drill-after-backup -o name 2>&1 | grep -o NotFound || echo present)"
+report restore
 echo "drill: done in $(($(now) - t_start))s"
