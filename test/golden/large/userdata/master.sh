@@ -36,6 +36,12 @@ readonly ETCD_DATA="${MAIN_MOUNT}/data"
 readonly ADDONS_DIR="${STATE_DIR}/addons"
 readonly BACKUP_PREFIX="backups/etcd/main/"
 readonly KUBECONFIG_ADMIN="/etc/kubernetes/admin.conf"
+# The apiserver's files of haform's own (write_apiserver_files), on the member's volume with the
+# rest of /etc/kubernetes; the audit log too (bind_member_state), so it outlives the instance.
+readonly ENCRYPTION_KEY="control-plane/secrets-encryption-key"
+readonly ENCRYPTION_DIR="/etc/kubernetes/encryption"
+readonly AUDIT_DIR="/etc/kubernetes/audit"
+readonly AUDIT_LOG_DIR="/var/log/kubernetes/audit"
 # Set at boot from the instance: its etcd member, its zone, and the identity that goes with the member.
 MEMBER=""
 ZONE=""
@@ -485,10 +491,12 @@ persist_mount() {
 
 # The member's Kubernetes state lives on its events volume: certificates, static pod manifests and
 # kubeconfigs (/etc/kubernetes), and kubelet's own client certificate and config (/var/lib/kubelet),
-# so that a replacement instance is the same node. Bind mounts, persisted like the volumes.
+# so that a replacement instance is the same node; and the API's audit log (/var/log/kubernetes),
+# so that what was done on a master is still there after its instance is gone. Bind mounts,
+# persisted like the volumes.
 bind_member_state() {
   local dir
-  for dir in /etc/kubernetes /var/lib/kubelet; do
+  for dir in /etc/kubernetes /var/lib/kubelet /var/log/kubernetes; do
     mkdir -p "${ROOT}${EVENTS_MOUNT}${dir}" "${ROOT}${dir}"
     persist_mount "${ROOT}${EVENTS_MOUNT}${dir}" "${ROOT}${dir}" none "bind,nofail,x-systemd.requires-mounts-for=${ROOT}${EVENTS_MOUNT}"
     if ! mountpoint -q "${ROOT}${dir}"; then
@@ -599,11 +607,96 @@ publish_join_material() {
   log "published join material under ${PARAMS}"
 }
 
+# --- Secrets at rest, and the audit log ---------------------------------------------------------
+# Secrets are encrypted in etcd, and so in every snapshot of it in the bucket: secretbox, the
+# local-key provider Kubernetes's guide recommends (tasks/administer-cluster/encrypt-data), with one
+# key for the whole cluster. The first master makes it before its first init: 32 random bytes in
+# SSM under the cluster's KMS key, where only masters read (control-plane/*). Every master that
+# inits or joins writes the configuration from it before its apiserver starts; a reboot or a
+# replacement finds it on the member's volume. Never made again: a Secret written under a key
+# cannot be read without it, by this cluster or by a restore of any of its backups.
+make_encryption_key() {
+  local file rc=0
+  file=$(mktemp)
+  chmod 600 "${file}"
+  head -c 32 /dev/urandom | base64 -w 0 >"${file}"
+  # No --overwrite: the key of an earlier init that died is kept (a restore may need it).
+  AWS_EXPECT="ParameterAlreadyExists" awsq ssm put-parameter --type SecureString --key-id "alias/haform/big_prod_example_org" \
+    --name "${PARAMS}/${ENCRYPTION_KEY}" --value "file://${file}" >/dev/null || rc=$?
+  rm -f "${file}"
+  case ${rc} in
+    0) log "made the key that encrypts Secrets at rest (${PARAMS}/${ENCRYPTION_KEY})" ;;
+    100) log "the key that encrypts Secrets at rest exists already (${PARAMS}/${ENCRYPTION_KEY}): kept" ;;
+    *) return "${rc}" ;;
+  esac
+}
+
+# The encryption configuration (from the cluster's key) and the audit policy the ClusterConfiguration
+# of init_cluster names, root-only.
+write_apiserver_files() {
+  local key found=0
+  key=$(param_get "${ENCRYPTION_KEY}") || found=$?
+  case ${found} in
+    0) ;;
+    # A cluster that an older haform initialized has no key, and its apiservers no flag asking for one.
+    100)
+      log "no key for Secrets at rest under ${PARAMS}/${ENCRYPTION_KEY}: a cluster initialized before haform encrypted Secrets (README: Secrets at rest)"
+      key=""
+      ;;
+    *) fail "could not read the key for Secrets at rest (SSM ${PARAMS}/${ENCRYPTION_KEY}): the apiserver cannot start without it" ;;
+  esac
+  (
+    umask 077
+    mkdir -p "${ROOT}${ENCRYPTION_DIR}" "${ROOT}${AUDIT_DIR}" "${ROOT}${AUDIT_LOG_DIR}"
+    if [[ -n ${key} ]]; then
+      # identity last: what was stored before encryption (nothing, in a cluster haform made) stays readable.
+      cat >"${ROOT}${ENCRYPTION_DIR}/config.yaml" <<CONFIG
+apiVersion: apiserver.config.k8s.io/v1
+kind: EncryptionConfiguration
+resources:
+  - resources:
+      - secrets
+    providers:
+      - secretbox:
+          keys:
+            - name: key1
+              secret: ${key}
+      - identity: {}
+CONFIG
+    fi
+    # Who did what, for every request; never a body, so no Secret, token or ConfigMap value is
+    # written to the log. Health checks (the load balancers' /readyz every few seconds) and the
+    # controllers' lease renewals are left out: they would be most of it.
+    cat >"${ROOT}${AUDIT_DIR}/policy.yaml" <<'POLICY'
+apiVersion: audit.k8s.io/v1
+kind: Policy
+# RequestReceived repeats every request's ResponseComplete event.
+omitStages:
+  - RequestReceived
+rules:
+  - level: None
+    nonResourceURLs:
+      - /healthz*
+      - /livez*
+      - /readyz*
+      - /version
+  - level: None
+    verbs: ["get", "update"]
+    resources:
+      - group: coordination.k8s.io
+        resources: ["leases"]
+  - level: Metadata
+POLICY
+  )
+}
+
 init_cluster() {
   local endpoint etcd
   endpoint=$(api_endpoint)
   etcd=$(etcd_servers)
   api_hosts_entry "${MEMBER_IP}"
+  make_encryption_key
+  write_apiserver_files
   log "first boot of the cluster: kubeadm init as etcd member ${MEMBER}, API at ${INTERNAL_API}:${API_PORT} (in the cluster) and ${endpoint}:${API_PORT}"
   cat >"${ROOT}${STATE_DIR}/kubeadm-init.yaml" <<KUBEADM
 apiVersion: kubeadm.k8s.io/v1beta4
@@ -638,6 +731,35 @@ apiServer:
     # #74416); within the 30 s the kubelet grants a static pod to stop.
     - name: shutdown-delay-duration
       value: 25s
+    - name: encryption-provider-config
+      value: ${ENCRYPTION_DIR}/config.yaml
+    - name: audit-policy-file
+      value: ${AUDIT_DIR}/policy.yaml
+    # Rotated by the apiserver: 10 files of 100 MB at most, none older than 30 days (CIS 1.2.16-19).
+    - name: audit-log-path
+      value: ${AUDIT_LOG_DIR}/audit.log
+    - name: audit-log-maxsize
+      value: "100"
+    - name: audit-log-maxbackup
+      value: "10"
+    - name: audit-log-maxage
+      value: "30"
+  # kubeadm mounts only /etc/kubernetes/pki of /etc/kubernetes into the apiserver.
+  extraVolumes:
+    - name: encryption-config
+      hostPath: ${ENCRYPTION_DIR}
+      mountPath: ${ENCRYPTION_DIR}
+      readOnly: true
+      pathType: Directory
+    - name: audit-policy
+      hostPath: ${AUDIT_DIR}
+      mountPath: ${AUDIT_DIR}
+      readOnly: true
+      pathType: Directory
+    - name: audit-log
+      hostPath: ${AUDIT_LOG_DIR}
+      mountPath: ${AUDIT_LOG_DIR}
+      pathType: DirectoryOrCreate
 etcd:
   local:
     dataDir: ${ETCD_DATA}
@@ -681,6 +803,7 @@ join_control_plane() {
   key=$(param_get control-plane/certificate-key)
   # Until this member's apiserver runs, the API is the member that published the material.
   api_hosts_entry "$(param_get control-plane/join-endpoint)"
+  write_apiserver_files
   (
     umask 077
     cat >"${ROOT}${STATE_DIR}/kubeadm-join.yaml" <<KUBEADM
@@ -1019,7 +1142,8 @@ restore_etcd() {
   [[ -f ${ROOT}/etc/kubernetes/etcd.yaml.stopped ]] || fail "stop etcd first: mv /etc/kubernetes/manifests/etcd.yaml /etc/kubernetes/etcd.yaml.stopped"
   file="${ROOT}${STATE_DIR}/restore.db"
   mkdir -p "${ROOT}${STATE_DIR}"
-  awsq s3api get-object --bucket "$(bucket)" --key "${key}" --checksum-mode ENABLED "${file}" >/dev/null
+  # The snapshot is the whole cluster: root-only, as etcdctl writes its own snapshots (0600).
+  (umask 077 && awsq s3api get-object --bucket "$(bucket)" --key "${key}" --checksum-mode ENABLED "${file}" >/dev/null)
   # An assignment, so that a failure stops here (as an argument it would restore a partial cluster).
   cluster=$(initial_cluster)
   restore_member "${file}" "${cluster}"
@@ -1114,6 +1238,8 @@ boot() {
   local instance main events
   log "master of ${CLUSTER}: boot starts"
   mkdir -p "${ROOT}${STATE_DIR}" "${ROOT}/etc/systemd/system"
+  # Root-only: kubeadm's configurations, its logs and snapshots pass through it.
+  chmod 700 "${ROOT}${STATE_DIR}"
   install_aws_cli
   instance=$(imds instance-id)
   ZONE=$(imds placement/availability-zone)
