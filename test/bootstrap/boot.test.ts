@@ -3,6 +3,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
 import { generateFiles } from '../../src/generate.js';
 import { loadClusterFile } from '../../src/spec/index.js';
 import { DEFAULT_KUBERNETES_VERSION, releaseOf } from '../../src/model/versions.js';
@@ -199,7 +200,12 @@ describe('master boot', () => {
     expectInOrder(lines(a), ['aws ssm put-parameter', 'aws ssm get-parameter', 'kubeadm init']);
     expect(a.calls.findIndex((c) => c === put)).toBeLessThan(a.calls.findIndex((c) => c.cmd === 'kubeadm' && c.args[0] === 'init'));
     const config = join(a.root, 'etc/kubernetes/encryption/config.yaml');
-    expect(readFileSync(config, 'utf8')).toContain(`- secretbox:\n          keys:\n            - name: key1\n              secret: ${key}\n      - identity: {}`);
+    // secretbox with the cluster's key first (it writes), identity after it (it only reads).
+    expect(parse(readFileSync(config, 'utf8'))).toEqual({
+      apiVersion: 'apiserver.config.k8s.io/v1',
+      kind: 'EncryptionConfiguration',
+      resources: [{ resources: ['secrets'], providers: [{ secretbox: { keys: [{ name: 'key1', secret: key }] } }, { identity: {} }] }],
+    });
     expect(statSync(config).mode & 0o077).toBe(0);
     expect(statSync(join(a.root, 'var/lib/haform')).mode & 0o077).toBe(0);
     // The key itself never on a command line, in the console log or in kubeadm's configuration.
@@ -210,10 +216,13 @@ describe('master boot', () => {
     expect(a.kubeadmConfigs).toContain('- name: audit-log-path\n      value: /var/log/kubernetes/audit/audit.log\n');
     expect(a.kubeadmConfigs).toMatch(/extraVolumes:\n {4}- name: encryption-config\n {6}hostPath: \/etc\/kubernetes\/encryption\n {6}mountPath: \/etc\/kubernetes\/encryption\n {6}readOnly: true/);
     // The audit log: metadata of every request, never a body (a Secret's value, a token).
-    const policy = readFileSync(join(a.root, 'etc/kubernetes/audit/policy.yaml'), 'utf8');
-    expect(policy).toContain('kind: Policy');
-    expect(policy.match(/level: (\w+)/g)).toEqual(['level: None', 'level: None', 'level: Metadata']);
-    expect(policy.trim().split('\n').at(-1)).toBe('  - level: Metadata');
+    const policy = parse(readFileSync(join(a.root, 'etc/kubernetes/audit/policy.yaml'), 'utf8')) as { kind: string; rules: { level: string; nonResourceURLs?: string[]; resources?: unknown[] }[] };
+    expect(policy.kind).toBe('Policy');
+    expect(policy.rules.map((r) => r.level)).toEqual(['None', 'None', 'Metadata']);
+    // Left out: health checks and lease renewals only; the last rule catches every other request.
+    expect(policy.rules[0]!.nonResourceURLs).toContain('/readyz*');
+    expect(policy.rules[1]!.resources).toEqual([{ group: 'coordination.k8s.io', resources: ['leases'] }]);
+    expect(Object.keys(policy.rules[2]!)).toEqual(['level']);
     // On the events volume, bound like the member's other state: it outlives the instance.
     expect(readFileSync(join(a.root, 'etc/fstab'), 'utf8')).toContain(`${a.root}/mnt/haform/etcd-events/var/log/kubernetes ${a.root}/var/log/kubernetes none bind,`);
 
@@ -222,13 +231,13 @@ describe('master boot', () => {
     expect(again.code, again.stderr).toBe(0);
     expect(again.state.params[KEY]).toBe(cluster[KEY]);
     expect(again.stderr).toContain('the key that encrypts Secrets at rest exists already');
-    expect(readFileSync(join(again.root, 'etc/kubernetes/encryption/config.yaml'), 'utf8')).toContain(`secret: ${cluster[KEY]}\n`);
+    expect(readFileSync(join(again.root, 'etc/kubernetes/encryption/config.yaml'), 'utf8')).toContain(`secret: "${cluster[KEY]}"`);
 
     // A joining master: the cluster's key, before its apiserver starts; none made.
     const b = boot(scripts['public/master.sh']!, masterA({ member: 'b', zone: 'us-west-2b', params: cluster }));
     expect(b.code, b.stderr).toBe(0);
     expect(b.calls.some((c) => c.args.includes('put-parameter') && c.args.includes(KEY))).toBe(false);
-    expect(readFileSync(join(b.root, 'etc/kubernetes/encryption/config.yaml'), 'utf8')).toContain(`secret: ${cluster[KEY]}\n`);
+    expect(readFileSync(join(b.root, 'etc/kubernetes/encryption/config.yaml'), 'utf8')).toContain(`secret: "${cluster[KEY]}"`);
     expect(b.calls.findIndex((c) => c.args.includes('get-parameter') && c.args.includes(KEY))).toBeLessThan(b.calls.findIndex((c) => c.cmd === 'kubeadm' && c.args[0] === 'join'));
 
     // A cluster an older haform initialized has no key (and no flag asking for one): the join goes on.

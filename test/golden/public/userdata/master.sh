@@ -654,37 +654,23 @@ write_apiserver_files() {
 apiVersion: apiserver.config.k8s.io/v1
 kind: EncryptionConfiguration
 resources:
-  - resources:
-      - secrets
+  - resources: [secrets]
     providers:
-      - secretbox:
-          keys:
-            - name: key1
-              secret: ${key}
+      - secretbox: {keys: [{name: key1, secret: "${key}"}]}
       - identity: {}
 CONFIG
     fi
     # Who did what, for every request; never a body, so no Secret, token or ConfigMap value is
     # written to the log. Health checks (the load balancers' /readyz every few seconds) and the
-    # controllers' lease renewals are left out: they would be most of it.
+    # controllers' lease renewals are left out: they would be most of it. RequestReceived repeats
+    # every request's ResponseComplete event.
     cat >"${ROOT}${AUDIT_DIR}/policy.yaml" <<'POLICY'
 apiVersion: audit.k8s.io/v1
 kind: Policy
-# RequestReceived repeats every request's ResponseComplete event.
-omitStages:
-  - RequestReceived
+omitStages: [RequestReceived]
 rules:
-  - level: None
-    nonResourceURLs:
-      - /healthz*
-      - /livez*
-      - /readyz*
-      - /version
-  - level: None
-    verbs: ["get", "update"]
-    resources:
-      - group: coordination.k8s.io
-        resources: ["leases"]
+  - {level: None, nonResourceURLs: [/healthz*, /livez*, /readyz*, /version]}
+  - {level: None, verbs: [get, update], resources: [{group: coordination.k8s.io, resources: [leases]}]}
   - level: Metadata
 POLICY
   )
