@@ -249,6 +249,29 @@ describe('master boot', () => {
     expect(KEY in old.state.params).toBe(false);
   });
 
+  it("each publication revokes haform's older tokens but the one published before it; others' tokens stay", () => {
+    const tokens = [
+      { id: 'abcdef', description: 'haform join material' },
+      { id: 'prev00', description: 'haform join material' },
+      { id: 'old000', description: 'haform join material' },
+      { id: 'old111', description: 'haform join material' },
+      { id: 'user00', description: 'a token of the cluster admin' },
+    ];
+    const deleted = (r: ReturnType<typeof boot>) => r.calls.filter((c) => c.cmd === 'kubectl' && c.args.includes('delete')).map((c) => c.args.at(-2));
+    const first = boot(scripts['public/master.sh']!, masterA({ bootstrapTokens: tokens }));
+    expect(first.code, first.stderr).toBe(0);
+    // Made with the description it is known by.
+    expect(first.calls.find((c) => c.cmd === 'kubeadm' && c.args[1] === 'create')!.args.join(' ')).toContain('--description haform join material');
+    // No token published before: only the new one stays.
+    expect(deleted(first)).toEqual(['bootstrap-token-prev00', 'bootstrap-token-old000', 'bootstrap-token-old111']);
+    const later = boot(scripts['public/master.sh']!, masterA({ bootstrapTokens: tokens, params: { [`${P}/node/token`]: 'prev00.0123456789abcdef' } }));
+    expect(later.code, later.stderr).toBe(0);
+    expect(deleted(later)).toEqual(['bootstrap-token-old000', 'bootstrap-token-old111']);
+    // The delete after the new token is published, never before.
+    const at = (f: (c: (typeof later.calls)[number]) => boolean) => later.calls.findIndex(f);
+    expect(at((c) => c.cmd === 'kubectl' && c.args.includes('delete'))).toBeGreaterThan(at((c) => c.args.includes('put-parameter') && c.args.includes(`${P}/control-plane/certificate-key`)));
+  });
+
   it('one member joins at a time: b waits while c holds the join lock, then takes it and releases it', () => {
     const lock = `${P}/control-plane/join-lock`;
     const r = boot(scripts['public/master.sh']!, masterA({ member: 'b', zone: 'us-west-2b', params: { ...cluster, [lock]: `c ${Math.floor(Date.now() / 1000)}` } }));

@@ -50,6 +50,8 @@ export interface Scenario {
   blkidFails?: number;
   /** The members etcd's JSON gateway lists on the running master. */
   etcdMembers?: { id: string; peer: string }[];
+  /** The bootstrap tokens the API lists (kubectl get secrets of their type). */
+  bootstrapTokens?: { id: string; description: string }[];
   /** kubeadm join (not its phases) fails this many times. */
   joinFailures?: number;
 }

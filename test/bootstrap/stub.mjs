@@ -215,6 +215,9 @@ switch (cmd) {
   case 'kubectl':
     // kubectl apply -f -: what a pipeline hands it is kept for the test.
     if (args.includes('-')) appendFileSync(join(dir, 'kubectl-stdin.txt'), readFileSync(0));
+    // The bootstrap token Secrets: "name base64(description)" lines, as the jsonpath asks.
+    if (args.includes('secrets') && args.includes('type=bootstrap.kubernetes.io/token'))
+      out((state.bootstrapTokens ?? []).map((t) => `bootstrap-token-${t.id} ${Buffer.from(t.description).toString('base64')}`).join('\n'));
     break;
   default:
     // apt-get, apt-mark, systemctl, modprobe, sysctl, netplan, snap, logger, kubectl, hostnamectl, sleep: recorded only.

@@ -38,6 +38,8 @@ readonly BACKUP_PREFIX="backups/etcd/main/"
 readonly KUBECONFIG_ADMIN="/etc/kubernetes/admin.conf"
 # The apiserver's files of haform's own (write_apiserver_files), on the member's volume with the
 # rest of /etc/kubernetes; the audit log too (bind_member_state), so it outlives the instance.
+# The description of the bootstrap tokens haform makes: the ones it may revoke.
+readonly TOKEN_DESCRIPTION="haform join material"
 readonly ENCRYPTION_KEY="control-plane/secrets-encryption-key"
 readonly ENCRYPTION_DIR="/etc/kubernetes/encryption"
 readonly AUDIT_DIR="/etc/kubernetes/audit"
@@ -587,14 +589,16 @@ KUBEADM
 # Join material for later masters and nodes; refreshed hourly, since tokens and uploaded
 # certificates expire. The publisher's member IP tells a joining master which apiserver runs.
 publish_join_material() {
-  local join token hash key self config="${ROOT}${STATE_DIR}/kubeadm-upload-certs.yaml"
+  local join token hash key self previous found=0 config="${ROOT}${STATE_DIR}/kubeadm-upload-certs.yaml"
+  # The token published before this one: a joiner may have read it a moment ago, so it is kept.
+  previous=$(param_get node/token) || found=$?
   key=$(kubeadm certs certificate-key)
   self=$(cat "${ROOT}${STATE_DIR}/member-ip")
   # The key through a root-only file, not the command line, where any process could read it.
   phase_config "${config}" "${self}" "$(member_node_name "${self}")" "${key}"
   run_quiet kubeadm-upload-certs kubeadm init phase upload-certs --upload-certs --config "${config}"
   rm -f "${config}"
-  join=$(kubeadm token create --ttl 25h --print-join-command)
+  join=$(kubeadm token create --ttl 25h --description "${TOKEN_DESCRIPTION}" --print-join-command)
   token=$(awk '{for (i = 1; i < NF; i++) if ($i == "--token") print $(i + 1)}' <<<"${join}")
   hash=$(awk '{for (i = 1; i < NF; i++) if ($i == "--discovery-token-ca-cert-hash") print $(i + 1)}' <<<"${join}")
   # Each joiner waits for one parameter and then reads the rest: that one goes last (nodes wait
@@ -605,6 +609,24 @@ publish_join_material() {
   param_put control-plane/join-endpoint "${self}"
   param_put control-plane/certificate-key "${key}"
   log "published join material under ${PARAMS}"
+  case ${found} in
+    0 | 100) revoke_old_tokens "${token%%.*}" "${previous%%.*}" ;;
+    *) log "could not read the token published before (SSM): no token revoked this time" ;;
+  esac
+}
+
+# revoke_old_tokens ID...: haform's bootstrap tokens but those named (the new one, the one before),
+# deleted: each lasts 25 h and one is made every hour. Tokens of anyone else are left alone; a
+# failed listing revokes nothing.
+revoke_old_tokens() {
+  local keep=" $* " name description
+  while read -r name description; do
+    [[ -n ${name} && $(base64 -d <<<"${description}" 2>/dev/null) == "${TOKEN_DESCRIPTION}" ]] || continue
+    [[ ${keep} == *" ${name#bootstrap-token-} "* ]] && continue
+    kubectl --kubeconfig "${ROOT}${KUBECONFIG_ADMIN}" -n kube-system delete secret "${name}" --ignore-not-found >/dev/null ||
+      log "could not revoke the bootstrap token ${name#bootstrap-token-}: it expires on its own"
+  done < <(kubectl --kubeconfig "${ROOT}${KUBECONFIG_ADMIN}" -n kube-system get secrets --field-selector type=bootstrap.kubernetes.io/token \
+    -o 'jsonpath={range .items[*]}{.metadata.name} {.data.description}{"\n"}{end}')
 }
 
 # --- Secrets at rest, and the audit log ---------------------------------------------------------
