@@ -120,9 +120,24 @@ build_crane() {
   go_build crane "$CRANE_VERSION" "github.com/google/go-containerregistry@v$CRANE_VERSION" github.com/google/go-containerregistry/cmd/crane
 }
 
+build_kube-bench() {
+  local dest="$root/kube-bench-$KUBE_BENCH_VERSION"
+  [ -f "$dest/.done" ] && { log "kube-bench $KUBE_BENCH_VERSION cached"; return 0; }
+  go_build kube-bench-bin "$KUBE_BENCH_VERSION" "github.com/aquasecurity/kube-bench@v$KUBE_BENCH_VERSION" github.com/aquasecurity/kube-bench
+  # The benchmark definitions are data of the module, not of the binary: its cfg/ beside it.
+  mkdir -p "$dest"
+  rm -rf "$dest/bin" "$dest/cfg"
+  mv "$root/kube-bench-bin-$KUBE_BENCH_VERSION/bin" "$dest/bin"
+  rm -rf "$root/kube-bench-bin-$KUBE_BENCH_VERSION"
+  (cd "$(mktemp -d)" && GOFLAGS=-mod=mod go mod download -json "github.com/aquasecurity/kube-bench@v$KUBE_BENCH_VERSION" |
+    sed -n 's/^\t"Dir": "\(.*\)",$/\1/p' | xargs -I{} cp -r {}/cfg "$dest/cfg")
+  chmod -R u+w "$dest/cfg"
+  touch "$dest/.done"
+}
+
 main() {
   local c
-  for c in kubernetes etcd cloud-provider-aws cni-plugins flannel containerd runc cri-tools distribution crane; do "build_$c"; done
+  for c in kubernetes etcd cloud-provider-aws cni-plugins flannel containerd runc cri-tools distribution crane kube-bench; do "build_$c"; done
   log "all components in $root"
 }
 

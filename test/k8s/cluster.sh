@@ -640,8 +640,34 @@ for m in a b c; do
   in_ns "${m}" bash -c 'cd /etc/kubernetes && mv kube-apiserver.yaml.stopped manifests/kube-apiserver.yaml && mv etcd.yaml.stopped manifests/etcd.yaml'
 done
 for _ in $(seq 90); do etcdctl endpoint health --cluster >/dev/null 2>&1 && break; sleep 2; done
+# A restarted apiserver answers 403 until its authorizer has read the restored RBAC objects
+# (measured: kubectl wait failed at once on "kubernetes-admin cannot list nodes").
+for _ in $(seq 60); do k get nodes >/dev/null 2>&1 && break; sleep 2; done
 wait_ready restore node --all
 echo "drill: restore: etcd healthy and every Node Ready in $(($(now) - t0))s"
 echo "drill: restore: configmap made after the snapshot: $(k get configmap drill-after-backup -o name 2>&1 | grep -o NotFound || echo present)"
 report restore
+
+# --- kube-bench: the CIS Kubernetes Benchmark on master a, reported (kube-bench 0.16.0's newest
+# benchmark is cis-1.12, written for Kubernetes 1.32-1.34). Its findings go to the log; a failing
+# kube-bench fails nothing yet.
+kb="${c}/kube-bench-${KUBE_BENCH_VERSION}"
+if [[ -x ${kb}/bin/kube-bench ]]; then
+  in_ns a "${kb}/bin/kube-bench" run --benchmark cis-1.12 --config-dir "${kb}/cfg" --targets master,controlplane,etcd,node,policies \
+    --json >"${DRILL_WORK}/report/kube-bench.json" 2>"${DRILL_WORK}/kube-bench.err" || echo "drill: kube-bench: exit $?: $(tail -n 1 "${DRILL_WORK}/kube-bench.err")"
+  python3 - "${DRILL_WORK}/report/kube-bench.json" <<'PY' || echo "drill: kube-bench: no report"
+import json, sys
+doc = json.load(open(sys.argv[1]))
+by = {}
+for control in doc.get("Controls", []):
+    for group in control.get("tests") or []:
+        for r in group.get("results") or []:
+            by.setdefault(r.get("status"), []).append(r.get("test_number"))
+print("drill: kube-bench: totals: " + " ".join(f"{k}={len(v)}" for k, v in sorted(by.items())))
+for status in ("FAIL", "WARN"):
+    print(f"drill: kube-bench: {status}: " + " ".join(by.get(status, [])))
+PY
+else
+  echo "drill: kube-bench: not built (scripts/build-components.sh kube-bench)"
+fi
 echo "drill: done in $(($(now) - t_start))s"
