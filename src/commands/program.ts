@@ -56,6 +56,10 @@ function createClusterFlags(y: Argv) {
     .option('ssh-key-name', { type: 'string', describe: 'existing EC2 key pair' })
     .option('file', { type: 'string', alias: 'f', describe: 'write the cluster YAML here instead of stdout' })
     .option('force', { type: 'boolean', describe: 'overwrite an existing --file' })
+    // kops habits, accepted so that a kops command line runs as typed; each says what haform does instead.
+    .option('cloud', { choices: ['aws'] as const, describe: 'kops --cloud: haform builds on AWS only' })
+    .option('state', { type: 'string', describe: "kops --state: haform keeps no state store (your Terraform backend holds the cluster's state)" })
+    .option('yes', { type: 'boolean', alias: 'y', describe: 'kops --yes: haform creates nothing itself (terraform apply does)' })
     .option('target', { choices: ['yaml', 'terraform'] as const, default: 'yaml', describe: 'also generate Terraform (with --out)' })
     .option('out', { type: 'string', describe: 'output directory for --target terraform' });
 }
@@ -111,7 +115,11 @@ export async function runProgram(argv: string[]): Promise<void> {
         file: a.file,
         force: a.force,
       });
-      emit(out);
+      const notes = [
+        a.state !== undefined ? `note: --state ${a.state}: kops's state store; haform keeps none. The cluster YAML is the spec, and your Terraform backend holds the state (README: In your infra repo).\n` : '',
+        a.yes ? 'note: --yes: haform creates nothing itself; run terraform apply on the generated Terraform to create the cluster.\n' : '',
+      ].join('');
+      emit({ ...out, stderr: notes + out.stderr });
       if (out.spec && a.target === 'terraform' && a.out) {
         const { generateSpec } = await load('engine');
         emit(await generateSpec(out.spec, { out: a.out, force: a.force }));

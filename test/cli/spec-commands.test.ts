@@ -53,6 +53,20 @@ describe('create cluster: the seed commands with haform for kops', () => {
     expect(r.stdout).toMatch(/masterZones:\n\s+- eu-west-1a\n\s+- eu-west-1b\n\s+- eu-west-1c/);
   });
 
+  it("a kops command line as typed: --cloud aws, --state and --yes are taken, the YAML is the same, and each says what haform does instead", () => {
+    const plain = haform(['create', 'cluster', ...SEED.public]);
+    const kops = haform(['create', 'cluster', '--cloud', 'aws', '--state', 's3://my-kops-state', ...SEED.public, '--yes']);
+    expect(kops.exitCode, kops.stderr).toBe(0);
+    expect(kops.stdout).toBe(plain.stdout);
+    expect(kops.stderr).toContain("note: --state s3://my-kops-state: kops's state store; haform keeps none");
+    expect(kops.stderr).toContain('note: --yes: haform creates nothing itself; run terraform apply');
+    expect(haform(['create', 'cluster', ...SEED.public, '-y']).stderr).toContain('note: --yes');
+    // Another cloud is a usage error that names the one haform builds on.
+    const gce = haform(['create', 'cluster', '--cloud', 'gce', ...SEED.public]);
+    expect(gce.exitCode).toBe(2);
+    expect(gce.stderr).toMatch(/cloud[\s\S]*Given: "gce"[\s\S]*Choices: "aws"/);
+  });
+
   it('refuses to overwrite an existing file unless --force', () => {
     const file = join(tmp, 'exists.yaml');
     writeFileSync(file, 'mine\n');
