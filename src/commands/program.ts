@@ -35,7 +35,7 @@ function createClusterFlags(y: Argv) {
     .option('master-count', { type: 'number', alias: 'control-plane-count', describe: 'number of masters (odd)' })
     .option('node-count', { type: 'number', describe: 'number of worker nodes' })
     .option('topology', { choices: ['public', 'private'] as const, describe: 'network topology' })
-    .option('networking', { type: 'string', describe: 'networking provider (kubenet, calico, cilium, ...)' })
+    .option('networking', { type: 'string', describe: 'networking provider: kubenet (flannel with VXLAN, the default), calico, cilium, ...' })
     .option('bastion', { type: 'boolean', describe: 'run a bastion (private topology)' })
     .option('master-size', { type: 'string', alias: 'control-plane-size', describe: 'master instance type' })
     .option('node-size', { type: 'string', describe: 'node instance type' })

@@ -67,6 +67,13 @@ describe('create cluster: the seed commands with haform for kops', () => {
     expect(gce.stderr).toMatch(/cloud[\s\S]*Given: "gce"[\s\S]*Choices: "aws"/);
   });
 
+  it('says what the default networking installs: kubenet is flannel with VXLAN, in --help and in the schema', () => {
+    // yargs wraps the help to the terminal's width.
+    expect(haform(['create', 'cluster', '--help']).stdout.replace(/\s+/g, ' ')).toMatch(/kubenet \(flannel with VXLAN, the default\)/);
+    const schema = JSON.parse(haform(['schema']).stdout) as { properties: { spec: { properties: { networking: { description: string } } } } };
+    expect(schema.properties.spec.properties.networking.description).toMatch(/kubenet, the default, installs flannel with VXLAN/);
+  });
+
   it('refuses to overwrite an existing file unless --force', () => {
     const file = join(tmp, 'exists.yaml');
     writeFileSync(file, 'mine\n');
