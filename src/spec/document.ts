@@ -12,7 +12,14 @@ export class SourceDocument {
     readonly file: string,
     readonly doc: Document.Parsed,
     private readonly lines: LineCounter,
+    private readonly text: string,
   ) {}
+
+  /** The scalar at `path` as the file writes it (`1.30`, where the parsed value is 1.3), if it is one. */
+  rawScalar(path: YamlPath): string | undefined {
+    const node = this.doc.getIn(path, true);
+    return isScalar(node) && node.range ? this.text.slice(node.range[0], node.range[1]) : undefined;
+  }
 
   /** Reads and parses `file`. Unreadable files throw (exit 2); bad content comes back as problems. */
   static read(file: string): { source?: SourceDocument; data?: unknown; problems: Problem[] } {
@@ -45,7 +52,7 @@ export class SourceDocument {
   static parse(file: string, text: string): { source?: SourceDocument; data?: unknown; problems: Problem[] } {
     const lines = new LineCounter();
     const doc = parseDocument(text, { lineCounter: lines, uniqueKeys: true, prettyErrors: false });
-    const source = new SourceDocument(file, doc, lines);
+    const source = new SourceDocument(file, doc, lines, text);
     if (doc.errors.length > 0) {
       return { problems: doc.errors.map((e) => source.problemAt(e.pos[0], 'error', ...yamlError(e.code, e.message))) };
     }

@@ -47,7 +47,10 @@ function toProblem(e: ErrorObject, source: SourceDocument): Problem {
       const field = (e.params as { additionalProperty: string }).additionalProperty;
       const known = Object.keys(node.properties ?? {});
       const near = closest(field, known);
-      return source.problem([...path, field], 'error', 'schema-unknown-field', `unknown field \`${field}\` in ${where}`, near ? `did you mean \`${near}\`?` : `remove it; known fields: ${known.join(', ')}`, true);
+      // A field of a section written beside it (volumeSize under spec, not spec.etcd): move it there.
+      const home = near ? undefined : known.find((k) => Object.keys((node.properties?.[k] as SchemaNode | undefined)?.properties ?? {}).includes(field));
+      const hint = near ? `did you mean \`${near}\`?` : home ? `move it under \`${[...path, home].join('.')}\`` : `remove it; known fields: ${known.join(', ')}`;
+      return source.problem([...path, field], 'error', 'schema-unknown-field', `unknown field \`${field}\` in ${where}`, hint, true);
     }
     case 'enum':
       return source.problem(path, 'error', 'schema-enum', `${where} must be one of ${(node.enum ?? []).map((v) => JSON.stringify(v)).join(', ')}; got ${JSON.stringify(e.data)}`, `use one of the listed values${node.description ? `. ${node.description}` : ''}`);
@@ -55,11 +58,27 @@ function toProblem(e: ErrorObject, source: SourceDocument): Problem {
       return source.problem(path, 'error', 'schema-const', `${where} must be ${JSON.stringify(node.const)}; got ${JSON.stringify(e.data)}`, `set it to ${JSON.stringify(node.const)}`);
     case 'oneOf':
       return source.problem(path, 'error', 'schema-one-of', `${where} must set exactly one of its alternatives`, describeOneOf(e));
-    case 'type':
-      return source.problem(path, 'error', 'schema-type', `${where} must be ${(e.params as { type: string }).type}; got ${describe(e.data)}`, `write ${article((e.params as { type: string }).type)}${exampleHint}`);
+    case 'type': {
+      const type = (e.params as { type: string }).type;
+      const raw = source.rawScalar(path);
+      // An unquoted 1.30 or yes is a number or a boolean to YAML; the fix is quotes, not another value.
+      if (type === 'string' && (typeof e.data === 'number' || typeof e.data === 'boolean') && raw !== undefined) {
+        return source.problem(path, 'error', 'schema-type', `${where} must be a string; YAML reads the unquoted ${raw} as ${typeof e.data === 'number' ? `the number ${JSON.stringify(e.data)}` : `the boolean ${JSON.stringify(e.data)}`}`, `quote it: ${path.at(-1)}: "${raw}"`);
+      }
+      return source.problem(path, 'error', 'schema-type', `${where} must be ${type}; got ${describe(e.data)}`, `write ${article(type)}${exampleHint}`);
+    }
+    // The field's description says what it takes; ajv's own message would show the regular expression.
+    case 'pattern':
+      return source.problem(path, 'error', 'schema-pattern', `${where} is not in the form it takes; got ${describe(e.data)}`, fieldHint(node, example));
     default:
-      return source.problem(path, 'error', `schema-${e.keyword.toLowerCase()}`, `${where} ${e.message ?? 'is invalid'}; got ${describe(e.data)}`, `${node.description ?? 'see `haform schema`'}${exampleHint}`);
+      return source.problem(path, 'error', `schema-${e.keyword.toLowerCase()}`, `${where} ${e.message ?? 'is invalid'}; got ${describe(e.data)}`, fieldHint(node, example));
   }
+}
+
+/** The field's description, then an example: "AWS region. Derived from the zones when absent; for example "us-west-2"". */
+function fieldHint(node: SchemaNode, example: unknown): string {
+  const description = (node.description ?? 'see `haform schema`').replace(/\.$/, '');
+  return example === undefined ? `${description}.` : `${description}; for example ${JSON.stringify(example)}`;
 }
 
 function describeOneOf(e: ErrorObject): string {

@@ -52,6 +52,34 @@ describe('warnings', () => {
   });
 });
 
+describe('hints', () => {
+  it('an unquoted version is a number to YAML: the hint quotes it as written (1.30, not 1.3)', async () => {
+    const { loadClusterText } = await import('../../src/spec/index.js');
+    const yaml = 'apiVersion: haform.io/v1alpha1\nkind: Cluster\nmetadata:\n  name: v.example.com\nspec:\n  zones: [eu-west-1a]\n  kubernetesVersion: 1.30\n';
+    const { spec, problems } = loadClusterText('v.yaml', yaml);
+    expect(spec).toBeUndefined();
+    expect(problems).toEqual([
+      expect.objectContaining({ rule: 'schema-type', line: 7, message: '`spec.kubernetesVersion` must be a string; YAML reads the unquoted 1.30 as the number 1.3', hint: 'quote it: kubernetesVersion: "1.30"' }),
+    ]);
+  });
+});
+
+describe('hints, from the schema', () => {
+  const load = async (extra: string) => {
+    const { loadClusterText } = await import('../../src/spec/index.js');
+    return loadClusterText('h.yaml', `apiVersion: haform.io/v1alpha1\nkind: Cluster\nmetadata:\n  name: h.example.com\nspec:\n  zones: [eu-west-1a]\n${extra}`).problems;
+  };
+  it("a section's field written beside it: move it there, not remove it", async () => {
+    expect(await load('  volumeSize: 50\n')).toEqual([expect.objectContaining({ rule: 'schema-unknown-field', hint: 'move it under `spec.etcd`' })]);
+  });
+  it('a value of the wrong form: what the field takes in words and an example, no regular expression, no ".,"', async () => {
+    const [p] = await load('  region: us_west\n');
+    expect(p).toMatchObject({ rule: 'schema-pattern', message: '`spec.region` is not in the form it takes; got "us_west"' });
+    expect(p!.hint).toMatch(/; for example "us-west-2"$/);
+    expect(`${p!.message} ${p!.hint}`).not.toMatch(/\^|\$"|\.,/);
+  });
+});
+
 describe('invalid fixtures', () => {
   const invalid = files('invalid');
   it('there are at least 20', () => expect(invalid.length).toBeGreaterThanOrEqual(20));
