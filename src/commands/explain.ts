@@ -59,9 +59,12 @@ export function explainSpec(spec: ClusterSpec): string {
         : 'Masters of one AZ are lost together. Upgrades and single-master failures stay graceful, but an outage of the zone(s) marked LOST stops the API until it returns.',
     );
   }
-  lines.push(
-    `Note: spanning ${spec.zones.length} zone(s) (masters in ${zonesWithMasters}) costs more than one or two: EC2 for each master, and cross-AZ traffic is billed. Workers in two zones keep AZ fault tolerance for workloads that do not rely on quorum.`,
-  );
+  // The cost of spread, for a cluster that has some: one or two zones are the cheaper choice it compares with.
+  if (spec.zones.length > 2) {
+    lines.push(
+      `Note: spanning ${spec.zones.length} zones (masters in ${zonesWithMasters}) costs more than one or two: EC2 for each master, and cross-AZ traffic is billed. Workers in two zones keep AZ fault tolerance for workloads that do not rely on quorum.`,
+    );
+  }
   lines.push(...workerLines);
   return `${lines.join('\n')}\n`;
 }

@@ -184,7 +184,8 @@ describe('explain', () => {
     expect(r.stdout).toMatch(/cn-north-1a\s+2\s+a, a2\s+1 of 3 members remain, quorum 2: LOST/);
     expect(r.stdout).toMatch(/cn-north-1b\s+1\s+b\s+2 of 3 members remain, quorum 2: kept/);
     expect(r.stdout).toContain('Survives the loss of any one AZ: no');
-    expect(r.stdout).toContain('cross-AZ traffic');
+    // Two zones are the cheaper choice the HA guide compares with: no cost note here.
+    expect(r.stdout).not.toContain('cross-AZ traffic');
   });
 
   it('seed example 1: any one AZ can be lost', () => {
@@ -192,6 +193,8 @@ describe('explain', () => {
     expect(r.stdout).toContain('quorum is 2 of 3');
     expect(r.stdout.match(/: kept/g)).toHaveLength(3);
     expect(r.stdout).toContain('Survives the loss of any one AZ: yes');
+    // Three zones cost more than one or two: said here, and only where it is so.
+    expect(r.stdout).toContain('Note: spanning 3 zones (masters in 3) costs more than one or two');
   });
 
   it('an invalid file explains nothing and exits 1', () => {
