@@ -69,7 +69,7 @@ export async function runProgram(argv: string[]): Promise<void> {
   await yargs(argv)
     .scriptName('haform')
     .usage('$0 <command>\n\nTurns one cluster YAML into the Terraform of a highly available Kubernetes cluster on AWS.')
-    .command('create <what> [clusterName]', 'create a cluster YAML from kops-style flags', (y) => createClusterFlags(y.positional('what', { choices: ['cluster'] as const, describe: 'what to create' })).epilog('Exit codes: 0 written, 1 the flags make an invalid cluster, 2 usage error.'), async (a) => {
+    .command('create <what> [clusterName]', 'create a cluster YAML from kops-style flags', (y) => createClusterFlags(y.positional('what', { choices: ['cluster'] as const, describe: 'what to create' })).epilog('Exit codes: 0 written, 1 the flags make an invalid cluster, or --file exists (refused without --force), 2 usage error.'), async (a) => {
       const name = a.clusterName ?? a.name ?? '';
       if (!name) throw new HaformError('create cluster needs the cluster name: haform create cluster NAME --zones ... (or --name NAME)', 2);
       if (a.target === 'terraform' && !a.out) throw new HaformError('--target terraform needs --out DIR', 2);
@@ -131,7 +131,7 @@ export async function runProgram(argv: string[]): Promise<void> {
         .positional('files', { type: 'string', array: true, demandOption: true, describe: 'kops manifests: kops get cluster NAME -o yaml, kops get ig --name NAME -o yaml' })
         .option('file', { type: 'string', alias: 'f', describe: 'write the cluster YAML here instead of stdout' })
         .option('force', { type: 'boolean', describe: 'overwrite an existing --file' })
-        .epilog('What haform cannot carry over is listed on stderr and in the YAML\'s header.\nExit codes: 0 written, 1 the imported cluster is invalid, 2 unreadable or not kops manifests, usage error.'),
+        .epilog('What haform cannot carry over is listed on stderr and in the YAML\'s header.\nExit codes: 0 written, 1 the imported cluster is invalid, or --file exists (refused without --force), 2 unreadable or not kops manifests, usage error.'),
       async (a) => {
         const { importKopsCommand } = await import('./import-kops.js');
         emit(importKopsCommand({ files: a.files, file: a.file, force: a.force }));

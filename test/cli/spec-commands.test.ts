@@ -78,7 +78,10 @@ describe('create cluster: the seed commands with haform for kops', () => {
     const file = join(tmp, 'exists.yaml');
     writeFileSync(file, 'mine\n');
     const r = haform(['create', 'cluster', ...SEED.public, '--file', file]);
+    // As --help and the README say: a refused write exits 1.
     expect(r.exitCode).toBe(1);
+    expect(haform(['create', 'cluster', '--help']).stdout.replace(/\s+/g, ' ')).toContain('1 the flags make an invalid cluster, or --file exists (refused without --force)');
+    expect(readFileSync(join(ROOT, 'README.md'), 'utf8')).toContain('1 invalid input or a refused write (an existing `--file`');
     expect(r.stderr).toContain('--force');
     expect(readFileSync(file, 'utf8')).toBe('mine\n');
     expect(haform(['create', 'cluster', ...SEED.public, '--file', file, '--force']).exitCode).toBe(0);
