@@ -4,7 +4,7 @@ import { statefulInventory } from '../model/inventory.js';
 import { buildPlan, type ClusterPlan } from '../model/plan.js';
 import { type VersionStep, versionStep } from '../model/upgrade.js';
 import type { OutputFile } from '../render/write.js';
-import { resourceInstances } from '../render/resources.js';
+import { changedInputs, resourceConfigs } from '../render/resources.js';
 import { formatProblem } from '../spec/format.js';
 import { type ClusterSpec, loadClusterFile } from '../spec/index.js';
 import { type CommandOutput, output } from './output.js';
@@ -23,7 +23,7 @@ export async function diff(oldFile: string, newFile: string, format: 'text' | 'j
   }
   const [a, b] = [buildPlan(before.spec), buildPlan(after.spec)];
   const [fa, fb] = [await generateFiles(before.spec), await generateFiles(after.spec)];
-  const [ra, rb] = [resourceInstances(fa), resourceInstances(fb)];
+  const [ra, rb] = [resourceConfigs(fa), resourceConfigs(fb)];
   const step = versionStep(a.kubernetesVersion, b.kubernetesVersion);
   const changes = clusterChanges(before.spec, after.spec, fa, fb, step);
   const guard = guardStatefulChanges(statefulInventory(a), statefulInventory(b));
@@ -42,14 +42,20 @@ export async function diff(oldFile: string, newFile: string, format: 'text' | 'j
   }
   const add = [...rb.keys()].filter((k) => !ra.has(k)).sort();
   const destroy = [...ra.keys()].filter((k) => !rb.has(k)).sort();
-  const change = [...rb.keys()].filter((k) => ra.has(k) && ra.get(k) !== rb.get(k)).sort();
+  const change = [...rb.keys()].filter((k) => ra.has(k) && ra.get(k)!.fingerprint !== rb.get(k)!.fingerprint).sort();
+  // Why each changes: its own definition, or the inputs it reads; a retag in place said as such.
+  const why = (k: string) => {
+    const c = changedInputs(ra.get(k)!, rb.get(k)!);
+    const what = [c.definition ? 'its definition' : '', c.inputs.length ? `${c.inputs.join(', ')}` : ''].filter(Boolean).join('; ');
+    return c.tagsOnly ? `tags only (${c.inputs.join(', ')}): retagged in place` : what;
+  };
   if (format === 'json') {
     const doc = {
       valid: true,
       cluster: b.name,
       masters: { before: a.masters.map((m) => ({ member: m.member, zone: m.zone })), after: b.masters.map((m) => ({ member: m.member, zone: m.zone })) },
       quorum: { before: a.quorum.quorum, after: b.quorum.quorum, survivesAnyZoneLoss: { before: a.quorum.survivesAnyZoneLoss, after: b.quorum.survivesAnyZoneLoss } },
-      resources: { add, change, destroy },
+      resources: { add, change, destroy, changes: Object.fromEntries(change.map((k) => [k, why(k)])) },
       moves: guard.moves,
       forgotten: guard.forgets,
       destructions: guard.destructions,
@@ -61,7 +67,7 @@ export async function diff(oldFile: string, newFile: string, format: 'text' | 'j
   }
   if (changes.length) lines.push('Changes to the running cluster:', ...changes.map((c) => `  * ${c}`));
   lines.push(`Resources: ${add.length} to add, ${change.length} to change, ${destroy.length} to destroy`);
-  lines.push(...add.map((r) => `  + ${r}`), ...change.map((r) => `  ~ ${r}`), ...destroy.map((r) => `  - ${r}`));
+  lines.push(...add.map((r) => `  + ${r}`), ...change.map((r) => `  ~ ${r}: ${why(r)}`), ...destroy.map((r) => `  - ${r}`));
   if (guard.moves.length) lines.push('State moves (moved blocks):', ...guard.moves.map((m) => `  ${m.from} -> ${m.to}`));
   if (guard.forgets.length) lines.push('Kept in AWS, forgotten by terraform (removed blocks, destroy = false):', ...guard.forgets.map((a) => `  ${a}`));
   if (step.refusal) {

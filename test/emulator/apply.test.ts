@@ -106,8 +106,11 @@ describe.skipIf(!ready).concurrent('terraform apply against the AWS API emulator
       // material, the marker and the cluster's Kubernetes version (for joining masters and nodes) in
       // SSM, the join lock released.
       expect(await masterViolations(emu, plan, { booted: true })).toEqual([]);
-      const params = (await emu.aws(plan.region, ['ssm', 'get-parameters-by-path', '--path', plan.parameterPath, '--recursive'])).Parameters.map((p: { Name: string }) => p.Name.slice(plan.parameterPath.length + 1)).sort();
-      expect(params).toEqual(['cluster/bucket', 'control-plane/certificate-key', 'control-plane/initialized', 'control-plane/join-endpoint', 'control-plane/kubernetes-version', 'node/api-endpoint', 'node/ca-cert-hash', 'node/kubernetes-version', 'node/token']);
+      const stored: { Name: string; Type: string }[] = (await emu.aws(plan.region, ['ssm', 'get-parameters-by-path', '--path', plan.parameterPath, '--recursive'])).Parameters;
+      const params = stored.map((p) => p.Name.slice(plan.parameterPath.length + 1)).sort();
+      expect(params).toEqual(['cluster/bucket', 'control-plane/certificate-key', 'control-plane/initialized', 'control-plane/join-endpoint', 'control-plane/kubernetes-version', 'control-plane/secrets-encryption-key', 'node/api-endpoint', 'node/ca-cert-hash', 'node/kubernetes-version', 'node/token']);
+      // The key that encrypts Secrets in etcd, like the join material, is never a plain String.
+      for (const p of stored.filter((p) => /certificate-key|secrets-encryption-key|node\/token/.test(p.Name))) expect(p.Type, p.Name).toBe('SecureString');
     },
     APPLY_TIMEOUT,
   );

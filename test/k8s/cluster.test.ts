@@ -131,15 +131,21 @@ function expectClientsServed(scenario: string, atLeastSeconds: number) {
   expect(seconds, `${scenario}: the clients ran through it`).toBeGreaterThan(atLeastSeconds);
   // Coverage, not speed: a loaded machine makes fewer requests a second, but no stretch of the
   // scenario may go unobserved. One round of the clients is bounded by its timeouts (5 s per curl
-  // and kubectl, 4 calls at most, 0.5 s of sleep); a longer gap means they stalled.
+  // and per endpoints read, 10 s for the Deployment read, 0.5 s of sleep); a longer gap means they
+  // stalled.
   const api = polls.filter((p) => p.what === 'api');
   const gap = Math.max(0, ...api.slice(1).map((p, i) => (p.segment === api[i]!.segment ? p.t - api[i]!.t : 0)));
   const apiTimes = api.map((p) => p.t);
   expect(apiTimes.length, `${scenario}: API requests`).toBeGreaterThan(atLeastSeconds / 25);
-  expect(gap, `${scenario}: longest time without an API request (s)`).toBeLessThan(25);
-  expect(of('api').filter((c) => c !== '200'), `${scenario}: failed API requests through api.internal`).toEqual([]);
-  expect(of('web').filter((c) => c !== 'drill-web'), `${scenario}: failed workload requests`).toEqual([]);
-  expect(of('ready').filter((r) => !/^\d+$/.test(r)), `${scenario}: Deployment reads that failed`).toEqual([]);
+  expect(gap, `${scenario}: longest time without an API request (s)`).toBeLessThan(30);
+  // A failure is told with its time into the scenario, to place it among the drill's steps.
+  const failed = (what: string, ok: (answer: string) => boolean) =>
+    polls.filter((p) => p.what === what && !ok(p.answer)).map((p) => `+${Math.round(p.t - polls[0]!.t)}s: ${p.answer}`);
+  expect(failed('api', (c) => c === '200'), `${scenario}: failed API requests through api.internal`).toEqual([]);
+  expect(failed('web', (w) => w === 'drill-web'), `${scenario}: failed workload requests`).toEqual([]);
+  expect(failed('ready', (r) => /^\d+$/.test(r)), `${scenario}: Deployment reads that failed`).toEqual([]);
+  const took = of('readtook').map(Number);
+  if (took.length) console.log(`${scenario}: Deployment reads: slowest ${(Math.max(...took) / 1000).toFixed(1)} s of ${took.length}`);
   expect(Math.min(...of('ready').map(Number)), `${scenario}: fewest ready replicas`).toBeGreaterThanOrEqual(1);
 }
 

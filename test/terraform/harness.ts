@@ -94,6 +94,8 @@ export interface PlannedResource {
   readonly previousAddress?: string;
   readonly actions: readonly string[];
   readonly after: Record<string, unknown>;
+  /** Attributes known only after apply (true, or a structure of trues), which `after` leaves out. */
+  readonly afterUnknown: Record<string, unknown>;
 }
 
 /**
@@ -106,9 +108,9 @@ export async function plan(tf: Terraform, dir: string): Promise<Map<string, Plan
   const show = await tf.runOnHost(['show', '-json', 'haform-test.plan'], dir);
   if (show.code !== 0) throw new Error(`terraform show failed:\n${show.output}`);
   const json = JSON.parse(show.output) as {
-    resource_changes: { address: string; previous_address?: string; change: { actions: string[]; after: Record<string, unknown> | null } }[];
+    resource_changes: { address: string; previous_address?: string; change: { actions: string[]; after: Record<string, unknown> | null; after_unknown?: Record<string, unknown> } }[];
   };
   return new Map(
-    json.resource_changes.map((rc) => [rc.address, { address: rc.address, previousAddress: rc.previous_address, actions: rc.change.actions, after: rc.change.after ?? {} }]),
+    json.resource_changes.map((rc) => [rc.address, { address: rc.address, previousAddress: rc.previous_address, actions: rc.change.actions, after: rc.change.after ?? {}, afterUnknown: rc.change.after_unknown ?? {} }]),
   );
 }
