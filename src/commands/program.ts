@@ -167,6 +167,16 @@ export async function runProgram(argv: string[]): Promise<void> {
         const { diff } = await load('engine');
         emit(await diff(a.old, a.new, a.format));
       })
+    .command('plan-check <plan>', "the quorum guard on a Terraform plan: refuses one that replaces or destroys more than one master, or any member's etcd volume or interface", (y) =>
+      y
+        .positional('plan', { type: 'string', demandOption: true, describe: 'the plan as JSON: terraform show -json PLANFILE > plan.json ("-" for standard input)' })
+        .option('allow-destroy', { type: 'boolean', describe: "accept a plan that destroys or replaces a member's etcd volume or interface, the VPC, a subnet holding a master, the backup bucket or the KMS key (never several masters at once)" })
+        .option('format', { choices: ['text', 'json'] as const, default: 'text' as const, describe: 'output for people or for machines' })
+        .epilog('Exit codes: 0 safe to apply in one run, 1 refused, 2 unreadable or not a plan\'s JSON, usage error.'),
+      async (a) => {
+        const { planCheck } = await import('./plan-check.js');
+        emit(planCheck(a.plan, { allowDestroy: a.allowDestroy, format: a.format }));
+      })
     .command('explain <file>', 'show masters and etcd members per zone, and what losing each zone does', (y) => y.positional('file', { type: 'string', demandOption: true, describe: 'the cluster YAML' }).epilog('Exit codes: 0 explained, 1 invalid input, 2 usage error.'), async (a) => {
       const { explain } = await import('./explain.js');
       emit(explain(a.file));

@@ -8,7 +8,7 @@ import { findTerraform, REQUIRE_TERRAFORM } from '../terraform/harness.js';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { legacyMoves } from '../../src/model/layout-moves.js';
 import type { ClusterPlan } from '../../src/model/plan.js';
-import { apply, bootCluster, type Change, cloudViolations, emulatorYaml, init, masterViolations, moveStateBack, networkViolations, planChanges, planOf } from './cluster.js';
+import { apply, bootCluster, type Change, cloudViolations, emulatorYaml, init, masterViolations, moveStateBack, networkViolations, PLAN_JSON, planChanges, planOf } from './cluster.js';
 import { type Emulator, emulatorOrSkip, startEmulator, writeEmulatorOverride } from './emulator.js';
 
 /**
@@ -130,6 +130,10 @@ describe.skipIf(!ready).concurrent('terraform apply against the AWS API emulator
         const destructive = changes.filter((c) => c.actions.includes('delete'));
         expect(destructive.map((c) => `${c.address}: ${c.actions.join('+')}`), next).toEqual([]);
         expect(changes.some((c) => c.actions.includes('create')), next).toBe(true);
+        // Growth and a new zone pass the quorum guard as they are.
+        const check = planCheck(out);
+        expect(check.exitCode, `${next}: ${check.stderr}`).toBe(0);
+        expect(check.stdout).toContain('safe to apply in one run');
         await apply(tf!, out);
         expect(await masterViolations(emu, planOf(yaml)), next).toEqual([]);
       }
@@ -147,13 +151,59 @@ describe.skipIf(!ready).concurrent('terraform apply against the AWS API emulator
       expect(shrink.filter((c) => c.actions.includes('forget')).map((c) => c.address).sort()).toEqual(
         ['a2', 'b2'].flatMap((m) => [`module.master_${m}.aws_ebs_volume.etcd_events`, `module.master_${m}.aws_ebs_volume.etcd_main`, `module.master_${m}.aws_network_interface.member`]),
       );
+      // The quorum guard: two masters' groups go in one apply, so it refuses and says the order,
+      // --allow-destroy or not (no member's data is destroyed: it is forgotten, and said so).
+      for (const extra of [[], ['--allow-destroy']]) {
+        const refused = planCheck(out, '--format', 'json', ...extra);
+        expect(refused.exitCode, refused.stdout + refused.stderr).toBe(1);
+        const doc = JSON.parse(refused.stdout) as { refusals: string[]; notes: string[]; masters: Record<string, { removed: boolean; stateLost: string[]; forgotten: string[] }> };
+        expect(doc.refusals).toHaveLength(1);
+        expect(doc.refusals[0]).toContain('replaces or destroys 2 masters in one apply');
+        expect(doc.refusals[0]).toContain('terraform apply -target=module.master_a2, then terraform apply -target=module.master_b2');
+        expect(Object.entries(doc.masters).filter(([, c]) => c.removed).map(([m]) => m).sort()).toEqual(['a2', 'b2']);
+        expect(Object.values(doc.masters).flatMap((c) => c.stateLost)).toEqual([]);
+        expect(Object.values(doc.masters).flatMap((c) => c.forgotten)).toHaveLength(6);
+      }
       await apply(tf!, out);
       for (const m of ['a2', 'b2']) {
         const vols = (await emu.aws('us-east-1', ['ec2', 'describe-volumes', '--filters', `Name=tag:haform.io/etcd-member,Values=${m}`, 'Name=tag:KubernetesCluster,Values=day2.k8s.local'])).Volumes;
         expect(vols.length, `volumes of ${m} kept`).toBe(2);
       }
       expect(realChanges(await planChanges(tf!, out))).toEqual([]);
+
+      // A bigger instance type for every master: five launch templates change in place, no instance
+      // goes (the masters keep theirs until replaced, one at a time): safe, with that note.
+      const bigger = join(work, 'day2-bigger.yaml');
+      writeFileSync(bigger, readFileSync(yaml, 'utf8').replace(/^spec:$/m, 'spec:\n  masterSize: m6i.xlarge'));
+      expect(haform(['generate', bigger, '--out', out]).exitCode).toBe(0);
+      const resized = await planChanges(tf!, out);
+      expect(resized.filter((c) => c.actions.includes('delete')).map((c) => c.address)).toEqual([]);
+      const retemplated = planCheck(out);
+      expect(retemplated.exitCode, retemplated.stderr).toBe(0);
+      expect(retemplated.stdout).toMatch(/the launch templates of 3 master\(s\) change in place \(a, b, c\): the running instances keep theirs until replaced; replace them one at a time/);
+
+      // A zone without masters taken away (us-east-1d): its subnets go, no master's: safe.
+      yaml = await emulatorYaml(emu, 'fixtures/day2/three-masters.yaml', join(work, 'day2.yaml'));
+      expect(haform(['generate', yaml, '--out', out]).exitCode).toBe(0);
+      const zoneGone = await planChanges(tf!, out);
+      expect(zoneGone.filter((c) => c.address.includes('aws_subnet') && c.actions.includes('delete')).length).toBeGreaterThan(0);
+      const fewerZones = planCheck(out);
+      expect(fewerZones.exitCode, fewerZones.stderr).toBe(0);
+
+      // The same plan with a master's subnet in it: what the guard must refuse without --allow-destroy.
+      const doc = JSON.parse(readFileSync(join(out, PLAN_JSON), 'utf8')) as { resource_changes: { address: string; type: string; change: { actions: string[]; before: Record<string, unknown> | null } }[] };
+      const eni = doc.resource_changes.find((rc) => rc.address === 'module.master_a.aws_network_interface.member')!;
+      const subnet = doc.resource_changes.find((rc) => rc.type === 'aws_subnet' && rc.change.before?.id === eni.change.before!.subnet_id)!;
+      subnet.change.actions = ['delete', 'create'];
+      writeFileSync(join(out, PLAN_JSON), JSON.stringify(doc));
+      const subnetGone = planCheck(out);
+      expect(subnetGone.exitCode).toBe(1);
+      expect(subnetGone.stderr).toContain(`${subnet.address} (replaced): the subnet of master a`);
+      expect(planCheck(out, '--allow-destroy').exitCode).toBe(0);
     },
     APPLY_TIMEOUT,
   );
 });
+
+/** haform plan-check on the plan planChanges last made in OUT. */
+const planCheck = (out: string, ...args: string[]) => haform(['plan-check', join(out, PLAN_JSON), ...args]);

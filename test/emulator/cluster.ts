@@ -121,9 +121,14 @@ export interface Change {
 }
 
 /** The plan against the emulator's state: every resource that is not a no-op. */
+/** Where planChanges leaves the plan's JSON (terraform show -json), in the output directory. */
+export const PLAN_JSON = 'emulator-plan.json';
+
 export async function planChanges(tf: Terraform, dir: string): Promise<Change[]> {
   await must(tf, ['plan', '-input=false', '-out=emulator.plan'], dir);
   const show = await must(tf, ['show', '-json', 'emulator.plan'], dir);
+  // As CI would hand it to haform plan-check.
+  writeFileSync(join(dir, PLAN_JSON), show.slice(show.indexOf('{')));
   const json = JSON.parse(show.slice(show.indexOf('{'))) as {
     resource_changes?: { address: string; change: { actions: string[]; before: Record<string, unknown> | null; after: Record<string, unknown> | null } }[];
   };
