@@ -187,6 +187,15 @@ const etcdVolumes: Rule = (c, report) => {
   if (type === 'gp3' && (e.volumeIops ?? 3000) < 3000) {
     report(at('etcd', 'volumeIops'), 'error', 'etcd-volume-options', `gp3 volumes have at least 3000 IOPS; got ${e.volumeIops}`, 'use 3000 or more, or remove volumeIops');
   }
+  // etcd's hardware guide: 500 sequential IOPS for a loaded cluster; every write waits on an fsync.
+  const size = e.volumeSize ?? 20;
+  if (type === 'gp2') {
+    const baseline = Math.max(100, 3 * size);
+    report(at('etcd', 'volumeType'), 'warning', 'etcd-gp2', `gp2 volumes of ${size} GiB have a baseline of ${baseline} IOPS and burst to 3000 only while their credits last; etcd's write latency follows them down (kops #10438)`, 'use volumeType: gp3: 3000 IOPS and 125 MiB/s at any size, for less than gp2 costs');
+  }
+  if ((type === 'io1' || type === 'io2') && e.volumeIops !== undefined && e.volumeIops < 500) {
+    report(at('etcd', 'volumeIops'), 'warning', 'etcd-slow-disk', `${e.volumeIops} IOPS is below the 500 sequential IOPS etcd's hardware guide asks for a loaded cluster`, 'set volumeIops to 500 or more, or use gp3 (3000 at any size)');
+  }
 };
 
 /** Every semantic rule, in the order their findings are listed. */
