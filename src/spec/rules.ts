@@ -4,8 +4,9 @@ import { today } from './today.js';
 import { analyzeQuorum, placeMasters, quorumSize } from '../model/placement.js';
 import { checkNameLengths, checkTags } from './aws-limits.js';
 import { network } from './network-rules.js';
-import { isGossip, parentDomain, regionOfZone, resolveMasters } from './defaults.js';
+import { DEFAULTS, isGossip, parentDomain, regionOfZone, resolveMasters } from './defaults.js';
 import { KNOWN_ZONES_AS_OF, zonesOf, zoneStatus } from './known-zones.js';
+import { CONTROL_PLANE_MIN, INSTANCE_TYPES_AS_OF, lookupInstanceType } from './instance-types.js';
 import type { RawCluster, Severity, YamlPath } from './types.js';
 
 /** Records one finding; rules never stop at the first. */
@@ -198,5 +199,38 @@ const etcdVolumes: Rule = (c, report) => {
   }
 };
 
+/**
+ * The instance types, before apply or boot finds them wrong: a known family's size that is no size
+ * (t3.mediun), a master below kubeadm's control-plane preflight (2 CPUs, 1700 MB), an arm64 type
+ * with the default amd64 image (or the reverse, for Canonical's SSM parameters).
+ */
+const instanceTypes: Rule = (c, report) => {
+  const image = c.spec.image ?? DEFAULTS.image;
+  const imageArch = /\/amd64\//.test(image) ? 'x86_64' : /\/arm64\//.test(image) ? 'arm64' : undefined;
+  for (const [field, role] of [['masterSize', 'master'], ['nodeSize', 'node']] as const) {
+    const name = c.spec[field] ?? DEFAULTS[field];
+    const found = lookupInstanceType(name);
+    const path = c.spec[field] !== undefined ? at(field) : SPEC;
+    if (found.kind === 'malformed') {
+      report(path, 'error', 'instance-type-unknown', `${field} ${name} is not an EC2 instance type: ${name.split('.')[0]} comes in ${found.sizes.join(', ')}`, found.nearest ? `did you mean ${found.nearest}?` : `pick one of those sizes, e.g. ${name.split('.')[0]}.${found.sizes.includes('large') ? 'large' : found.sizes[0]}`);
+      continue;
+    }
+    if (found.kind === 'unlisted') {
+      report(path, 'warning', 'instance-type-unlisted', `${field} ${name} is not in haform's instance-type table (${INSTANCE_TYPES_AS_OF}): its size and architecture are not checked`, 'check the name against aws ec2 describe-instance-types --instance-types ' + name);
+      continue;
+    }
+    const t = found.type;
+    if (role === 'master' && (t.vcpu < CONTROL_PLANE_MIN.vcpu || t.memoryGiB < CONTROL_PLANE_MIN.memoryGiB)) {
+      report(path, 'error', 'master-too-small', `masterSize ${name} has ${t.vcpu} vCPU and ${t.memoryGiB} GiB: kubeadm refuses a control-plane node below 2 CPUs or 1700 MB of memory`, 'use t3.medium (2 vCPU, 4 GiB) or larger, e.g. m6i.large');
+    }
+    if (role === 'node' && t.memoryGiB < 2) {
+      report(path, 'warning', 'node-too-small', `nodeSize ${name} has ${t.memoryGiB} GiB: kubeadm asks for 2 GiB per machine, and kubelet, containerd and the CNI leave little of it to pods`, 'use t3.medium (2 vCPU, 4 GiB) or larger');
+    }
+    if (imageArch && t.arch !== imageArch) {
+      report(path, 'error', 'instance-arch-mismatch', `${field} ${name} is ${t.arch}, but the image is ${imageArch === 'x86_64' ? 'amd64' : 'arm64'} (${image})`, imageArch === 'x86_64' ? `set image to ${image.replace('/amd64/', '/arm64/')}, or use an x86_64 type` : `set image to ${image.replace('/arm64/', '/amd64/')}, or use an arm64 type`);
+    }
+  }
+};
+
 /** Every semantic rule, in the order their findings are listed. */
-export const RULES: readonly Rule[] = [clusterName, checkNameLengths, zones, masters, networking, kubernetes, dns, network, accessLists, etcdVolumes, checkTags];
+export const RULES: readonly Rule[] = [clusterName, checkNameLengths, zones, masters, networking, kubernetes, dns, network, accessLists, etcdVolumes, instanceTypes, checkTags];

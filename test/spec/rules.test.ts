@@ -116,6 +116,17 @@ const cases: [string, Partial<RawCluster['spec']>, Expect[], string?][] = [
   ['io1 at 500 IOPS', { etcd: { volumeType: 'io1', volumeIops: 500 } }, []],
   ['gp3 under its baseline', { etcd: { volumeIops: 2999 } }, [E('error etcd-volume-options spec.etcd.volumeIops', 'got 2999', '3000 or more')]],
   ['gp3 at its baseline', { etcd: { volumeIops: 3000 } }, []],
+  // instance types
+  ['a mistyped size of a known family', { masterSize: 't3.mediun' }, [E('error instance-type-unknown spec.masterSize', 'masterSize t3.mediun is not an EC2 instance type: t3 comes in nano, micro, small, medium', 'did you mean t3.medium?')]],
+  ['a master below kubeadm\'s minimum', { masterSize: 't3.micro' }, [E('error master-too-small spec.masterSize', 'masterSize t3.micro has 2 vCPU and 1 GiB', 't3.medium')]],
+  ['a master of one vCPU', { masterSize: 't2.small' }, [E('error master-too-small spec.masterSize', '1 vCPU and 2 GiB')]],
+  ['a master at the minimum', { masterSize: 't3.small' }, []],
+  ['a node of half a GiB warns', { nodeSize: 't3.nano' }, [E('warning node-too-small spec.nodeSize', 'nodeSize t3.nano has 0.5 GiB')]],
+  ['a Graviton type with the default amd64 image', { nodeSize: 'm7g.large' }, [E('error instance-arch-mismatch spec.nodeSize', 'nodeSize m7g.large is arm64, but the image is amd64', '/arm64/')]],
+  ['a Graviton type with the arm64 image', { masterSize: 'm7g.large', nodeSize: 't4g.medium', image: '/aws/service/canonical/ubuntu/server/24.04/stable/current/arm64/hvm/ebs-gp3/ami-id' }, []],
+  ['a Graviton type with an AMI id: its architecture is not known here', { masterSize: 'm7g.large', image: 'ami-0123456789abcdef0' }, []],
+  ['a type newer than the table warns, names the table\'s date', { masterSize: 'm9i.large' }, [E('warning instance-type-unlisted spec.masterSize', 'not in haform\'s instance-type table (', 'describe-instance-types')]],
+  ['a size the table lacks in a known family warns, not refused', { nodeSize: 'm6i.metal' }, [E('warning instance-type-unlisted spec.nodeSize')]],
   // the VPC's ranges
   ['a networkCIDR that is no CIDR', { networkCIDR: 'x' }, [E('error cidr-invalid spec.networkCIDR', 'networkCIDR "x" is not an IPv4 CIDR', 'a.b.c.d/n')]],
   ['a networkCIDR with host bits', { networkCIDR: '10.0.0.1/16' }, [E('error cidr-invalid spec.networkCIDR', 'networkCIDR 10.0.0.1/16 has host bits set', 'write the network address: 10.0.0.0/16')]],
