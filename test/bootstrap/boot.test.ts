@@ -610,3 +610,32 @@ initial_cluster`,
     expect(r.stderr).toContain('cannot tell the members');
   });
 });
+
+describe('CIS Kubernetes Benchmark, where kubeadm leaves a default', () => {
+  it("the control plane runs without profiling, service account tokens are not extended (1.2.15, 1.2.30, 1.3.2, 1.4.1)", () => {
+    const r = boot(scripts['public/master.sh']!, masterA());
+    expect(r.code, r.stderr).toBe(0);
+    // The ClusterConfiguration document of kubeadm init's configuration file.
+    const text = /^kind: ClusterConfiguration$[\s\S]*?(?=^---|^# |(?![\s\S]))/m.exec(r.kubeadmConfigs)![0];
+    type Args = { extraArgs: { name: string; value: string }[] };
+    const config = parse(text) as { apiServer?: Args; controllerManager?: Args; scheduler?: Args };
+    const arg = (args: { name: string; value: string }[] | undefined, name: string) => args?.find((a) => a.name === name)?.value;
+    expect(arg(config.apiServer?.extraArgs, 'profiling')).toBe('false');
+    expect(arg(config.apiServer?.extraArgs, 'service-account-extend-token-expiration')).toBe('false');
+    expect(arg(config.controllerManager?.extraArgs, 'profiling')).toBe('false');
+    expect(arg(config.scheduler?.extraArgs, 'profiling')).toBe('false');
+  });
+
+  it("kubelet's unit files and configuration end 0600 however the packages and kubeadm wrote them (4.1.1, 4.1.9)", () => {
+    const dir = mkdtempSync(join(tmpdir(), 'haform-cis-'));
+    const file = join(dir, 'master.sh');
+    writeFileSync(file, scripts['public/master.sh']!);
+    const paths = ['usr/lib/systemd/system/kubelet.service', 'usr/lib/systemd/system/kubelet.service.d/10-kubeadm.conf', 'etc/systemd/system/kubelet.service.d/20-extra.conf', 'var/lib/kubelet/config.yaml'];
+    const setup = paths.map((p) => `mkdir -p "$(dirname ${dir}/${p})" && install -m 0644 /dev/null ${dir}/${p}`).join('\n');
+    const r = spawnSync('bash', ['-c', `${setup}\nsource ${file}\nrestrict_kubelet_files`], { encoding: 'utf8', env: { ...process.env, HAFORM_ROOT: dir } });
+    const modes = paths.map((p) => (statSync(join(dir, p)).mode & 0o777).toString(8));
+    rmSync(dir, { recursive: true, force: true });
+    expect(r.status, r.stderr).toBe(0);
+    expect(modes).toEqual(['600', '600', '600', '600']);
+  });
+});

@@ -653,8 +653,8 @@ echo "drill: restore: configmap made after the snapshot: $(k get configmap drill
 report restore
 
 # --- kube-bench: the CIS Kubernetes Benchmark on master a, reported (kube-bench 0.16.0's newest
-# benchmark is cis-1.12, written for Kubernetes 1.32-1.34). Its findings go to the log; a failing
-# kube-bench fails nothing yet.
+# benchmark is cis-1.12, written for Kubernetes 1.32-1.34). Its findings go to the log and the
+# report; the test file asserts them.
 kb="${c}/kube-bench-${KUBE_BENCH_VERSION}"
 if [[ -x ${kb}/bin/kube-bench ]]; then
   in_ns a "${kb}/bin/kube-bench" run --benchmark cis-1.12 --config-dir "${kb}/cfg" --targets master,controlplane,etcd,node,policies \

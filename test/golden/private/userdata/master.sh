@@ -251,6 +251,17 @@ install_packages() {
   apt-mark hold "$@" >/dev/null
 }
 
+# CIS 4.1.1 and 4.1.9: kubelet's unit files and its configuration readable by root only (kubelet
+# runs as root). The packages install the units 0644, again at each upgrade, and kubeadm writes
+# config.yaml 0644 at init, join and upgrade: so after each of those and at every boot.
+restrict_kubelet_files() {
+  local f
+  for f in "${ROOT}"/usr/lib/systemd/system/kubelet.service "${ROOT}"/usr/lib/systemd/system/kubelet.service.d/*.conf \
+    "${ROOT}"/etc/systemd/system/kubelet.service.d/*.conf "${ROOT}"/var/lib/kubelet/config.yaml; do
+    if [[ -f ${f} ]]; then chmod 0600 "${f}"; fi
+  done
+}
+
 # At every boot, not only when packages are installed: an image with Kubernetes baked in still
 # needs forwarding and bridge netfilter (kubeadm's preflight refuses ip_forward = 0).
 configure_kernel() {
@@ -739,6 +750,13 @@ apiServer:
     # #74416); within the 30 s the kubelet grants a static pod to stop.
     - name: shutdown-delay-duration
       value: 25s
+    # CIS 1.2.15, 1.3.2, 1.4.1: no /debug/pprof on the control plane (kubeadm leaves it on).
+    - name: profiling
+      value: "false"
+    # CIS 1.2.30: service account tokens expire when they say (an hour), not a year later for
+    # clients that never reread them; every addon here rereads its projected token.
+    - name: service-account-extend-token-expiration
+      value: "false"
     - name: encryption-provider-config
       value: ${ENCRYPTION_DIR}/config.yaml
     - name: audit-policy-file
@@ -783,6 +801,12 @@ controllerManager:
     - name: cloud-provider
       value: external
     - name: configure-cloud-routes
+      value: "false"
+    - name: profiling
+      value: "false"
+scheduler:
+  extraArgs:
+    - name: profiling
       value: "false"
 networking:
   podSubnet: ${POD_SUBNET}
@@ -1290,6 +1314,7 @@ start_member() {
     init) init_cluster ;;
     join) join_control_plane ;;
   esac
+  restrict_kubelet_files
 }
 
 # member_kubernetes ACTION: the version this member runs. A member that comes back (a reboot, or a
@@ -1392,6 +1417,7 @@ upgrade_member() {
     retry "kubectl uncordon ${NODE_NAME}" "${kubectl[@]}" uncordon "${NODE_NAME}" >/dev/null
     healthy_control_plane "after the upgrade of ${MEMBER}"
   fi
+  restrict_kubelet_files
   log "member ${MEMBER} runs Kubernetes ${target}"
   release_nodes "${target}"
 }

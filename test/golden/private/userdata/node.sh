@@ -213,6 +213,17 @@ install_packages() {
   apt-mark hold "$@" >/dev/null
 }
 
+# CIS 4.1.1 and 4.1.9: kubelet's unit files and its configuration readable by root only (kubelet
+# runs as root). The packages install the units 0644, again at each upgrade, and kubeadm writes
+# config.yaml 0644 at init, join and upgrade: so after each of those and at every boot.
+restrict_kubelet_files() {
+  local f
+  for f in "${ROOT}"/usr/lib/systemd/system/kubelet.service "${ROOT}"/usr/lib/systemd/system/kubelet.service.d/*.conf \
+    "${ROOT}"/etc/systemd/system/kubelet.service.d/*.conf "${ROOT}"/var/lib/kubelet/config.yaml; do
+    if [[ -f ${f} ]]; then chmod 0600 "${f}"; fi
+  done
+}
+
 # At every boot, not only when packages are installed: an image with Kubernetes baked in still
 # needs forwarding and bridge netfilter (kubeadm's preflight refuses ip_forward = 0).
 configure_kernel() {
@@ -310,6 +321,7 @@ boot() {
   if [[ -f ${ROOT}/etc/kubernetes/kubelet.conf ]]; then
     # A reboot: the packages stay as they are (only an upgrade changes them).
     install_kubernetes "$(installed_kubernetes)"
+    restrict_kubelet_files
     log "already joined: kubelet keeps its credentials"
     return 0
   fi
@@ -317,6 +329,7 @@ boot() {
   wait_for "node join material under ${PARAMS}/node (published by the first master)" 90 10 param_get node/token
   log "joining ${CLUSTER} as a worker node"
   join_node
+  restrict_kubelet_files
   log "node is up"
 }
 
@@ -336,6 +349,7 @@ upgrade_node() {
   install_packages "${target}" kubelet kubectl
   systemctl daemon-reload
   systemctl restart kubelet
+  restrict_kubelet_files
   log "this node runs Kubernetes ${target}: uncordon it (kubectl uncordon)"
 }
 
