@@ -135,9 +135,20 @@ build_kube-bench() {
   touch "$dest/.done"
 }
 
+# OpenTofu: its go.mod replaces hashicorp/hcl/v2 by OpenTofu's fork; the throwaway module repeats that
+# one replace (read from the module's own go.mod), or the build would take upstream's hcl.
+build_opentofu() {
+  local mod replace
+  mod="$(curl -fsS --retry 5 "https://proxy.golang.org/github.com/opentofu/opentofu/@v/v$OPENTOFU_VERSION.mod")"
+  replace="$(printf '%s\n' "$mod" | sed -n 's#^replace \(github.com/hashicorp/hcl/v2\) v[^ ]* => \(.*\)$#replace \1 => \2#p')"
+  [ -n "$replace" ] || { log "opentofu $OPENTOFU_VERSION: no replace of hashicorp/hcl/v2 in its go.mod: check the build"; return 1; }
+  GOMOD_EXTRA="$replace" LDFLAGS_EXTRA="-X github.com/opentofu/opentofu/version.dev=no" \
+    go_build opentofu "$OPENTOFU_VERSION" "github.com/opentofu/opentofu@v$OPENTOFU_VERSION" github.com/opentofu/opentofu/cmd/tofu
+}
+
 main() {
   local c
-  for c in kubernetes etcd cloud-provider-aws cni-plugins flannel containerd runc cri-tools distribution crane kube-bench; do "build_$c"; done
+  for c in kubernetes etcd cloud-provider-aws cni-plugins flannel containerd runc cri-tools distribution crane kube-bench opentofu; do "build_$c"; done
   log "all components in $root"
 }
 

@@ -1,6 +1,6 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, symlinkSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
@@ -113,4 +113,64 @@ export async function plan(tf: Terraform, dir: string): Promise<Map<string, Plan
   return new Map(
     json.resource_changes.map((rc) => [rc.address, { address: rc.address, previousAddress: rc.previous_address, actions: rc.change.actions, after: rc.change.after ?? {}, afterUnknown: rc.change.after_unknown ?? {} }]),
   );
+}
+
+/**
+ * OpenTofu, built from its Go module (scripts/build-components.sh opentofu) or on PATH, installing
+ * hashicorp/aws from the same offline mirror: OpenTofu asks for registry.opentofu.org/hashicorp/aws,
+ * so a mirror of its own links that name to the same provider. Under HAFORM_REQUIRE_TOFU=1 absence
+ * is an error.
+ */
+export function findTofu(): { tofu?: Terraform; missing?: string } {
+  const env = readEnvFile('scripts/components.env');
+  const built = join(process.env.HAFORM_COMPONENTS ?? '/var/cache/haform/components', `opentofu-${env.OPENTOFU_VERSION}`, 'bin', 'tofu');
+  const bin = existsSync(built) ? built : spawnSync('tofu', ['version']).status === 0 ? 'tofu' : undefined;
+  if (!bin) return { missing: `no tofu: not built in ${built} (scripts/build-components.sh opentofu) nor on PATH` };
+  const mirror = findMirror();
+  if (!mirror) return { missing: 'no filesystem mirror of hashicorp/aws (see findTerraform)' };
+  const dir = fileURLToPath(new URL('../../node_modules/.cache/haform/tofu-mirror/', import.meta.url));
+  const aws = join(mirror, 'registry.terraform.io/hashicorp/aws');
+  for (const version of readdirSync(aws)) {
+    for (const platform of readdirSync(join(aws, version))) {
+      const link = join(dir, 'registry.opentofu.org/hashicorp/aws', version, platform);
+      if (existsSync(link)) continue;
+      mkdirSync(join(link, '..'), { recursive: true });
+      try {
+        symlinkSync(join(aws, version, platform), link);
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+      }
+    }
+  }
+  const rc = join(dir, '..', 'tofurc');
+  const tmp = `${rc}.${process.pid}`;
+  writeFileSync(tmp, `provider_installation {\n  filesystem_mirror {\n    path    = ${JSON.stringify(dir)}\n    include = ["registry.opentofu.org/*/*"]\n  }\n  direct {\n    exclude = ["registry.opentofu.org/*/*", "registry.terraform.io/*/*"]\n  }\n}\n`);
+  renameSync(tmp, rc);
+  const runEnv = { ...process.env, TF_CLI_CONFIG_FILE: rc, TF_IN_AUTOMATION: '1', TF_INPUT: '0' };
+  const prefix = noNetworkPrefix();
+  return {
+    tofu: {
+      run(args, cwd) {
+        const [cmd, ...rest] = [...prefix, bin, ...args];
+        const r = spawnSync(cmd!, [...rest, ...(args[0] === 'fmt' ? [] : ['-no-color'])], { cwd, env: runEnv, encoding: 'utf8' });
+        return { code: r.status ?? -1, output: `${r.stdout}${r.stderr}` };
+      },
+      runOnHost(args, cwd) {
+        return new Promise((resolve) => {
+          const child = spawn(bin, [...args, '-no-color'], { cwd, env: runEnv, stdio: ['ignore', 'pipe', 'pipe'] });
+          let output = '';
+          child.stdout.on('data', (d) => (output += d));
+          child.stderr.on('data', (d) => (output += d));
+          child.on('close', (code) => resolve({ code: code ?? -1, output }));
+        });
+      },
+    },
+  };
+}
+
+export const REQUIRE_TOFU = process.env.HAFORM_REQUIRE_TOFU === '1';
+
+function readEnvFile(path: string): Record<string, string> {
+  const text = readFileSync(fileURLToPath(new URL(`../../${path}`, import.meta.url)), 'utf8');
+  return Object.fromEntries(text.split('\n').filter((l) => /^[A-Z_]+=/.test(l)).map((l) => l.split('=') as [string, string]));
 }
