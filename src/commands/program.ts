@@ -177,6 +177,20 @@ export async function runProgram(argv: string[]): Promise<void> {
         const { planCheck } = await import('./plan-check.js');
         emit(planCheck(a.plan, { allowDestroy: a.allowDestroy, format: a.format }));
       })
+    .command('kubeconfig <file>', 'an admin kubeconfig, as kops export kubeconfig --admin: the key made here, its certificate signed by a running master through SSM', (y) =>
+      y
+        .positional('file', { type: 'string', demandOption: true, describe: 'the cluster YAML' })
+        .option('member', { type: 'string', describe: 'the etcd member whose master signs (default: the first running)' })
+        .option('user', { type: 'string', describe: 'the certificate\'s common name (default haform-admin-$USER)' })
+        .option('days', { type: 'number', default: 1, describe: 'days the certificate is valid (1 to 30)' })
+        .option('server', { type: 'string', describe: 'the API URL (default https://api.<cluster>:443, or the API load balancer\'s name for a gossip cluster)' })
+        .option('out', { type: 'string', alias: 'o', describe: 'write the kubeconfig here (0600) instead of stdout' })
+        .option('force', { type: 'boolean', describe: 'replace an existing --out' })
+        .epilog('Needs the AWS CLI with ec2:DescribeInstances and ssm:SendCommand on the masters, and openssl.\nExit codes: 0 written, 1 invalid input, no running master or a refused answer, or --out exists (without --force), 2 usage error.'),
+      async (a) => {
+        const { kubeconfig } = await import('./kubeconfig.js');
+        emit(kubeconfig({ file: a.file, member: a.member, user: a.user, days: a.days, server: a.server, out: a.out, force: a.force }));
+      })
     .command('explain <file>', 'show masters and etcd members per zone, and what losing each zone does', (y) => y.positional('file', { type: 'string', demandOption: true, describe: 'the cluster YAML' }).epilog('Exit codes: 0 explained, 1 invalid input, 2 usage error.'), async (a) => {
       const { explain } = await import('./explain.js');
       emit(explain(a.file));

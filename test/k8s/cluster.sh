@@ -42,6 +42,8 @@
 #                  the packages themselves are the package seams (apt-get, apt-mark, gpg in seams.sh),
 #                  which "install" the binaries built by scripts/build-components.sh. The host image
 #                  ships no Kubernetes: every new instance installs the version its boot script picks.
+#   SSM Run Command  for haform kubeconfig: an `aws` on its PATH runs the command it sends in host a
+#                  with sh, as the SSM agent would, and answers with what it printed
 # SSM is moto (test/emulator/moto_shim.py) through the real AWS CLI; faults come from ssm-fault.py.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -651,6 +653,42 @@ wait_ready restore node --all
 echo "drill: restore: etcd healthy and every Node Ready in $(($(now) - t0))s"
 echo "drill: restore: configmap made after the snapshot: $(k get configmap drill-after-backup -o name 2>&1 | grep -o NotFound || echo present)"
 report restore
+
+# --- kubeconfig: haform kubeconfig, its certificate signed by master a's CA -----------------------
+# SSM Run Command has a stand-in (no SSM agent here), an `aws` first on haform's PATH:
+# describe-instances names master a's instance, send-command keeps what would go to it, and
+# get-command-invocation runs that in host a with sh, as the agent does. haform kubeconfig itself,
+# openssl, kubeadm's CA and the apiserver that checks the certificate are real. Its findings are
+# lines for the test file; a failure here stops nothing else.
+kc="${DRILL_WORK}/kubeconfig"
+mkdir -p "${kc}/bin"
+cat >"${kc}/bin/aws" <<STAND_IN
+#!/usr/bin/env bash
+set -euo pipefail
+case "\$*" in
+  *"ec2 describe-instances"*)
+    echo '{"Reservations":[{"Instances":[{"InstanceId":"$(cat "${DRILL_WORK}/hosts/a/imds/instance-id")","Tags":[{"Key":"haform.io/etcd-member","Value":"a"}]}]}]}' ;;
+  *"ssm send-command"*)
+    cp "\$(sed -n 's#.*file://\([^ ]*\).*#\1#p' <<<"\$*")" "${kc}/sent.json"
+    echo '{"Command":{"CommandId":"drill-1"}}' ;;
+  *"ssm get-command-invocation"*)
+    python3 -c 'import json, sys; print("\n".join(json.load(open(sys.argv[1]))["Parameters"]["commands"]))' "${kc}/sent.json" >"${kc}/script.sh"
+    if out=\$(nsenter -t "$(cat "${DRILL_WORK}/hosts/a/pid")" -m -n -u sh "${kc}/script.sh" 2>"${kc}/script.err"); then status=Success; else status=Failed; fi
+    python3 -c 'import json, sys; print(json.dumps({"Status": sys.argv[1], "StandardOutputContent": sys.argv[2], "StandardErrorContent": open(sys.argv[3]).read()}))' "\${status}" "\${out}" "${kc}/script.err" ;;
+  *) echo "drill aws stand-in: not modelled: \$*" >&2; exit 1 ;;
+esac
+STAND_IN
+chmod +x "${kc}/bin/aws"
+if PATH="${kc}/bin:${PATH}" HAFORM_KUBECONFIG_WAIT_SCALE=0.2 node "${here}/../../dist/cli.js" kubeconfig "${here}/../../fixtures/k8s/drill.yaml" \
+  --user drill-admin --server "https://api.internal.hacluster.example.com:443" --out "${kc}/admin.conf" 2>"${kc}/err"; then
+  echo "drill: kubeconfig: $(grep -o 'signed by master [a-z]* ([^)]*)' "${kc}/err")"
+  # From n2, through api.internal: who the apiserver says this is, and what it may do.
+  echo "drill: kubeconfig: whoami: $(in_ns n2 kubectl --kubeconfig "${kc}/admin.conf" auth whoami -o 'jsonpath={.status.userInfo.username} {.status.userInfo.groups}' 2>&1 | head -c 300)"
+  echo "drill: kubeconfig: nodes: $(in_ns n2 kubectl --kubeconfig "${kc}/admin.conf" get nodes -o name 2>&1 | grep -c '^node/' || true)"
+  echo "drill: kubeconfig: can delete secrets: $(in_ns n2 kubectl --kubeconfig "${kc}/admin.conf" auth can-i delete secrets -A 2>&1 | head -c 100)"
+else
+  echo "drill: kubeconfig: failed: $(tail -n 3 "${kc}/err" | tr '\n' ' ' | head -c 400)"
+fi
 
 # --- kube-bench: the CIS Kubernetes Benchmark on master a, reported (kube-bench 0.16.0's newest
 # benchmark is cis-1.12, written for Kubernetes 1.32-1.34). Its findings go to the log and the

@@ -278,6 +278,13 @@ describe.skipIf(!!why)('a real cluster from the rendered master.sh and node.sh',
     for (const ip of ['10.98.1.10', '10.98.2.10', '10.98.3.10']) expect(memberOf(a.members, ip), ip).toBeDefined();
     expect(lines().find((l) => /^drill: restore: etcd healthy and every Node Ready in \d+s$/.test(l))).toBeDefined();
   });
+  it("haform kubeconfig: its key made here, its certificate signed by master a's CA through the SSM stand-in; kubectl through api.internal is the cluster's admin", () => {
+    expect(said('kubeconfig'), 'haform kubeconfig').toMatch(/^signed by master a \(i-a\d+\)$/);
+    expect(said('kubeconfig: whoami')).toBe('drill-admin ["kubeadm:cluster-admins","system:authenticated"]');
+    expect(said('kubeconfig: nodes')).toBe('5');
+    expect(said('kubeconfig: can delete secrets')).toBe('yes');
+  });
+
   /**
    * kube-bench's CIS benchmark on master a: every check it fails is one of these, each with the
    * reason it stays. A new failure (a flag kubeadm's defaults bring back, a file mode an upgrade
