@@ -28,6 +28,9 @@ export function guardStatefulChanges(before: readonly StatefulResource[], after:
   const byIdentity = new Map(after.map((r) => [identityOf(r), r]));
   for (const old of before) {
     const next = byAddress.get(old.address) ?? byIdentity.get(identityOf(old));
+    // A zone's subnet that no master runs in leaves with its zone: the node groups leave it first
+    // (terraform updates them before it destroys what they referenced), and it holds no state.
+    if (!next && old.kind === 'subnet' && !old.holdsMasters?.length) continue;
     if (!next || identityOf(next) !== identityOf(old)) {
       destructions.push({ address: old.address, reason: removalReason(old) });
       if (!next && (old.kind === 'etcd-volume' || old.kind === 'member-interface')) forgets.push(old.address);

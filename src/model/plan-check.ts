@@ -70,6 +70,7 @@ export function checkPlan(changes: readonly ResourceChange[], opts: { allowDestr
   const masters: Record<string, MasterChange> = {};
   const master = (m: string) => (masters[m] ??= { disrupted: [], stateLost: [], forgotten: [], launchTemplateUpdated: false, removed: false });
   const clusterState: string[] = [];
+  const loadBalancers: string[] = [];
   // The subnets that hold a master: its interface's and its group's, as the state has them.
   const masterSubnets = new Map<string, string>();
   for (const rc of changes) {
@@ -92,6 +93,7 @@ export function checkPlan(changes: readonly ResourceChange[], opts: { allowDestr
       continue;
     }
     if (!destroys(rc)) continue;
+    if (rc.type === 'aws_lb') loadBalancers.push(`${rc.address} (${verb(rc)})`);
     if (CLUSTER_STATE[rc.type]) clusterState.push(`${rc.address} (${verb(rc)}): ${CLUSTER_STATE[rc.type]}`);
     const id = rc.change.before?.id;
     if (rc.type === 'aws_subnet' && typeof id === 'string' && masterSubnets.has(id)) clusterState.push(`${rc.address} (${verb(rc)}): the subnet of master ${masterSubnets.get(id)}`);
@@ -116,6 +118,10 @@ export function checkPlan(changes: readonly ResourceChange[], opts: { allowDestr
     if (c.disrupted.length && !c.removed && disrupted.length === 1) notes.push(`master ${m} is replaced by this apply (${c.disrupted.join(', ')}): apply nothing else until its Node is Ready and etcd healthy again.`);
     if (c.removed) notes.push(`master ${m} is removed: remove member ${m} from etcd before this apply (etcdctl member remove; the runbook in the generated README), or the cluster counts a member that is gone.`);
     if (c.forgotten.length) notes.push(`master ${m}: ${c.forgotten.join(', ')} leave Terraform's state and stay in AWS (removed blocks): delete them by hand once you no longer need them as a way back.`);
+  }
+  if (loadBalancers.length) {
+    // An NLB cannot leave a subnet (a zone taken away): the provider replaces it, and its DNS name.
+    notes.push(`${loadBalancers.join(', ')}: the API is unreachable through it from its destruction until the new one is active and its name resolves (minutes); kubelets and clients of api.internal wait and retry. Apply it in a quiet hour.`);
   }
   const retemplated = Object.entries(masters).filter(([, c]) => c.launchTemplateUpdated).map(([m]) => m);
   if (retemplated.length) {

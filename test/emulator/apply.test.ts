@@ -142,7 +142,8 @@ describe.skipIf(!ready).concurrent('terraform apply against the AWS API emulator
       // 5 -> 3 masters (after removing members a2 and b2 from etcd): their groups go, their volumes
       // and interfaces are forgotten by terraform and stay in AWS.
       yaml = await emulatorYaml(emu, 'fixtures/day2/four-zones.yaml', join(work, 'day2.yaml'));
-      expect(haform(['generate', yaml, '--out', out]).exitCode).toBe(1);
+      const refusedGenerate = haform(['generate', yaml, '--out', out]);
+      expect(refusedGenerate.exitCode, refusedGenerate.stderr).toBe(1);
       const g = haform(['generate', yaml, '--out', out, '--allow-destroy']);
       expect(g.exitCode, g.stderr).toBe(0);
       const shrink = await planChanges(tf!, out);
@@ -182,15 +183,22 @@ describe.skipIf(!ready).concurrent('terraform apply against the AWS API emulator
       expect(retemplated.exitCode, retemplated.stderr).toBe(0);
       expect(retemplated.stdout).toMatch(/the launch templates of 3 master\(s\) change in place \(a, b, c\): the running instances keep theirs until replaced; replace them one at a time/);
 
-      // A zone without masters taken away (us-east-1d): its subnets go, no master's: safe.
+      // A zone without masters taken away (us-east-1d): its subnet goes, no master's, so generate
+      // and the quorum guard both pass it. The API's load balancers leave the zone, which an NLB
+      // cannot: they are replaced, and the guard says what that costs.
       yaml = await emulatorYaml(emu, 'fixtures/day2/three-masters.yaml', join(work, 'day2.yaml'));
-      expect(haform(['generate', yaml, '--out', out]).exitCode).toBe(0);
+      const zoneRemoved = haform(['generate', yaml, '--out', out]);
+      expect(zoneRemoved.exitCode, zoneRemoved.stderr).toBe(0);
       const zoneGone = await planChanges(tf!, out);
-      expect(zoneGone.filter((c) => c.address.includes('aws_subnet') && c.actions.includes('delete')).length).toBeGreaterThan(0);
+      const gone = zoneGone.filter((c) => c.actions.includes('delete')).map((c) => c.address);
+      expect(gone.filter((a) => /aws_subnet|aws_ebs_volume|aws_network_interface|aws_autoscaling_group|aws_launch_template/.test(a))).toEqual(['module.network.aws_subnet.public["us-east-1d"]']);
       const fewerZones = planCheck(out);
       expect(fewerZones.exitCode, fewerZones.stderr).toBe(0);
+      for (const lb of gone.filter((a) => a.endsWith('aws_lb.api'))) expect(fewerZones.stdout).toContain(`${lb} (replaced)`);
+      expect(fewerZones.stdout).toContain('the API is unreachable through it');
 
-      // The same plan with a master's subnet in it: what the guard must refuse without --allow-destroy.
+      // The same plan with a master's subnet replaced in it: what the guard must refuse without
+      // --allow-destroy, naming the master.
       const doc = JSON.parse(readFileSync(join(out, PLAN_JSON), 'utf8')) as { resource_changes: { address: string; type: string; change: { actions: string[]; before: Record<string, unknown> | null } }[] };
       const eni = doc.resource_changes.find((rc) => rc.address === 'module.master_a.aws_network_interface.member')!;
       const subnet = doc.resource_changes.find((rc) => rc.type === 'aws_subnet' && rc.change.before?.id === eni.change.before!.subnet_id)!;

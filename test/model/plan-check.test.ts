@@ -61,6 +61,12 @@ describe('plan-check: the quorum guard on a terraform plan', () => {
     expect(c.notes).toEqual([expect.stringContaining('the launch templates of 3 master(s) change in place (a, b, c)')]);
   });
 
+  it('the API load balancer replaced (a zone taken away): safe, with the outage it costs said', () => {
+    const c = checkPlan([rc('module.api.aws_lb.api', ['create', 'delete']), ...noop('a')]);
+    expect(c.safe).toBe(true);
+    expect(c.notes).toEqual([expect.stringContaining('module.api.aws_lb.api (replaced): the API is unreachable through it')]);
+  });
+
   it('what is not the JSON of a plan is told as such', () => {
     expect(resourceChanges({ values: {} })).toMatch(/not the JSON of a Terraform plan: .*terraform show -json PLANFILE/);
     expect(resourceChanges({ format_version: '1.2', planned_values: {} })).toEqual([]);

@@ -128,10 +128,10 @@ describe('the guard on removals', () => {
     expect(g.forgets).toEqual([]);
   });
 
-  it('a subnet without masters is destroyed plainly; one with two masters names both when they would move', () => {
+  it('a subnet without masters leaves with its zone, unrefused (#25); one with two masters names both when they would move', () => {
     const before = inv('three-masters-private');
     const utility = before.find((r) => r.identity === 'utility-subnet/us-east-1a')!;
-    expect(guardStatefulChanges([utility], []).destructions).toEqual([{ address: utility.address, reason: 'would be destroyed' }]);
+    expect(guardStatefulChanges([utility], []).destructions).toEqual([]);
     const twoMasters = statefulInventory(planOf('fixtures/examples/same-az.yaml')).find((r) => r.identity === 'subnet/cn-north-1a')!;
     expect(twoMasters.holdsMasters).toEqual(['a', 'a2']);
     expect(guardStatefulChanges([twoMasters], [{ ...twoMasters, attributes: { ...twoMasters.attributes, role: 'private' } }]).destructions[0]!.reason).toMatch(/^masters a, a2 would move/);
