@@ -32,14 +32,17 @@ export function resourceConfigs(files: readonly OutputFile[]): Map<string, Resou
   const root = blocksOf('main.tf');
   add('', root, {});
   // What an argument's value stands for: the root's locals it names, the file it points at (a boot
-  // script read with file()), so that a change there changes the resources that read the argument.
+  // script read with file()) or every file of the directory it points at (the addons, uploaded with
+  // fileset()), so that a change there changes the resources that read the argument.
   const rootLocals = root.filter((b) => b.kind === 'locals').map((b) => b.text).join('\n');
+  const under = (path: string) =>
+    files
+      .filter((f) => f.path === path || f.path.startsWith(`${path}/`))
+      .sort((a, b) => a.path.localeCompare(b.path))
+      .map((f) => `${f.path}\n${f.content}`)
+      .join('\n');
   const resolved = (value: string) =>
-    [
-      value,
-      /\blocal\./.test(value) ? rootLocals : '',
-      ...[...value.matchAll(/\$\{path\.module\}\/([\w./-]+)/g)].map((m) => files.find((f) => f.path === m[1])?.content ?? ''),
-    ].join('\n');
+    [value, /\blocal\./.test(value) ? rootLocals : '', ...[...value.matchAll(/\$\{path\.module\}\/([\w./-]+)/g)].map((m) => under(m[1]!))].join('\n');
   for (const call of root.filter((b) => b.kind === 'module')) {
     const source = /source\s*=\s*"\.\/([^"]+)"/.exec(call.text)?.[1];
     const args = Object.fromEntries(Object.entries(callArguments(call.text)).map(([k, v]) => [k, resolved(v)]));

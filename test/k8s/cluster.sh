@@ -682,10 +682,22 @@ chmod +x "${kc}/bin/aws"
 if PATH="${kc}/bin:${PATH}" HAFORM_KUBECONFIG_WAIT_SCALE=0.2 node "${here}/../../dist/cli.js" kubeconfig "${here}/../../fixtures/k8s/drill.yaml" \
   --user drill-admin --server "https://api.internal.hacluster.example.com:443" --out "${kc}/admin.conf" 2>"${kc}/err"; then
   echo "drill: kubeconfig: $(grep -o 'signed by master [a-z]* ([^)]*)' "${kc}/err")"
-  # From n2, through api.internal: who the apiserver says this is, and what it may do.
-  echo "drill: kubeconfig: whoami: $(in_ns n2 kubectl --kubeconfig "${kc}/admin.conf" auth whoami -o 'jsonpath={.status.userInfo.username} {.status.userInfo.groups}' 2>&1 | head -c 300)"
-  echo "drill: kubeconfig: nodes: $(in_ns n2 kubectl --kubeconfig "${kc}/admin.conf" get nodes -o name 2>&1 | grep -c '^node/' || true)"
-  echo "drill: kubeconfig: can delete secrets: $(in_ns n2 kubectl --kubeconfig "${kc}/admin.conf" auth can-i delete secrets -A 2>&1 | head -c 100)"
+  # From n2, through api.internal: who the apiserver says this is, and what it may do. Asked again
+  # on a connection error, as any client does: the masters were restored just before (a CI run saw
+  # one EOF through the load balancer there); the credential is what is proven here.
+  as_admin() {
+    local out i
+    for i in 1 2 3 4 5; do
+      out=$(in_ns n2 kubectl --kubeconfig "${kc}/admin.conf" --request-timeout=10s "$@" 2>&1) && break
+      [[ ${out} == *"Unable to connect"* ]] || break
+      echo "drill: kubeconfig: try ${i}: ${out}" >&2
+      sleep 3
+    done
+    printf '%s' "${out}"
+  }
+  echo "drill: kubeconfig: whoami: $(as_admin auth whoami -o 'jsonpath={.status.userInfo.username} {.status.userInfo.groups}' | head -c 300)"
+  echo "drill: kubeconfig: nodes: $(as_admin get nodes -o name | grep -c '^node/' || true)"
+  echo "drill: kubeconfig: can delete secrets: $(as_admin auth can-i delete secrets -A | head -c 100)"
 else
   echo "drill: kubeconfig: failed: $(tail -n 3 "${kc}/err" | tr '\n' ' ' | head -c 400)"
 fi
