@@ -77,6 +77,8 @@ export interface BootOptions {
    * points it there (AWS_ENDPOINT_URL, credentials). Every other command stays stubbed.
    */
   readonly awsEnv?: NodeJS.ProcessEnv;
+  /** bootAsync's bound (default 10 minutes): a boot that waits its turn for a lock waits longer. */
+  readonly timeoutMs?: number;
 }
 
 interface Prepared {
@@ -155,7 +157,7 @@ export function bootAsync(script: string, scenario: Scenario, opts: BootOptions 
     const child = spawn('bash', [p.scriptFile], { env: p.env, stdio: ['ignore', 'ignore', 'pipe'] });
     let stderr = '';
     child.stderr.on('data', (d) => (stderr += d));
-    const timer = setTimeout(() => child.kill('SIGKILL'), 600_000);
+    const timer = setTimeout(() => child.kill('SIGKILL'), opts.timeoutMs ?? 600_000);
     child.on('close', (code) => {
       clearTimeout(timer);
       resolve(finish(p, code ?? -1, stderr));

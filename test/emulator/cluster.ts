@@ -229,7 +229,10 @@ export async function bootCluster(emu: Emulator, plan: ClusterPlan, scripts: { m
         eni: { id: eni.NetworkInterfaceId, ip: eni.PrivateIpAddress, mac: eni.MacAddress, attachedTo: instanceId },
         volumes: { main: { id: await volume('main') }, events: { id: await volume('events') } },
       },
-      { awsEnv: emu.env },
+      // The joiners boot at once and take the join lock in turn: the last waits for every other.
+      // A bound, not a speed: ten minutes for the boot and two more per other member, within the
+      // test's own 35 (under CI's load valid/large's c passed ten minutes waiting for d).
+      { awsEnv: emu.env, timeoutMs: Math.min(600_000 + 120_000 * (plan.masters.length - 1), 25 * 60_000) },
     );
     return { member: m.member, code: r.code, stderr: r.stderr };
   };

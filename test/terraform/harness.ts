@@ -42,8 +42,6 @@ export function findTerraform(): { tf?: Terraform; missing?: string } {
   if (!terraformWorks()) return { missing: 'no terraform CLI on PATH' };
   const mirror = findMirror();
   if (!mirror) return { missing: `no filesystem mirror of hashicorp/aws (looked in ${MIRROR_CANDIDATES.filter(Boolean).join(', ')}; set HAFORM_TF_MIRROR)` };
-  // One file per mirror in the ignored node_modules/.cache, not a temp dir per test process: vitest
-  // ends its workers without their exit handlers, which left a directory behind per run.
   const text = `disable_checkpoint = true
 provider_installation {
   filesystem_mirror {
@@ -55,33 +53,49 @@ provider_installation {
   }
 }
 `;
-  const dir = fileURLToPath(new URL('../../node_modules/.cache/haform/', import.meta.url));
-  const rc = join(dir, `terraformrc-${createHash('sha256').update(text).digest('hex').slice(0, 12)}`);
+  const rc = cliConfig('terraformrc', text);
+  return { tf: harnessFor('terraform', { ...process.env, TF_CLI_CONFIG_FILE: rc, CHECKPOINT_DISABLE: '1', TF_IN_AUTOMATION: '1', TF_INPUT: '0' }) };
+}
+
+/** The ignored node_modules/.cache/haform, where the harness keeps its CLI configurations and mirrors. */
+const CACHE = fileURLToPath(new URL('../../node_modules/.cache/haform/', import.meta.url));
+
+/**
+ * A CLI configuration file named by its content, written once (renamed into place, so that test
+ * workers side by side never read half a file). One file per content in the cache, not a temp dir
+ * per test process: vitest ends its workers without their exit handlers, which left a directory
+ * behind per run.
+ */
+function cliConfig(name: string, text: string): string {
+  const rc = join(CACHE, `${name}-${createHash('sha256').update(text).digest('hex').slice(0, 12)}`);
   if (!existsSync(rc)) {
-    mkdirSync(dir, { recursive: true });
+    mkdirSync(CACHE, { recursive: true });
     const tmp = `${rc}.${process.pid}`;
     writeFileSync(tmp, text);
     renameSync(tmp, rc);
   }
+  return rc;
+}
+
+/** terraform or tofu (BIN) with ENV: offline where it may be, on the host's network where asked. */
+function harnessFor(bin: string, env: NodeJS.ProcessEnv): Terraform {
   const prefix = noNetworkPrefix();
-  const env = { ...process.env, TF_CLI_CONFIG_FILE: rc, CHECKPOINT_DISABLE: '1', TF_IN_AUTOMATION: '1', TF_INPUT: '0' };
+  const color = (args: string[]) => [...args, ...(args[0] === 'fmt' ? [] : ['-no-color'])];
   return {
-    tf: {
-      run(args, cwd) {
-        const [cmd, ...rest] = [...prefix, 'terraform', ...args];
-        const r = spawnSync(cmd!, [...rest, ...(args[0] === 'fmt' ? [] : ['-no-color'])], { cwd, env, encoding: 'utf8' });
-        return { code: r.status ?? -1, output: `${r.stdout}${r.stderr}` };
-      },
-      runOnHost(args, cwd) {
-        return new Promise((resolve) => {
-          const child = spawn('terraform', [...args, ...(args[0] === 'fmt' ? [] : ['-no-color'])], { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
-          let output = '';
-          child.stdout.on('data', (d) => (output += d));
-          child.stderr.on('data', (d) => (output += d));
-          child.on('error', (e) => resolve({ code: -1, output: `${output}${e.message}` }));
-          child.on('close', (code) => resolve({ code: code ?? -1, output }));
-        });
-      },
+    run(args, cwd) {
+      const [cmd, ...rest] = [...prefix, bin, ...color(args)];
+      const r = spawnSync(cmd!, rest, { cwd, env, encoding: 'utf8' });
+      return { code: r.status ?? -1, output: `${r.stdout}${r.stderr}` };
+    },
+    runOnHost(args, cwd) {
+      return new Promise((resolve) => {
+        const child = spawn(bin, color(args), { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
+        let output = '';
+        child.stdout.on('data', (d) => (output += d));
+        child.stderr.on('data', (d) => (output += d));
+        child.on('error', (e) => resolve({ code: -1, output: `${output}${e.message}` }));
+        child.on('close', (code) => resolve({ code: code ?? -1, output }));
+      });
     },
   };
 }
@@ -127,8 +141,8 @@ export function findTofu(): { tofu?: Terraform; missing?: string } {
   const bin = existsSync(built) ? built : spawnSync('tofu', ['version']).status === 0 ? 'tofu' : undefined;
   if (!bin) return { missing: `no tofu: not built in ${built} (scripts/build-components.sh opentofu) nor on PATH` };
   const mirror = findMirror();
-  if (!mirror) return { missing: 'no filesystem mirror of hashicorp/aws (see findTerraform)' };
-  const dir = fileURLToPath(new URL('../../node_modules/.cache/haform/tofu-mirror/', import.meta.url));
+  if (!mirror) return { missing: `no filesystem mirror of hashicorp/aws (looked in ${MIRROR_CANDIDATES.filter(Boolean).join(', ')}; set HAFORM_TF_MIRROR)` };
+  const dir = join(CACHE, 'tofu-mirror');
   const aws = join(mirror, 'registry.terraform.io/hashicorp/aws');
   for (const version of readdirSync(aws)) {
     for (const platform of readdirSync(join(aws, version))) {
@@ -142,30 +156,8 @@ export function findTofu(): { tofu?: Terraform; missing?: string } {
       }
     }
   }
-  const rc = join(dir, '..', 'tofurc');
-  const tmp = `${rc}.${process.pid}`;
-  writeFileSync(tmp, `provider_installation {\n  filesystem_mirror {\n    path    = ${JSON.stringify(dir)}\n    include = ["registry.opentofu.org/*/*"]\n  }\n  direct {\n    exclude = ["registry.opentofu.org/*/*", "registry.terraform.io/*/*"]\n  }\n}\n`);
-  renameSync(tmp, rc);
-  const runEnv = { ...process.env, TF_CLI_CONFIG_FILE: rc, TF_IN_AUTOMATION: '1', TF_INPUT: '0' };
-  const prefix = noNetworkPrefix();
-  return {
-    tofu: {
-      run(args, cwd) {
-        const [cmd, ...rest] = [...prefix, bin, ...args];
-        const r = spawnSync(cmd!, [...rest, ...(args[0] === 'fmt' ? [] : ['-no-color'])], { cwd, env: runEnv, encoding: 'utf8' });
-        return { code: r.status ?? -1, output: `${r.stdout}${r.stderr}` };
-      },
-      runOnHost(args, cwd) {
-        return new Promise((resolve) => {
-          const child = spawn(bin, [...args, '-no-color'], { cwd, env: runEnv, stdio: ['ignore', 'pipe', 'pipe'] });
-          let output = '';
-          child.stdout.on('data', (d) => (output += d));
-          child.stderr.on('data', (d) => (output += d));
-          child.on('close', (code) => resolve({ code: code ?? -1, output }));
-        });
-      },
-    },
-  };
+  const rc = cliConfig('tofurc', `provider_installation {\n  filesystem_mirror {\n    path    = ${JSON.stringify(dir)}\n    include = ["registry.opentofu.org/*/*"]\n  }\n  direct {\n    exclude = ["registry.opentofu.org/*/*", "registry.terraform.io/*/*"]\n  }\n}\n`);
+  return { tofu: harnessFor(bin, { ...process.env, TF_CLI_CONFIG_FILE: rc, TF_IN_AUTOMATION: '1', TF_INPUT: '0' }) };
 }
 
 export const REQUIRE_TOFU = process.env.HAFORM_REQUIRE_TOFU === '1';
