@@ -40,6 +40,15 @@ afterAll(async () => {
 const EMULATOR_DRIFT: readonly RegExp[] = [];
 const realChanges = (changes: Change[]) => changes.filter((c) => !EMULATOR_DRIFT.some((re) => re.test(c.address)));
 
+/**
+ * The scenarios whose masters and a node are also booted on the applied state. The boot reads
+ * what the masters' groups, tags, volumes, interfaces and SSM hold, which the topology and the
+ * network's owner do not change: one master per zone (public), several in one zone (same-az), and
+ * five joining in turn under the lock (large). The others' boots would repeat public's, each
+ * boot dozens of AWS CLI calls on a machine whose two cores the suite already keeps busy.
+ */
+const BOOTED = ['examples/public', 'examples/same-az', 'valid/large'];
+
 /** The scenarios whose state is also taken back to the per-zone network layout of haform before for_each. */
 const RELAYOUT = ['examples/private', 'valid/existing-vpc', 'valid/existing-subnets'];
 
@@ -92,6 +101,7 @@ describe.skipIf(!ready).concurrent('terraform apply against the AWS API emulator
       const again = realChanges(await planChanges(tf!, out));
       expect(again).toEqual([]);
       if (RELAYOUT.includes(fixture)) await relayout(out, yaml, plan);
+      if (!BOOTED.includes(fixture)) return;
 
       // The boot scripts on this state: every master comes up, the first inits, the others join.
       const scripts = { master: readFileSync(join(out, 'userdata/master.sh'), 'utf8'), node: readFileSync(join(out, 'userdata/node.sh'), 'utf8') };

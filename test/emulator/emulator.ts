@@ -1,7 +1,7 @@
 import { spawn, spawnSync } from 'node:child_process';
-import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { createServer } from 'node:net';
+import { connect, createServer } from 'node:net';
 import { join } from 'node:path';
 
 /**
@@ -19,6 +19,7 @@ export interface Emulator {
 }
 
 const SHIM = join(import.meta.dirname, 'moto_shim.py');
+const CLI_SERVER = join(import.meta.dirname, 'aws_cli_server.py');
 const PYTHON = process.env.HAFORM_PYTHON ?? 'python3';
 
 export const REQUIRE_EMULATOR = process.env.HAFORM_REQUIRE_EMULATOR === '1';
@@ -95,17 +96,20 @@ export async function startEmulator(): Promise<Emulator> {
     if (child.exitCode !== null || i > 150) throw new Error(`moto did not start on ${url}:\n${log()}`);
     await new Promise((r) => setTimeout(r, 100));
   }
+  const cli = await startWarmCli(env, logDir);
   return {
     url,
     env,
     async aws(region, args) {
       // The AWS CLI v1 ignores AWS_ENDPOINT_URL for some services (SQS): the endpoint given outright.
-      const r = await run('aws', ['--region', region, '--endpoint-url', url, ...args], { env });
+      const argv = ['--region', region, '--endpoint-url', url, ...args];
+      const r = cli ? await cli.run(argv) : await run('aws', argv, { env });
       if (r.code !== 0) throw new Error(`aws ${args.join(' ')} failed: ${r.stderr}`);
       return r.stdout.trim() ? JSON.parse(r.stdout) : undefined;
     },
     stop: () =>
       new Promise((resolve) => {
+        cli?.stop();
         const done = () => {
           rmSync(logDir, { recursive: true, force: true });
           resolve();
@@ -114,6 +118,44 @@ export async function startEmulator(): Promise<Emulator> {
         child.once('close', done);
         child.kill('SIGTERM');
       }),
+  };
+}
+
+type CliResult = { code: number; stdout: string; stderr: string };
+
+/**
+ * The tests' own reads through the AWS CLI, without its start-up each time (aws_cli_server.py:
+ * the CLI's driver in a warm process, forked per command). Undefined where that cannot start
+ * (the CLI not importable by this python): the reads then run `aws` itself.
+ */
+async function startWarmCli(env: NodeJS.ProcessEnv, dir: string): Promise<{ run(args: string[]): Promise<CliResult>; stop(): void } | undefined> {
+  const socket = join(dir, 'aws-cli.sock');
+  const server = spawn(PYTHON, [CLI_SERVER, socket], { env, stdio: 'ignore' });
+  for (let i = 0; !existsSync(socket); i++) {
+    if (server.exitCode !== null || i > 600) {
+      server.kill('SIGKILL');
+      console.warn(`the warm AWS CLI did not start (${CLI_SERVER}); the emulator tests read through \`aws\` itself`);
+      return undefined;
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return {
+    run: (args) =>
+      new Promise<CliResult>((resolve) => {
+        let data = '';
+        const c = connect(socket, () => c.write(`${JSON.stringify(args)}\n`));
+        c.setEncoding('utf8');
+        c.on('data', (d) => (data += d));
+        c.on('error', (e) => resolve({ code: -1, stdout: '', stderr: `the warm AWS CLI: ${e.message}` }));
+        c.on('close', () => {
+          try {
+            resolve(JSON.parse(data) as CliResult);
+          } catch {
+            resolve({ code: -1, stdout: '', stderr: `the warm AWS CLI gave no answer: ${data.slice(0, 300)}` });
+          }
+        });
+      }),
+    stop: () => server.kill('SIGTERM'),
   };
 }
 

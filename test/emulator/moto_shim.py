@@ -138,5 +138,25 @@ def _lifecycle_hook_as_put(self, *args, **kwargs):
 
 as_models.LifecycleHook.__init__ = _lifecycle_hook_as_put
 
+# Gap 8: EC2 frees a terminated instance's private addresses with its primary interface, so its
+# replacement (an autoscaling group of one relaunching a master) may take the same address; moto
+# frees them only when the instance object is garbage collected, and refuses the address meanwhile
+# ("IP already in use", a 500).
+_terminate = instances.Instance.terminate
+
+
+def _terminate_freeing_addresses(self):
+    state = _terminate(self)
+    try:
+        subnet = self.ec2_backend.get_subnet(self.subnet_id)
+    except Exception:
+        return state
+    for ip in self._private_ips:
+        subnet.del_subnet_ip(ip)
+    return state
+
+
+instances.Instance.terminate = _terminate_freeing_addresses
+
 if __name__ == "__main__":
     server.main(sys.argv[1:])
