@@ -21,15 +21,22 @@
 # Prints "drill: KEY: VALUE" lines with Kubernetes' and etcd's own answers; the test asserts them.
 #
 # Stubbed, for want of a real one (each named here and in seams.sh):
-#   IMDS           imds.py in each host, IMDSv2 on 169.254.169.254: instance ID, zone, names
+#   IMDS           imds.py in each host, IMDSv2 on 169.254.169.254: instance ID, zone, names, the
+#                  identity document (region) and the instance profile's credentials (moto's)
+#   EC2 instances  each launch is a moto instance in its zone's subnet at the host's address (a
+#                  termination frees it), tagged as the generated groups tag theirs: what the
+#                  cloud controller reads back (provider ID, zone, type, addresses, existence;
+#                  moto has no DescribeInstanceTopology, which the controller logs and goes on)
 #   EC2 for masters  the member interface and volume attachment (boot()'s first half): the drill
 #                  gives each master its member IP as its one address and its volumes as loop
 #                  devices, then runs the script's own functions from mount_volume on; the
 #                  member tag its autoscaling group puts on each instance is in moto's EC2, the
 #                  current members' IPs (member_ips: their groups and interfaces) are the drill's
-#   S3 addons      apply_addons (the cloud controller, CSI, termination handler come from S3 and
-#                  kustomize bases on GitHub); the cloud controller's one effect the drill needs,
-#                  removing the uninitialized taint, is done by the drill (cloud_controller_stand_in)
+#   S3 addons      the bucket (moto's S3) holds what terraform would upload of one addon, the
+#                  cloud controller: its kustomize base on GitHub replaced by the same files from
+#                  its Go module, and AWS_ENDPOINT_URL (moto) added to its container. The EBS CSI
+#                  driver and the termination handler are not uploaded (no images of theirs here).
+#                  apply_addons itself runs unchanged
 #   Route53        api.internal in the nodes' /etc/hosts: the load balancer's address, as the
 #                  private zone's alias says
 #   the API load balancers  haproxy (Debian's) on the machine's side of the bridge, in TCP mode,
@@ -108,6 +115,50 @@ serve files "http://${gw}:5001/" python3 -m http.server 5001 --bind "${gw}" --di
 serve moto "http://${gw}:5002/" python3 "${here}/../emulator/moto_shim.py" -H "${gw}" -p 5002
 serve ssm-fault "http://${gw}:5003/" python3 "${here}/ssm-fault.py" "${gw}" 5003 ThrottlingException
 echo "drill: services up in $(($(now) - t_start))s"
+drill_aws() { aws --endpoint-url "http://${gw}:5002" --region us-west-2 "$@"; }
+# The cluster's EC2 as the cloud controller reads it: a subnet per zone in the VPC, instances there.
+vpc_id=$(drill_aws ec2 create-vpc --cidr-block 10.98.0.0/16 --query Vpc.VpcId --output text)
+declare -A SUBNET=()
+for i in 1 2 3; do
+  z="us-west-2$(tr 123 abc <<<"${i}")"
+  SUBNET[${z}]=$(drill_aws ec2 create-subnet --vpc-id "${vpc_id}" --cidr-block "10.98.${i}.0/24" --availability-zone "${z}" --query Subnet.SubnetId --output text)
+done
+# The instance types of the drill's YAML: the cloud controller labels each Node with its instance's.
+master_type=$(sed -n 's/^  masterSize: //p' "${here}/../../fixtures/k8s/drill.yaml")
+node_type=$(sed -n 's/^  nodeSize: //p' "${here}/../../fixtures/k8s/drill.yaml")
+# The cluster bucket, its name in SSM, as terraform leaves them.
+bucket="drill-bucket-${DRILL_ID}"
+drill_aws s3api create-bucket --bucket "${bucket}" --create-bucket-configuration LocationConstraint=us-west-2 >/dev/null
+drill_aws ssm put-parameter --type SecureString --overwrite --name /haform/hacluster.example.com/cluster/bucket --value "${bucket}" >/dev/null
+
+# upload_addons OUT: what terraform's apply of generation OUT uploads (aws_s3_object.addons), as
+# far as the drill runs it (see the header): the cloud controller's kustomization, unchanged but
+# for its base (from GitHub at the pinned release; here the same directory of the Go module of
+# that release) and moto as its AWS endpoint.
+upload_addons() {
+  local out=$1 dir k ref src
+  dir="${DRILL_WORK}/addons/$(basename "$1")"
+  k="${out}/addons/aws-cloud-controller-manager/kustomization.yaml"
+  ref=$(sed -n 's#^ *- https://github.com/kubernetes/cloud-provider-aws/examples/existing-cluster/base?ref=\(v[0-9.]*\)$#\1#p' "${k}")
+  src=$(go mod download -json "k8s.io/cloud-provider-aws@${ref}" | sed -n 's/^\t"Dir": "\(.*\)",$/\1/p')
+  [[ -n ${ref} && -d ${src}/examples/existing-cluster/base ]] || { echo "drill: addons: no cloud controller base for ${k} (${ref})" >&2; return 1; }
+  rm -rf "${dir}"
+  mkdir -p "${dir}/aws-cloud-controller-manager"
+  cp -r "${src}/examples/existing-cluster/base" "${dir}/aws-cloud-controller-manager/base"
+  chmod -R u+w "${dir}"
+  python3 - "${k}" "${dir}/aws-cloud-controller-manager/kustomization.yaml" "http://${gw}:5002" <<'PY'
+import sys, yaml
+k = yaml.safe_load(open(sys.argv[1]))
+assert len(k["resources"]) == 1 and k["resources"][0].startswith("https://github.com/kubernetes/cloud-provider-aws/"), k["resources"]
+k["resources"] = ["base"]
+env = [{"op": "add", "path": "/spec/template/spec/containers/0/env", "value": [{"name": "AWS_ENDPOINT_URL", "value": sys.argv[3]}]}]
+k["patches"].append({"target": {"kind": "DaemonSet", "name": "aws-cloud-controller-manager"}, "patch": yaml.safe_dump(env)})
+yaml.safe_dump(k, open(sys.argv[2], "w"))
+PY
+  drill_aws s3 rm --recursive --quiet "s3://${bucket}/addons/"
+  drill_aws s3 cp --recursive --quiet "${dir}" "s3://${bucket}/addons/"
+}
+upload_addons "${DRILL_OUT}"
 
 declare -A IP=([a]=10.98.1.10 [b]=10.98.2.10 [c]=10.98.3.10 [n1]=10.98.1.20 [n2]=10.98.2.20)
 declare -A ZONE=([a]=us-west-2a [b]=us-west-2b [c]=us-west-2c [n1]=us-west-2a [n2]=us-west-2b)
@@ -118,16 +169,30 @@ declare -A GEN=()
 gen=${DRILL_OUT}
 node_name() { echo "ip-${IP[$1]//./-}.us-west-2.compute.internal"; }
 
-# launch NAME: a new instance in host NAME (a new root disk, a new instance ID each time).
+# launch NAME: a new instance in host NAME (a new root disk, a new instance ID each time): its
+# group launches it in EC2 (moto), in its zone's subnet at the host's address, with the cluster's
+# tags; its IMDS says who it is and serves the instance profile's credentials.
 launch() {
-  local name=$1 base="${DRILL_WORK}/hosts/$1"
+  local name=$1 base="${DRILL_WORK}/hosts/$1" id type=${node_type}
+  [[ ${name} == n* ]] || type=${master_type}
   GEN[${name}]=$((${GEN[${name}]:-0} + 1))
+  id=$(drill_aws ec2 run-instances --image-id ami-0d1c0ffee0d1c0ffe --instance-type "${type}" --subnet-id "${SUBNET[${ZONE[${name}]}]}" \
+    --private-ip-address "${IP[${name}]}" --query 'Instances[0].InstanceId' --output text \
+    --tag-specifications "ResourceType=instance,Tags=[{Key=KubernetesCluster,Value=hacluster.example.com},{Key=kubernetes.io/cluster/hacluster.example.com,Value=owned}]")
+  mkdir -p "${DRILL_WORK}/report/instances"
+  echo "${id}" >>"${DRILL_WORK}/report/instances/${name}"
   rm -rf "${base}"
-  mkdir -p "${base}/imds/placement"
-  echo "i-${name}${GEN[${name}]}0000000" >"${base}/imds/instance-id"
+  mkdir -p "${base}/imds/placement" "${base}/imds/iam/security-credentials" "${base}/imds-dynamic/instance-identity"
+  echo "${id}" >"${base}/imds/instance-id"
   echo "${ZONE[${name}]}" >"${base}/imds/placement/availability-zone"
+  echo us-west-2 >"${base}/imds/placement/region"
+  echo "${type}" >"${base}/imds/instance-type"
   node_name "${name}" >"${base}/imds/local-hostname"
   echo "${IP[${name}]}" >"${base}/imds/local-ipv4"
+  printf '{"instanceId": "%s", "region": "us-west-2", "availabilityZone": "%s", "instanceType": "%s", "privateIp": "%s"}\n' \
+    "${id}" "${ZONE[${name}]}" "${type}" "${IP[${name}]}" >"${base}/imds-dynamic/instance-identity/document"
+  printf '{"Code": "Success", "Type": "AWS-HMAC", "AccessKeyId": "drill", "SecretAccessKey": "drill", "Token": "drill", "Expiration": "2099-01-01T00:00:00Z", "LastUpdated": "2026-01-01T00:00:00Z"}\n' \
+    >"${base}/imds/iam/security-credentials/drill-instance-profile"
   # A master's autoscaling group tags its instance with the member it is for (EC2, in moto): what
   # the boot finds out first, and what later commands (master.sh upgrade) ask again.
   if [[ ${name} != n* ]]; then
@@ -173,7 +238,6 @@ run_script() {
     bash ${DRILL_TRACE:+-x} -c "
 set -euo pipefail
 source ${script}
-apply_addons() { log 'drill: no addons (they come from S3 and GitHub)'; }
 member_ips() { printf '%s\\n' ${IP[a]} ${IP[b]} ${IP[c]}; }
 ${steps}
 " "/var/lib/haform/$(basename "${script}")"
@@ -237,23 +301,56 @@ etcdctl() {
     --cacert=/etc/kubernetes/pki/etcd/ca.crt --cert=/etc/kubernetes/pki/etcd/healthcheck-client.crt --key=/etc/kubernetes/pki/etcd/healthcheck-client.key "$@"' etcdctl "$@"
 }
 
-# What the cloud controller does that the drill needs, until it runs here: a Node's addresses
-# (kubelet --cloud-provider=external leaves them to it; without them the apiserver cannot reach a
-# worker's kubelet) and the end of the uninitialized taint (without which CoreDNS has nowhere to go).
-cloud_controller_stand_in() {
-  local n ip
-  # A new instance's Node registers after its boot script ends (the kubelet, through the load
-  # balancer): the controller would see it whenever it comes, the stand-in waits for it.
-  for n in "$@"; do
-    for _ in $(seq 60); do k get node "${n}" >/dev/null 2>&1 && break; sleep 2; done
+# initialized NAME: host NAME's Node has its zone label and no uninitialized taint.
+initialized() {
+  local seen
+  seen=$(k get node "$(node_name "$1")" -o 'jsonpath={.metadata.labels.topology\.kubernetes\.io/zone}{range .spec.taints[*]} {.key}{end}' 2>/dev/null) || return 1
+  [[ ${seen} == "${ZONE[$1]}"* && ${seen} != *node.cloudprovider.kubernetes.io/uninitialized* ]]
+}
+
+# cloud_initialized SCENARIO NAME...: the cloud controller (the addon the masters applied, talking
+# to moto) has initialized each host's Node: its instance found from the provider ID, the zone,
+# region and instance type labels and the addresses set, the uninitialized taint gone (kubelet
+# --cloud-provider=external registers with it; CoreDNS has nowhere to go until it is).
+cloud_initialized() {
+  local scenario=$1 t h
+  shift
+  t=$(now)
+  for h in "$@"; do
+    for _ in $(seq 150); do
+      initialized "${h}" && break
+      sleep 2
+    done
+    initialized "${h}" || {
+      k -n kube-system logs daemonset/aws-cloud-controller-manager --tail=30 >&2 || true
+      k get node "$(node_name "${h}")" -o yaml >&2 || true
+      echo "drill: ${scenario}: the cloud controller did not initialize Node ${h} in 300s" >&2
+      return 1
+    }
   done
-  for n in $(k get nodes -o 'jsonpath={.items[*].metadata.name}'); do
-    ip=${n#ip-}
-    ip=${ip%%.*}
-    k patch node "${n}" --subresource=status --type=merge \
-      -p "{\"status\":{\"addresses\":[{\"type\":\"InternalIP\",\"address\":\"${ip//-/.}\"},{\"type\":\"Hostname\",\"address\":\"${n}\"}]}}" >/dev/null
-    k taint node "${n}" node.cloudprovider.kubernetes.io/uninitialized- >/dev/null 2>&1 || true
+  echo "drill: ${scenario}: the cloud controller initialized $* in $(($(now) - t))s"
+}
+
+# terminate SCENARIO NAME: the group terminates host NAME's instance: the host stops and EC2 has the
+# instance terminated. The cloud controller's node lifecycle controller deletes its Node once the
+# Node is NotReady (its kubelet silent for the node monitor grace period) and the instance gone, as
+# on AWS before the replacement's kubelet starts; waited for, and timed.
+terminate() {
+  local scenario=$1 name=$2 t gone=""
+  t=$(now)
+  hosts down "${DRILL_ID}" "${name}"
+  drill_aws ec2 terminate-instances --instance-ids "$(cat "${DRILL_WORK}/hosts/${name}/imds/instance-id")" >/dev/null
+  # Gone is NotFound; any other error (an apiserver restarting) is asked again.
+  for _ in $(seq 150); do
+    [[ $(k get node "$(node_name "${name}")" -o name --request-timeout=10s 2>&1) == *NotFound* ]] && gone=yes && break
+    sleep 2
   done
+  if [[ -z ${gone} ]]; then
+    k -n kube-system logs daemonset/aws-cloud-controller-manager --tail=30 >&2 || true
+    echo "drill: ${scenario}: the cloud controller did not delete Node ${name} of its terminated instance in 300s" >&2
+    return 1
+  fi
+  echo "drill: ${scenario}: the cloud controller deleted Node ${name} of the terminated instance in $(($(now) - t))s"
 }
 
 # secret_reads: the drill's Secret as each master's own apiserver decrypts it (a GET reads etcd),
@@ -371,7 +468,7 @@ echo "drill: bootstrap: every boot script finished in $(($(now) - t0))s"
 echo "drill: bootstrap: packages: $(packages a b c n1 n2)"
 k create configmap drill-canary --from-literal=written=before >/dev/null
 k create secret generic drill-secret --from-literal=value=before >/dev/null
-cloud_controller_stand_in "$(node_name a)" "$(node_name b)" "$(node_name c)" "$(node_name n1)" "$(node_name n2)"
+cloud_initialized bootstrap a b c n1 n2
 wait_ready bootstrap node --all
 echo "drill: bootstrap: all Nodes Ready in $(($(now) - t0))s"
 k -n kube-system rollout status deployment/coredns --timeout=300s >/dev/null
@@ -401,6 +498,7 @@ echo "drill: kubernetes service: $(k get service kubernetes -o 'jsonpath={.spec.
 
 # --- upgrade: the new generation applied, then master by master, then the nodes -----------------
 gen=${DRILL_OUT_NEW}
+upload_addons "${DRILL_OUT_NEW}"
 t_upgrade=$(now)
 # The bare pods above would stop a drain (kubectl drain refuses pods no controller recreates).
 k delete pod drill-server drill-client --wait=false >/dev/null
@@ -503,7 +601,7 @@ upgrade_master a
 # --- replacement, in the middle of the upgrade: b terminated, a new instance with its volumes ----
 phase replacement
 lb_target b deregister
-hosts down "${DRILL_ID}" b
+terminate replacement b
 t0=$(now)
 launch b
 lb_target b register
@@ -519,16 +617,15 @@ phase upgrade
 upgrade_master b
 upgrade_master c
 # The nodes, within the skew rules now that every master runs the new version: n1 replaced by a new
-# instance (drained first; the Node of the terminated instance deleted, as the cloud controller's
-# node lifecycle controller does), n2 drained and upgraded in place.
+# instance (drained first; the Node of the terminated instance deleted by the cloud controller),
+# n2 drained and upgraded in place.
 t0=$(now)
 k drain "$(node_name n1)" --ignore-daemonsets --delete-emptydir-data --timeout=300s >/dev/null
-hosts down "${DRILL_ID}" n1
-k delete node "$(node_name n1)" >/dev/null
+terminate upgrade n1
 launch n1
 boot_node n1 >"${DRILL_WORK}/replace-n1.log" 2>&1 || { tail -n 40 "${DRILL_WORK}/replace-n1.log" >&2; exit 1; }
 grep -h '^haform: ' "${DRILL_WORK}/replace-n1.log" | sed 's/^/  /'
-cloud_controller_stand_in "$(node_name n1)"
+cloud_initialized upgrade n1
 wait_ready upgrade "node/$(node_name n1)"
 echo "drill: upgrade: n1 replaced in $(($(now) - t0))s: packages: $(packages n1)"
 t0=$(now)
@@ -551,11 +648,9 @@ k -n kube-system get pods -l tier=control-plane -o json >"${DRILL_WORK}/report/u
 # --- lost volumes: master c terminated, its replacement gets blank volumes --------------------
 phase lost-volumes
 lb_target c deregister
-hosts down "${DRILL_ID}" c
-# A replacement instance boots in minutes; by then the Node of the old one is NotReady (kubeadm's
-# join refuses a Ready Node of the same name). The node controller sets Ready to Unknown, not
-# False, when the kubelet stops posting.
-k wait --for=condition=Ready=Unknown --timeout=180s "node/$(node_name c)" >/dev/null
+# A replacement instance boots in minutes; by then the Node of the old one is gone (kubeadm's join
+# refuses a Ready Node of the same name).
+terminate lost-volumes c
 t0=$(now)
 launch c
 lb_target c register
@@ -584,6 +679,8 @@ reboot() {
   hosts down "${DRILL_ID}" a
   power_on a
 }
+node_uid() { k get node "$(node_name "$1")" -o 'jsonpath={.metadata.uid}'; }
+uid_a=$(node_uid a)
 reboot
 if boot_master a AWS_ENDPOINT_URL="http://${gw}:5003" HAFORM_RETRY_ATTEMPTS=3 >"${DRILL_WORK}/reboot-a-fault.log" 2>&1; then
   echo "drill: reboot-fault: the boot went on while SSM failed" >&2
@@ -601,6 +698,8 @@ for _ in $(seq 60); do etcdctl endpoint health --cluster >/dev/null 2>&1 && brea
 echo "drill: reboot: a Node Ready and etcd healthy in $(($(now) - t0))s"
 echo "drill: reboot: packages: $(packages a)"
 echo "drill: reboot: ca: $([[ $(ca) == "${ca_before}" ]] && echo unchanged || echo CHANGED)"
+# The instance rebooted, it was never gone: the cloud controller keeps its Node.
+echo "drill: reboot: Node a: $([[ $(node_uid a) == "${uid_a}" ]] && echo kept || echo "deleted and registered again")"
 report reboot
 # The clients stop; what they saw, per scenario (the test reads the whole log).
 phase end
@@ -616,10 +715,6 @@ done
 # ConfigMap is made; then on every master the apiserver and etcd stop, master.sh restore, both
 # start again. What the snapshot held is back, read through each master's own apiserver: the
 # Secret decrypts with the key on the member's volume.
-drill_aws() { aws --endpoint-url "http://${gw}:5002" --region us-west-2 "$@"; }
-bucket="drill-bucket-${DRILL_ID}"
-drill_aws s3api create-bucket --bucket "${bucket}" --create-bucket-configuration LocationConstraint=us-west-2 >/dev/null
-drill_aws ssm put-parameter --type SecureString --overwrite --name /haform/hacluster.example.com/cluster/bucket --value "${bucket}" >/dev/null
 t0=$(now)
 for m in a b c; do
   run_script "${m}" "${gen}/userdata/master.sh" 'load_member && backup_etcd' >>"${DRILL_WORK}/backup.log" 2>&1 || { tail -n 20 "${DRILL_WORK}/backup.log" >&2; exit 1; }
