@@ -60,6 +60,23 @@ export const nodes: Generator = {
       publicByDesign: plan.topology === 'public',
     });
     output(stack, 'autoscaling_group_name', group.name, 'Autoscaling group of the nodes.');
+    // What the emitted terraform test holds to the YAML (tests/ha.tftest.json), where the YAML asks for more than a fixed group.
+    if (range) {
+      output(stack, 'autoscaling_group_size', { min: group.minSize, max: group.maxSize, desired: group.desiredCapacity }, 'Sizes of the group: its range, and its size at creation.');
+      output(stack, 'group_only_tags', '${[for t in aws_autoscaling_group.this.tag : t.key if !t.propagate_at_launch]}', 'Tag keys of the group that its instances do not carry: the cluster-autoscaler\'s.');
+    }
+    if (mixed) {
+      output(
+        stack,
+        'instances',
+        {
+          types: '${[for o in aws_autoscaling_group.this.mixed_instances_policy[0].launch_template[0].override : o.instance_type]}',
+          on_demand_base_capacity: '${aws_autoscaling_group.this.mixed_instances_policy[0].instances_distribution[0].on_demand_base_capacity}',
+          on_demand_percentage_above_base_capacity: '${aws_autoscaling_group.this.mixed_instances_policy[0].instances_distribution[0].on_demand_percentage_above_base_capacity}',
+        },
+        'The instance types the group launches, in priority order, and its on-demand share.',
+      );
+    }
     return [{ dir: DIR, stack, summary: 'A group of worker nodes, in the subnets of its zones.' }];
   },
 
