@@ -1,6 +1,6 @@
 import { Fn } from 'cdktn';
 import { userDataPath } from '../model/names.js';
-import { callModule, type Generator, moduleNamed, moduleStack, output, variable } from './context.js';
+import { callModule, describe, type Generator, moduleNamed, moduleStack, output, variable } from './context.js';
 import { IAM_MODULE, IamOutputs } from './iam.js';
 import { groupInputs, groupOptions, groupVariables, instanceGroup } from './instances.js';
 import { NETWORK_MODULE, NetworkOutputs } from './network.js';
@@ -59,6 +59,11 @@ export const nodes: Generator = {
       roleTags: { 'k8s.io/role/node': '1' },
       publicByDesign: plan.topology === 'public',
     });
+    const why = [
+      range ? 'The cluster-autoscaler sizes it within min_size and max_size (found by group_tags); Terraform only at creation.' : '',
+      mixed ? 'Launches instance_types in order: on-demand to the base and its share, spot above.' : '',
+    ].filter(Boolean);
+    if (why.length) describe(group, why.join(' '));
     output(stack, 'autoscaling_group_name', group.name, 'Autoscaling group of the nodes.');
     // What the emitted terraform test holds to the YAML (tests/ha.tftest.json), where the YAML asks for more than a fixed group.
     if (range) {

@@ -127,3 +127,14 @@ describe('a cluster that asks for none of it gets none of it', () => {
     expect(Object.keys(f).filter((p) => p.startsWith('addons/cluster-autoscaler'))).toEqual([]);
   });
 });
+
+describe('explain and diff speak of the range', () => {
+  it('explain says who scales the workers, between what, and on which instances', async () => {
+    const { haform } = await import('../cli/run.js');
+    const r = haform(['explain', FIXTURE]);
+    expect(r.exitCode, r.stderr).toBe(0);
+    expect(r.stdout).toContain('Scaled by the cluster-autoscaler between 2 and 9 node(s) in all');
+    expect(r.stdout).toContain('Instances: m6i.large, m5.large, m5a.large; 100% spot above 1 on-demand node(s) per group (price-capacity-optimized, at most 0.09 USD an hour).');
+    expect(haform(['explain', 'fixtures/examples/public.yaml']).stdout).not.toMatch(/Scaled by|Instances:/);
+  });
+});

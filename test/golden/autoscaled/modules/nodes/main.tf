@@ -43,6 +43,7 @@ resource "aws_launch_template" "this" {
   }
 }
 
+# The cluster-autoscaler sizes it within min_size and max_size (found by group_tags); Terraform only at creation. Launches instance_types in order: on-demand to the base and its share, spot above.
 resource "aws_autoscaling_group" "this" {
   desired_capacity    = var.size
   max_size            = var.max_size
