@@ -50,6 +50,7 @@ export function explainSpec(spec: ClusterSpec): string {
     spec.nodeGroups === 'spread'
       ? `Workers: one autoscaling group of ${spec.nodeCount} node(s) across ${spec.zones.join(', ')} (nodeGroups: spread).`
       : `Workers: a group per zone, ${spec.nodeCount} node(s) in all (nodeGroups: perZone).`,
+    ...capacityLines(spec),
     '',
     table(workerRows),
   ];
@@ -83,4 +84,20 @@ function supportLine(version: string): string {
 function table(rows: string[][]): string {
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
   return rows.map((r) => r.map((cell, i) => (i === r.length - 1 ? cell : cell.padEnd(widths[i]!))).join('   ')).join('\n');
+}
+
+/** How the node groups scale and what they run on, when the YAML says more than a fixed count. */
+function capacityLines(spec: ClusterSpec): string[] {
+  const { minSize, maxSize, mixed } = spec.nodeCapacity;
+  const out: string[] = [];
+  if (minSize < maxSize) {
+    out.push(spec.clusterAutoscaler
+      ? `Scaled by the cluster-autoscaler between ${minSize} and ${maxSize} node(s) in all; the table is the size at creation, and a lost zone's pods may bring nodes up in the others.`
+      : `May scale between ${minSize} and ${maxSize} node(s) in all, but no cluster-autoscaler is enabled: they stay at ${spec.nodeCount}.`);
+  }
+  if (mixed) {
+    const spot = mixed.onDemandAboveBase < 100 ? `${100 - mixed.onDemandAboveBase}% spot above ${mixed.onDemandBase} on-demand node(s) per group (${mixed.spotAllocationStrategy}${mixed.maxPrice ? `, at most ${mixed.maxPrice} USD an hour` : ''})` : 'on-demand only';
+    out.push(`Instances: ${mixed.instances.join(', ')}; ${spot}.`);
+  }
+  return out;
 }

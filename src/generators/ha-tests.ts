@@ -66,6 +66,27 @@ export function haTestFiles(plan: ClusterPlan): { path: string; content: string 
     }
   }
 
+  // Node groups that scale or mix instances: their range, the autoscaler's tags on the group alone, and the instances.
+  for (const g of plan.nodeGroups) {
+    const mod = `module.${g.module}`;
+    if (plan.nodesScale) {
+      check(`${mod}.autoscaling_group_size.min == ${g.minSize} && ${mod}.autoscaling_group_size.max == ${g.maxSize} && ${mod}.autoscaling_group_size.desired == ${g.size}`, `node group ${g.groupName}: it must scale between ${g.minSize} and ${g.maxSize}, from ${g.size} at creation`);
+      const tags = Object.keys(g.groupTags);
+      check(
+        tags.length ? `alltrue([for k in ${JSON.stringify(tags)} : contains(${mod}.group_only_tags, k)])` : `length(${mod}.group_only_tags) == 0`,
+        tags.length ? `node group ${g.groupName}: it may scale, so the group (not its instances) must carry the cluster-autoscaler's tags` : `node group ${g.groupName}: it is fixed, so the cluster-autoscaler must not find it`,
+      );
+    }
+    const m = plan.nodeInstances;
+    if (m) {
+      check(`${mod}.instances.types == ${JSON.stringify(m.instances)}`, `node group ${g.groupName}: it must launch ${m.instances.join(', ')}, in that order`);
+      check(
+        `${mod}.instances.on_demand_base_capacity == ${m.onDemandBase} && ${mod}.instances.on_demand_percentage_above_base_capacity == ${m.onDemandAboveBase}`,
+        `node group ${g.groupName}: ${m.onDemandBase} on-demand instance(s), then ${m.onDemandAboveBase}% on-demand`,
+      );
+    }
+  }
+
   const mockData: Record<string, { defaults: Record<string, string> }> = {
     aws_partition: { defaults: partitionOf(plan.region) },
     aws_iam_policy_document: { defaults: { json: '{"Version":"2012-10-17","Statement":[]}' } },

@@ -6,7 +6,7 @@ import { IamRole } from '@cdktn/provider-aws/lib/iam-role/index.js';
 import { IamRolePolicy } from '@cdktn/provider-aws/lib/iam-role-policy/index.js';
 import type { TerraformStack } from 'cdktn';
 import { basename } from 'node:path';
-import { BACKUP_PREFIX, BOOT_PREFIX, CLUSTER_TAG, PARAMETER_SUBPATHS, userDataPath } from '../model/names.js';
+import { autoscalerClusterTag, BACKUP_PREFIX, BOOT_PREFIX, CLUSTER_TAG, PARAMETER_SUBPATHS, userDataPath } from '../model/names.js';
 import { cloudRoutes } from '../model/cni.js';
 import type { ClusterPlan } from '../model/plan.js';
 import { ADDONS_DIR } from '../render/addons.js';
@@ -412,5 +412,46 @@ function controllerPolicies(stack: TerraformStack, plan: ClusterPlan, partition:
         { sid: 'Queue', actions: ['sqs:DeleteMessage', 'sqs:ReceiveMessage'], resources: [queueArn] },
       ]),
     },
+    ...(plan.clusterAutoscaler ? [clusterAutoscalerPolicy(doc, partition, cluster)] : []),
   ];
+}
+
+/**
+ * The cluster-autoscaler's policy (kubernetes/autoscaler cloudprovider/aws/README.md, "Full Cluster
+ * Autoscaler Features Policy", of the release pinned per minor), scoped as its README recommends: its
+ * two writes only on groups that carry the cluster's tag and its own discovery tag, which haform puts
+ * on the node groups that may scale and never on a master's. Left out of the upstream list, calls
+ * haform's configuration never makes: eks:DescribeNodegroup (EKS managed groups only),
+ * autoscaling:DescribeLaunchConfigurations (the groups use launch templates), ec2:DescribeImages and
+ * ec2:GetInstanceTypesFromInstanceRequirements (mixed instances by attribute requirements only;
+ * haform names the types).
+ */
+function clusterAutoscalerPolicy(
+  doc: (id: string, why: string, statement: DataAwsIamPolicyDocumentStatement[]) => string,
+  partition: string,
+  cluster: string,
+): NamedPolicy {
+  return {
+    id: 'cluster_autoscaler',
+    name: 'cluster-autoscaler',
+    json: doc('cluster_autoscaler', "The cluster-autoscaler: reads every group, resizes only the cluster's node groups that carry its discovery tag.", [
+      {
+        sid: 'Describe',
+        actions: [
+          'autoscaling:DescribeAutoScalingGroups',
+          'autoscaling:DescribeAutoScalingInstances',
+          'autoscaling:DescribeScalingActivities',
+          'ec2:DescribeInstanceTypes',
+          'ec2:DescribeLaunchTemplateVersions',
+        ],
+        resources: ['*'],
+      },
+      {
+        sid: 'ScaleClusterNodeGroups',
+        actions: ['autoscaling:SetDesiredCapacity', 'autoscaling:TerminateInstanceInAutoScalingGroup'],
+        resources: [`arn:${partition}:autoscaling:*:*:autoScalingGroup:*:autoScalingGroupName/*`],
+        condition: [clusterConditions(cluster).tagged, { test: 'StringEquals', variable: `aws:ResourceTag/${autoscalerClusterTag(cluster)}`, values: ['owned'] }],
+      },
+    ]),
+  };
 }

@@ -1,4 +1,4 @@
-import { Fn, type IResolvable, TerraformIterator, Token, type TerraformStack } from 'cdktn';
+import { Fn, type IResolvable, Op, TerraformIterator, Token, type TerraformStack } from 'cdktn';
 import { AutoscalingGroup } from '@cdktn/provider-aws/lib/autoscaling-group/index.js';
 import { AutoscalingLifecycleHook } from '@cdktn/provider-aws/lib/autoscaling-lifecycle-hook/index.js';
 import { LaunchTemplate } from '@cdktn/provider-aws/lib/launch-template/index.js';
@@ -83,7 +83,12 @@ export interface InstanceGroupOptions {
   readonly publicIp: boolean | IResolvable;
   /** The root gives public_ip = true (public topology): checkov's CKV_AWS_88 is accepted on the template. */
   readonly publicByDesign?: boolean;
-  readonly size: { readonly min: number | string; readonly max: number | string };
+  /** desired: the size at creation, left to the cluster-autoscaler after (ignore_changes); default max. */
+  readonly size: { readonly min: number | string; readonly max: number | string; readonly desired?: number | string };
+  /** The group's own tags, not propagated to its instances (the cluster-autoscaler's): a map(string) value. */
+  readonly groupTags?: unknown;
+  /** Several instance types and spot capacity: the group's mixed_instances_policy. */
+  readonly mixed?: MixedInstancesOptions;
   /** The cluster's tags. */
   readonly tags: unknown;
   /** Tags of this group's role, added to the cluster's and to a Name tag. */
@@ -97,13 +102,23 @@ export interface InstanceGroupOptions {
   readonly drain: boolean;
 }
 
+export interface MixedInstancesOptions {
+  /** list(string): the launch template's overrides, in priority order. */
+  readonly instanceTypes: string[];
+  readonly onDemandBase: number;
+  readonly onDemandAboveBase: number;
+  readonly spotAllocationStrategy: string;
+  readonly spotMaxPrice?: string;
+}
+
 /**
  * A launch template and its autoscaling group, secure by default: IMDSv2 required, encrypted root
  * volume, no public address unless the topology needs one.
  */
 export function instanceGroup(stack: TerraformStack, o: InstanceGroupOptions): { template: LaunchTemplate; group: AutoscalingGroup } {
   // The node termination handler drains only instances that carry its tag.
-  const tags = Fn.merge([o.tags, { Name: o.name, ...o.roleTags, ...(o.drain ? { [NTH_MANAGED_TAG]: '' } : {}) }]);
+  const own = { Name: o.name, ...o.roleTags, ...(o.drain ? { [NTH_MANAGED_TAG]: '' } : {}) };
+  const tags = Fn.merge([o.tags, own]);
   // A public address by design (public topology, the bastion): checkov's check is for instances that should have none.
   const acceptPublic = (t: LaunchTemplate) => (o.publicIp === true || o.publicByDesign ? acceptChecks(t, 'CKV_AWS_88') : t);
   const template = describe(
@@ -126,16 +141,39 @@ export function instanceGroup(stack: TerraformStack, o: InstanceGroupOptions): {
     'IMDSv2 only, encrypted root volume.',
   );
   // Instances take their tags from the group, so that a tag change never replaces the template.
-  const tagIt = TerraformIterator.fromMap(tags as unknown as Record<string, string>);
+  const allTags = o.groupTags ? Fn.merge([o.tags, own, o.groupTags]) : tags;
+  const tagIt = TerraformIterator.fromMap(allTags as unknown as Record<string, string>);
+  const launchTemplate = { id: template.id, version: Token.asString(template.latestVersion) };
+  // Over the list itself, not a set of it (fromList's toset): the overrides keep their priority order.
+  const typeIt = o.mixed && TerraformIterator.fromMap(o.mixed.instanceTypes as unknown as Record<string, string>);
   const group = tfName(new AutoscalingGroup(stack, 'autoscaling_group', {
     name: o.name,
     minSize: o.size.min as number,
     maxSize: o.size.max as number,
-    desiredCapacity: o.size.max as number,
+    desiredCapacity: (o.size.desired ?? o.size.max) as number,
     vpcZoneIdentifier: o.subnetIds,
-    launchTemplate: { id: template.id, version: Token.asString(template.latestVersion) },
+    ...(o.mixed && typeIt
+      ? {
+          // The launch template's type is overridden by the instances, on-demand and spot as the distribution says.
+          mixedInstancesPolicy: {
+            instancesDistribution: {
+              onDemandBaseCapacity: o.mixed.onDemandBase,
+              onDemandPercentageAboveBaseCapacity: o.mixed.onDemandAboveBase,
+              spotAllocationStrategy: o.mixed.spotAllocationStrategy,
+              ...(o.mixed.spotMaxPrice !== undefined ? { spotMaxPrice: o.mixed.spotMaxPrice } : {}),
+            },
+            launchTemplate: {
+              launchTemplateSpecification: { launchTemplateId: launchTemplate.id, version: launchTemplate.version },
+              override: typeIt.dynamic({ instance_type: typeIt.value }),
+            },
+          },
+        }
+      : { launchTemplate }),
     targetGroupArns: o.targetGroupArns,
-    tag: tagIt.dynamic({ key: tagIt.key, value: tagIt.value, propagate_at_launch: true }),
+    // The group's own tags (the cluster-autoscaler reads them on the group) stay off its instances.
+    tag: tagIt.dynamic({ key: tagIt.key, value: tagIt.value, propagate_at_launch: o.groupTags ? Op.not(Fn.contains(Fn.keys(o.groupTags), tagIt.key)) : true }),
+    // The cluster-autoscaler owns the desired capacity once the group exists: an apply must not undo its scaling.
+    ...(o.size.desired !== undefined ? { lifecycle: { ignoreChanges: ['desired_capacity'] } } : {}),
   }), 'this');
   if (!o.drain) return { template, group };
   describe(

@@ -98,7 +98,7 @@ export function importKops(cluster: Obj, groups: readonly Obj[]): KopsImport {
   const nodeZones = nodes.map((g) => (g.spec?.subnets ?? []).map((s: string) => zoneOfSubnet.get(s) ?? s));
   spec.nodeGroups = nodes.length === 1 && nodeZones[0]!.length > 1 ? 'spread' : 'perZone';
   if (spec.nodeGroups === 'perZone' && nodes.length !== zones.length) notes.push(`node groups: ${nodes.length} groups over ${zones.length} zones; haform makes one per zone, ${spec.nodeCount} nodes spread evenly`);
-  for (const g of nodes) if (g.spec?.maxSize !== g.spec?.minSize) notes.push(`node group ${g.metadata.name} scales ${g.spec?.minSize} to ${g.spec?.maxSize}: haform's groups are fixed at their size (the cluster-autoscaler may change it); minSize used`);
+  importCapacity(spec, nodes, c.clusterAutoscaler, notes);
   const nodeSizes = new Set(nodes.map((g) => g.spec?.machineType).filter(Boolean));
   if (nodeSizes.size) spec.nodeSize = [...nodeSizes][0];
   if (nodeSizes.size > 1) notes.push(`node machine types ${[...nodeSizes].join(', ')}: haform runs one type for all nodes; ${spec.nodeSize} used`);
@@ -181,6 +181,63 @@ export function importKops(cluster: Obj, groups: readonly Obj[]): KopsImport {
   const igLabels = [...ordered, ...nodes].filter((g) => g.spec?.cloudLabels && Object.keys(g.spec.cloudLabels).length);
   if (igLabels.length) notes.push(`cloud labels of instance groups (${igLabels.map((g) => g.metadata.name).join(', ')}): haform tags every resource alike; add them to spec.tags if every resource should carry them`);
   return { raw: { apiVersion: 'haform.io/v1alpha1', kind: 'Cluster', metadata: { name }, spec }, notes };
+}
+
+const SPOT_STRATEGIES = ['price-capacity-optimized', 'capacity-optimized', 'capacity-optimized-prioritized', 'lowest-price'];
+const EXPANDERS = ['least-waste', 'random', 'most-pods'];
+
+/**
+ * The node groups' range (minSize, maxSize: haform's are the cluster's, spread evenly per zone as
+ * nodeCount is), their mixed instances and spot price, and kops's clusterAutoscaler addon.
+ */
+function importCapacity(spec: RawCluster['spec'], nodes: readonly Obj[], autoscaler: Obj | undefined, notes: string[]): void {
+  const sum = (k: 'minSize' | 'maxSize') => nodes.reduce((n, g) => n + Number(g.spec?.[k] ?? g.spec?.minSize ?? 0), 0);
+  const [min, max] = [sum('minSize'), sum('maxSize')];
+  const nodesSpec: NonNullable<RawCluster['spec']['nodes']> = {};
+  if (max !== min) {
+    nodesSpec.minSize = min;
+    nodesSpec.maxSize = max;
+    if (spec.nodeGroups === 'perZone' && nodes.length > 1 && new Set(nodes.map((g) => `${g.spec?.minSize}/${g.spec?.maxSize}`)).size > 1) {
+      notes.push(`node groups scale ${nodes.map((g) => `${g.metadata.name} ${g.spec?.minSize} to ${g.spec?.maxSize}`).join(', ')}: haform's range is the cluster's, ${min} to ${max}, spread evenly over the zones`);
+    }
+  }
+  // Mixed instances and spot price: one policy for every node group, from the first that has one.
+  const mixedOf = nodes.filter((g) => g.spec?.mixedInstancesPolicy);
+  const m: Obj | undefined = mixedOf[0]?.spec.mixedInstancesPolicy;
+  if (m) {
+    const policy: Obj = {};
+    if (m.instances?.length) policy.instances = m.instances;
+    if (m.onDemandBase !== undefined) policy.onDemandBase = Number(m.onDemandBase);
+    if (m.onDemandAboveBase !== undefined) policy.onDemandAboveBase = Number(m.onDemandAboveBase);
+    if (m.spotAllocationStrategy && SPOT_STRATEGIES.includes(m.spotAllocationStrategy)) policy.spotAllocationStrategy = m.spotAllocationStrategy;
+    else if (m.spotAllocationStrategy) notes.push(`spotAllocationStrategy ${m.spotAllocationStrategy}: haform takes ${SPOT_STRATEGIES.join(', ')}; price-capacity-optimized used`);
+    if (m.instanceRequirements) notes.push(`mixedInstancesPolicy.instanceRequirements of ${mixedOf[0]!.metadata.name}: haform names the instance types, not their attributes; list them in nodes.mixedInstancesPolicy.instances`);
+    if (m.onDemandAllocationStrategy) notes.push(`onDemandAllocationStrategy ${m.onDemandAllocationStrategy}: haform leaves AWS's default (prioritized, in the order of the instances)`);
+    if (m.spotInstancePools !== undefined) notes.push(`spotInstancePools ${m.spotInstancePools}: it applies to lowest-price only; haform does not set it`);
+    if (policy.instances) nodesSpec.mixedInstancesPolicy = policy as NonNullable<typeof nodesSpec.mixedInstancesPolicy>;
+    else notes.push(`mixedInstancesPolicy of ${mixedOf[0]!.metadata.name} lists no instances: not carried`);
+  }
+  const prices = [...new Set(nodes.map((g) => g.spec?.maxPrice).filter((p) => p !== undefined && p !== ''))].map(String);
+  if (prices.length) nodesSpec.maxPrice = prices[0]!;
+  const differ = (what: string, values: unknown[]) => {
+    if (new Set(values.map((v) => JSON.stringify(v ?? null))).size > 1) notes.push(`${what} differ between the node groups (${nodes.map((g) => g.metadata.name).join(', ')}): haform has one for every group; ${mixedOf[0]?.metadata.name ?? nodes[0]?.metadata.name}'s used`);
+  };
+  if (nodes.length > 1) {
+    differ('mixed instances policies', nodes.map((g) => g.spec?.mixedInstancesPolicy));
+    differ('spot prices (maxPrice)', nodes.map((g) => g.spec?.maxPrice));
+  }
+  if (Object.keys(nodesSpec).length) spec.nodes = nodesSpec;
+
+  if (autoscaler?.enabled) {
+    const ca: NonNullable<RawCluster['spec']['clusterAutoscaler']> = { enabled: true };
+    if (autoscaler.expander && EXPANDERS.includes(autoscaler.expander)) ca.expander = autoscaler.expander;
+    else if (autoscaler.expander) notes.push(`clusterAutoscaler.expander ${autoscaler.expander}: haform takes ${EXPANDERS.join(', ')}; least-waste used`);
+    if (autoscaler.balanceSimilarNodeGroups !== undefined) ca.balanceSimilarNodeGroups = Boolean(autoscaler.balanceSimilarNodeGroups);
+    const other = Object.keys(autoscaler).filter((k) => !['enabled', 'expander', 'balanceSimilarNodeGroups', 'image'].includes(k));
+    if (other.length) notes.push(`clusterAutoscaler ${other.join(', ')}: haform runs the autoscaler with upstream's defaults for these`);
+    if (autoscaler.image) notes.push(`clusterAutoscaler.image ${autoscaler.image}: haform pins the release of the Kubernetes minor`);
+    spec.clusterAutoscaler = ca;
+  }
 }
 
 /** The haform YAML, headed by what was not carried, so that the notes travel with the file into review. */

@@ -11,10 +11,12 @@ export interface AddonVersions {
   readonly ebsCsiDriver: string;
   /** aws/aws-node-termination-handler release (queue-processor manifest). */
   readonly nodeTerminationHandler: string;
+  /** kubernetes/autoscaler's cluster-autoscaler of the minor (the AWS auto-discovery example), if released. */
+  readonly clusterAutoscaler: string | undefined;
 }
 
 /** The pinned versions for a Kubernetes version, or undefined for a minor haform does not support. */
 export function addonVersions(kubernetesVersion: string): AddonVersions | undefined {
   const r = minorRelease(kubernetesVersion);
-  return r ? { cloudControllerManager: r.cloudControllerManager, ebsCsiDriver: EBS_CSI_DRIVER, nodeTerminationHandler: NODE_TERMINATION_HANDLER } : undefined;
+  return r ? { cloudControllerManager: r.cloudControllerManager, ebsCsiDriver: EBS_CSI_DRIVER, nodeTerminationHandler: NODE_TERMINATION_HANDLER, clusterAutoscaler: r.clusterAutoscaler } : undefined;
 }

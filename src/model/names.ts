@@ -173,3 +173,15 @@ export function eventRulePrefix(cluster: string): string {
 export function eventRuleName(prefix: string, id: string): string {
   return `${prefix}-${id.replace(/_/g, '-')}`;
 }
+
+/**
+ * The cluster-autoscaler's tags on a node group (kubernetes/autoscaler cloudprovider/aws/README.md,
+ * "Auto-Discovery Setup"): it scales the groups that carry both discovery tags, whatever their
+ * values; the node-template tags tell it what a node of a group at zero would offer.
+ */
+export const AUTOSCALER_TAG_PREFIX = 'k8s.io/cluster-autoscaler/';
+export const AUTOSCALER_ENABLED_TAG = `${AUTOSCALER_TAG_PREFIX}enabled`;
+export function autoscalerClusterTag(cluster: string): string {
+  return `${AUTOSCALER_TAG_PREFIX}${cluster}`;
+}
+export const NODE_TEMPLATE_STORAGE_TAG = `${AUTOSCALER_TAG_PREFIX}node-template/resources/ephemeral-storage`;

@@ -1,4 +1,5 @@
-import type { ClusterSpec } from '../spec/types.js';
+import type { ClusterSpec, MixedInstancesSpec } from '../spec/types.js';
+import { releaseOf } from './versions.js';
 import * as names from './names.js';
 import { analyzeQuorum, placeMasters, type QuorumAnalysis } from './placement.js';
 
@@ -18,6 +19,12 @@ export interface ClusterPlan {
   readonly nodeGroups: readonly NodeGroupPlan[];
   /** What the YAML asks of the node groups: one across the zones, or one per zone. */
   readonly nodePlacement: 'spread' | 'perZone';
+  /** A node group has a size range: the nodes module leaves its desired capacity to the autoscaler. */
+  readonly nodesScale: boolean;
+  /** Several instance types or spot capacity in every node group (a mixed instances policy). */
+  readonly nodeInstances: MixedInstancesSpec | undefined;
+  /** The cluster-autoscaler addon, pinned to the Kubernetes minor; undefined when not asked for. */
+  readonly clusterAutoscaler: ClusterAutoscalerPlan | undefined;
   readonly api: ApiPlan;
   readonly ssh: { readonly cidrs: readonly string[]; readonly keyName: string | undefined };
   readonly bastion: { readonly groupName: string } | undefined;
@@ -96,8 +103,30 @@ export interface NodeGroupPlan {
   readonly zones: readonly string[];
   readonly module: string;
   readonly groupName: string;
+  /** The desired capacity at creation (nodeCount's share). */
   readonly size: number;
+  /** The group's range: minSize = maxSize = size for a fixed group. */
+  readonly minSize: number;
+  readonly maxSize: number;
+  /** Tags of the group alone, not its instances: the cluster-autoscaler's, when the group may scale. */
+  readonly groupTags: Readonly<Record<string, string>>;
 }
+
+export interface ClusterAutoscalerPlan {
+  /** kubernetes/autoscaler's cluster-autoscaler release (image tag) of the Kubernetes minor. */
+  readonly version: string;
+  readonly expander: string;
+  readonly balanceSimilarNodeGroups: boolean;
+  /** --node-group-auto-discovery: the two tags every group it may scale carries. */
+  readonly discoveryTags: readonly string[];
+}
+
+/**
+ * What a node of a group at zero offers for pods' ephemeral-storage requests, for the
+ * cluster-autoscaler's node template: the root volume (ROOT_VOLUME_SIZE, 64 GiB) less ext4's overhead
+ * and kubelet's default hard eviction at 10% of nodefs, rounded down.
+ */
+export const NODE_TEMPLATE_EPHEMERAL_STORAGE = '56Gi';
 
 export interface ApiPlan {
   readonly internal: boolean;
@@ -120,6 +149,7 @@ export function buildPlan(spec: ClusterSpec): ClusterPlan {
   const placement = placeMasters(spec.masterZones, spec.masterCount);
   const members = placement.map((m) => m.name);
   const privateTopology = spec.topology === 'private';
+  const groups = nodeGroups(spec);
   return {
     name: cluster,
     region: spec.region,
@@ -162,8 +192,16 @@ export function buildPlan(spec: ClusterSpec): ClusterPlan {
       preventDestroy: spec.etcd.preventDestroy,
       backupRetentionDays: spec.etcd.backupRetentionDays,
     },
-    nodeGroups: nodeGroups(spec),
+    nodeGroups: groups,
     nodePlacement: spec.nodeGroups,
+    nodesScale: groups.some((g) => g.minSize < g.maxSize),
+    nodeInstances: spec.nodeCapacity.mixed,
+    clusterAutoscaler: spec.clusterAutoscaler && {
+      version: releaseOf(spec.kubernetesVersion).clusterAutoscaler ?? '',
+      expander: spec.clusterAutoscaler.expander,
+      balanceSimilarNodeGroups: spec.clusterAutoscaler.balanceSimilarNodeGroups,
+      discoveryTags: [names.AUTOSCALER_ENABLED_TAG, names.autoscalerClusterTag(cluster)],
+    },
     api: {
       internal: spec.api.loadBalancerType === 'internal',
       allowedCIDRs: spec.api.allowedCIDRs,
@@ -202,17 +240,36 @@ export function buildPlan(spec: ClusterSpec): ClusterPlan {
   };
 }
 
-/** kops's single node group across every zone, or a group per zone with the count spread evenly. */
+/**
+ * kops's single node group across every zone, or a group per zone with the count spread evenly; the
+ * range is spread alike, so that each group's minimum <= size <= maximum holds as the cluster's does.
+ */
 function nodeGroups(spec: ClusterSpec): NodeGroupPlan[] {
-  if (spec.nodeGroups === 'spread') {
-    return [{ zones: spec.zones, size: spec.nodeCount, module: names.nodesModule(), groupName: names.nodeGroupName(undefined, spec.name) }];
-  }
-  return spreadNodes(spec.nodeCount, spec.zones).map(({ zone, size }) => ({
-    zones: [zone],
-    size,
-    module: names.nodesModule(zone),
-    groupName: names.nodeGroupName(zone, spec.name),
-  }));
+  const { minSize, maxSize } = spec.nodeCapacity;
+  const zones = spec.nodeGroups === 'spread' ? [undefined] : spec.zones;
+  const share = (n: number) => (spec.nodeGroups === 'spread' ? [n] : spreadNodes(n, spec.zones).map((z) => z.size));
+  const [sizes, mins, maxes] = [share(spec.nodeCount), share(minSize), share(maxSize)];
+  return zones.map((zone, i) => {
+    const [min, max] = [mins[i]!, maxes[i]!];
+    return {
+      zones: zone ? [zone] : spec.zones,
+      size: sizes[i]!,
+      minSize: min,
+      maxSize: max,
+      groupTags: min < max ? autoscalerTags(spec.name, min) : {},
+      module: names.nodesModule(zone),
+      groupName: names.nodeGroupName(zone, spec.name),
+    };
+  });
+}
+
+/** The discovery tags on a group that may scale, and the node template's storage when it may be at zero. */
+function autoscalerTags(cluster: string, minSize: number): Record<string, string> {
+  return {
+    [names.AUTOSCALER_ENABLED_TAG]: 'true',
+    [names.autoscalerClusterTag(cluster)]: 'owned',
+    ...(minSize === 0 ? { [names.NODE_TEMPLATE_STORAGE_TAG]: NODE_TEMPLATE_EPHEMERAL_STORAGE } : {}),
+  };
 }
 
 /** nodeCount spread evenly over the zones, the first zones taking the remainder. */

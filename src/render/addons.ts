@@ -146,5 +146,78 @@ export function renderAddons(plan: ClusterPlan, header: string): OutputFile[] {
       ],
     },
   );
-  return [ccm, ebs, storageClass, nth];
+  return [ccm, ebs, storageClass, nth, ...(plan.clusterAutoscaler ? [clusterAutoscaler(plan, plan.clusterAutoscaler, file)] : [])];
+}
+
+/** The upstream AWS manifest the cluster-autoscaler's kustomization starts from, at its release's tag. */
+export function clusterAutoscalerManifest(version: string): string {
+  return `https://raw.githubusercontent.com/kubernetes/autoscaler/cluster-autoscaler-${version.replace(/^v/, '')}/cluster-autoscaler/cloudprovider/aws/examples/cluster-autoscaler-autodiscover.yaml`;
+}
+
+/**
+ * The cluster-autoscaler (clusterAutoscaler.enabled), from kubernetes/autoscaler's AWS
+ * auto-discovery example at the release of the cluster's minor: it scales the groups that carry both
+ * discovery tags (nodes.minSize < nodes.maxSize), within their range. On the masters, as the other
+ * controllers that call AWS: their instance profile is its credential. One replica, as upstream has
+ * it: a second on the same host-network master would find the metrics port (8085) taken, and leader
+ * election makes a second idle anyway.
+ */
+function clusterAutoscaler(plan: ClusterPlan, ca: NonNullable<ClusterPlan['clusterAutoscaler']>, file: (path: string, lines: string[], body: unknown) => OutputFile): OutputFile {
+  return file(
+    'cluster-autoscaler/kustomization.yaml',
+    [
+      `cluster-autoscaler ${ca.version} for Kubernetes ${plan.kubernetesVersion}: adds nodes for pods that fit nowhere, removes nodes`,
+      `that stay underused; only in the groups tagged ${ca.discoveryTags.join(' and ')}, between their min and max size.`,
+    ],
+    {
+      apiVersion: 'kustomize.config.k8s.io/v1beta1',
+      kind: 'Kustomization',
+      resources: [clusterAutoscalerManifest(ca.version)],
+      images: [{ name: 'registry.k8s.io/autoscaling/cluster-autoscaler', newTag: ca.version }],
+      patches: [
+        {
+          target: { kind: 'Deployment', name: 'cluster-autoscaler' },
+          patch: stringify([
+            {
+              op: 'replace',
+              path: '/spec/template/spec/containers/0/command',
+              value: [
+                './cluster-autoscaler',
+                '--v=4',
+                '--stderrthreshold=info',
+                '--cloud-provider=aws',
+                // A node whose pods keep emptyDir data may still go: the drain evicts them as the PDBs allow.
+                '--skip-nodes-with-local-storage=false',
+                `--expander=${ca.expander}`,
+                `--balance-similar-node-groups=${ca.balanceSimilarNodeGroups}`,
+                `--node-group-auto-discovery=asg:tag=${ca.discoveryTags.join(',')}`,
+              ],
+            },
+            // The example mounts the host's CA bundle at Amazon Linux's path, which Ubuntu lacks; the
+            // image (distroless/static) carries its own.
+            { op: 'remove', path: '/spec/template/spec/containers/0/volumeMounts' },
+            { op: 'remove', path: '/spec/template/spec/volumes' },
+          ]),
+        },
+        {
+          target: { kind: 'Deployment', name: 'cluster-autoscaler' },
+          patch: stringify({
+            apiVersion: 'apps/v1',
+            kind: 'Deployment',
+            metadata: { name: 'cluster-autoscaler', namespace: 'kube-system' },
+            spec: {
+              template: {
+                spec: {
+                  hostNetwork: true,
+                  nodeSelector: CONTROL_PLANE,
+                  tolerations: ON_CONTROL_PLANE,
+                  containers: [{ name: 'cluster-autoscaler', env: [{ name: 'AWS_REGION', value: plan.region }] }],
+                },
+              },
+            },
+          }),
+        },
+      ],
+    },
+  );
 }

@@ -1,6 +1,7 @@
 import * as names from '../model/names.js';
+import { AUTOSCALER_TAG_PREFIX } from '../model/names.js';
 import { placeMasters } from '../model/placement.js';
-import { DEFAULTS, resolveMasters } from './defaults.js';
+import { DEFAULTS, resolveMasters, resolveNodeSizes } from './defaults.js';
 import type { RawCluster, YamlPath } from './types.js';
 
 /**
@@ -74,6 +75,14 @@ function reservedTagKeys(cluster: string): string[] {
 
 /** The most tags haform puts on one resource besides the user's: an etcd volume's. */
 const HAFORM_TAGS_PER_RESOURCE = 6;
+/**
+ * A node group that scales: its five (the cluster's two, Name, role, the termination handler's),
+ * the cluster-autoscaler's two discovery tags, and its node template's storage when it scales from zero.
+ */
+function haformTags(c: RawCluster): number {
+  const { min, max } = resolveNodeSizes(c.spec);
+  return min < max ? Math.max(HAFORM_TAGS_PER_RESOURCE, 5 + 2 + (min === 0 ? 1 : 0)) : HAFORM_TAGS_PER_RESOURCE;
+}
 
 /** The characters every tagged service accepts (IAM's tag pattern, which S3 and SQS share). */
 const TAG_CHARACTER = /^[\p{L}\p{Z}\p{N}_.:/=+\-@]$/u;
@@ -90,12 +99,15 @@ export function checkTags(c: RawCluster, report: Report): void {
     }
     if (/^aws:/i.test(key)) {
       report(['spec', 'tags', key], 'error', 'tag-key-reserved', `tag key "${key}": the aws: prefix is reserved for AWS`, 'rename the tag');
+    } else if (key.startsWith(AUTOSCALER_TAG_PREFIX)) {
+      report(['spec', 'tags', key], 'error', 'tag-key-reserved', `tag key "${key}": the cluster-autoscaler's tags would be on every resource, the masters' groups too, which it may then scale`, 'remove the tag: haform tags the node groups that scale (nodes.minSize < nodes.maxSize)');
     } else if (reserved.includes(key)) {
       report(['spec', 'tags', key], 'error', 'tag-key-reserved', `tag key "${key}" is set by haform (masters find their volumes and the cloud provider finds the cluster by it)`, 'remove the tag, or rename it');
     }
   }
-  const room = AWS_LIMITS.tagsPerResource - HAFORM_TAGS_PER_RESOURCE;
+  const own = haformTags(c);
+  const room = AWS_LIMITS.tagsPerResource - own;
   if (keys.length > room) {
-    report(['spec', 'tags'], 'error', 'tags-too-many', `${keys.length} tags, plus haform's own ${HAFORM_TAGS_PER_RESOURCE}, exceed AWS's ${AWS_LIMITS.tagsPerResource} tags per resource`, `keep at most ${room} tags in spec.tags`);
+    report(['spec', 'tags'], 'error', 'tags-too-many', `${keys.length} tags, plus haform's own ${own}, exceed AWS's ${AWS_LIMITS.tagsPerResource} tags per resource`, `keep at most ${room} tags in spec.tags`);
   }
 }

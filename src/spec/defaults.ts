@@ -1,6 +1,6 @@
 import { defaultSubnetCidrs } from '../model/subnets.js';
 import { DEFAULT_KUBERNETES_VERSION } from '../model/versions.js';
-import type { ClusterSpec, EtcdSpec, RawCluster } from './types.js';
+import type { ClusterSpec, EtcdSpec, MixedInstancesSpec, RawCluster } from './types.js';
 
 /** Defaults as kops applies them; named so that the schema, README and code agree. */
 export const DEFAULTS = {
@@ -21,6 +21,11 @@ export const DEFAULTS = {
   gp3Iops: 3000,
   gp3Throughput: 125,
   apiAllowedCIDRs: ['0.0.0.0/0'],
+  /** AWS's default for a mixed instances policy: on-demand above the base, unless told otherwise. */
+  onDemandAboveBase: 100,
+  /** AWS's recommended spot strategy: the cheapest pools among those least likely to be interrupted. */
+  spotAllocationStrategy: 'price-capacity-optimized',
+  clusterAutoscalerExpander: 'least-waste',
   /** A year of flow logs: what CIS and checkov (CKV_AWS_338) ask of a log group. */
   flowLogRetentionDays: 365,
 } as const;
@@ -37,6 +42,17 @@ export function resolveMasters(spec: RawCluster['spec']): { masterZones: string[
   const masterCount = spec.masterCount ?? spec.masterZones?.length ?? 1;
   const masterZones = spec.masterZones ?? (masterCount > 1 ? [...spec.zones] : spec.zones.slice(0, 1));
   return { masterZones, masterCount };
+}
+
+/**
+ * The node groups' desired, minimum and maximum size for the whole cluster, as kops sizes an
+ * instance group: nodeCount is the desired size at creation; minSize and maxSize default to it, and
+ * nodeCount to minSize (or 2, within maxSize) when only the range is given.
+ */
+export function resolveNodeSizes(spec: RawCluster['spec']): { count: number; min: number; max: number } {
+  const n = spec.nodes ?? {};
+  const count = spec.nodeCount ?? n.minSize ?? Math.min(DEFAULTS.nodeCount, n.maxSize ?? DEFAULTS.nodeCount);
+  return { count, min: n.minSize ?? count, max: n.maxSize ?? count };
 }
 
 export function isGossip(name: string): boolean {
@@ -68,6 +84,7 @@ export function applyDefaults(raw: RawCluster, source: string): ClusterSpec {
   });
   const name = raw.metadata.name;
   const image = s.image ?? DEFAULTS.image;
+  const nodeSizes = resolveNodeSizes(s);
   return {
     source,
     name,
@@ -75,8 +92,15 @@ export function applyDefaults(raw: RawCluster, source: string): ClusterSpec {
     zones: s.zones,
     masterZones,
     masterCount,
-    nodeCount: s.nodeCount ?? DEFAULTS.nodeCount,
+    nodeCount: nodeSizes.count,
     nodeGroups: s.nodeGroups ?? DEFAULTS.nodeGroups,
+    nodeCapacity: { minSize: nodeSizes.min, maxSize: nodeSizes.max, mixed: mixedInstances(s, s.nodeSize ?? DEFAULTS.nodeSize) },
+    clusterAutoscaler: s.clusterAutoscaler?.enabled
+      ? {
+          expander: s.clusterAutoscaler.expander ?? DEFAULTS.clusterAutoscalerExpander,
+          balanceSimilarNodeGroups: s.clusterAutoscaler.balanceSimilarNodeGroups ?? (s.nodeGroups ?? DEFAULTS.nodeGroups) === 'perZone',
+        }
+      : undefined,
     topology: s.topology ?? DEFAULTS.topology,
     networking: s.networking ?? DEFAULTS.networking,
     networkCIDR,
@@ -106,6 +130,20 @@ export function applyDefaults(raw: RawCluster, source: string): ClusterSpec {
     assets: { containerProxy: s.assets?.containerProxy, fileRepository: s.assets?.fileRepository },
     breakGlassRoleArn: s.encryption?.breakGlassRoleArn,
     flowLogRetentionDays: s.flowLogs?.retentionDays ?? DEFAULTS.flowLogRetentionDays,
+  };
+}
+
+/** kops's mixedInstancesPolicy; maxPrice alone makes every node a spot instance of nodeSize, as in kops. */
+function mixedInstances(s: RawCluster['spec'], nodeSize: string): MixedInstancesSpec | undefined {
+  const m = s.nodes?.mixedInstancesPolicy;
+  const maxPrice = s.nodes?.maxPrice;
+  if (!m && maxPrice === undefined) return undefined;
+  return {
+    instances: m?.instances ?? [nodeSize],
+    onDemandBase: m?.onDemandBase ?? 0,
+    onDemandAboveBase: m ? (m.onDemandAboveBase ?? DEFAULTS.onDemandAboveBase) : 0,
+    spotAllocationStrategy: m?.spotAllocationStrategy ?? DEFAULTS.spotAllocationStrategy,
+    maxPrice,
   };
 }
 

@@ -4,7 +4,7 @@ import { today } from './today.js';
 import { analyzeQuorum, placeMasters, quorumSize } from '../model/placement.js';
 import { checkNameLengths, checkTags } from './aws-limits.js';
 import { network } from './network-rules.js';
-import { DEFAULTS, isGossip, parentDomain, regionOfZone, resolveMasters } from './defaults.js';
+import { DEFAULTS, isGossip, parentDomain, regionOfZone, resolveMasters, resolveNodeSizes } from './defaults.js';
 import { KNOWN_ZONES_AS_OF, zonesOf, zoneStatus } from './known-zones.js';
 import { CONTROL_PLANE_MIN, INSTANCE_TYPES_AS_OF, lookupInstanceType } from './instance-types.js';
 import type { RawCluster, Severity, YamlPath } from './types.js';
@@ -77,7 +77,7 @@ const masters: Rule = (c, report) => {
   if (masterCount > 7) {
     report(countPath, 'warning', 'etcd-many-members', `${masterCount} etcd members: every write waits for ${quorumSize(masterCount)} of them, and etcd recommends at most 7`, 'use 3 or 5 masters (7 at most); add worker nodes for capacity');
   }
-  if (c.spec.nodeCount === 0) {
+  if (c.spec.nodeCount === 0 && !(c.spec.clusterAutoscaler?.enabled && (c.spec.nodes?.maxSize ?? 0) > 0)) {
     report(at('nodeCount'), 'warning', 'no-nodes', 'no worker nodes: workloads have nowhere to run (the masters are tainted)', 'set nodeCount to at least 2, in two zones');
   }
   if (masterCount === 1) {
@@ -207,30 +207,72 @@ const etcdVolumes: Rule = (c, report) => {
 const instanceTypes: Rule = (c, report) => {
   const image = c.spec.image ?? DEFAULTS.image;
   const imageArch = /\/amd64\//.test(image) ? 'x86_64' : /\/arm64\//.test(image) ? 'arm64' : undefined;
-  for (const [field, role] of [['masterSize', 'master'], ['nodeSize', 'node']] as const) {
-    const name = c.spec[field] ?? DEFAULTS[field];
+  const check = (label: string, name: string, path: YamlPath, role: 'master' | 'node') => {
     const found = lookupInstanceType(name);
-    const path = c.spec[field] !== undefined ? at(field) : SPEC;
     if (found.kind === 'malformed') {
-      report(path, 'error', 'instance-type-unknown', `${field} ${name} is not an EC2 instance type: ${name.split('.')[0]} comes in ${found.sizes.join(', ')}`, found.nearest ? `did you mean ${found.nearest}?` : `pick one of those sizes, e.g. ${name.split('.')[0]}.${found.sizes.includes('large') ? 'large' : found.sizes[0]}`);
-      continue;
+      report(path, 'error', 'instance-type-unknown', `${label} ${name} is not an EC2 instance type: ${name.split('.')[0]} comes in ${found.sizes.join(', ')}`, found.nearest ? `did you mean ${found.nearest}?` : `pick one of those sizes, e.g. ${name.split('.')[0]}.${found.sizes.includes('large') ? 'large' : found.sizes[0]}`);
+      return undefined;
     }
     if (found.kind === 'unlisted') {
-      report(path, 'warning', 'instance-type-unlisted', `${field} ${name} is not in haform's instance-type table (${INSTANCE_TYPES_AS_OF}): its size and architecture are not checked`, 'check the name against aws ec2 describe-instance-types --instance-types ' + name);
-      continue;
+      report(path, 'warning', 'instance-type-unlisted', `${label} ${name} is not in haform's instance-type table (${INSTANCE_TYPES_AS_OF}): its size and architecture are not checked`, 'check the name against aws ec2 describe-instance-types --instance-types ' + name);
+      return undefined;
     }
     const t = found.type;
     if (role === 'master' && (t.vcpu < CONTROL_PLANE_MIN.vcpu || t.memoryGiB < CONTROL_PLANE_MIN.memoryGiB)) {
       report(path, 'error', 'master-too-small', `masterSize ${name} has ${t.vcpu} vCPU and ${t.memoryGiB} GiB: kubeadm refuses a control-plane node below 2 CPUs or 1700 MB of memory`, 'use t3.medium (2 vCPU, 4 GiB) or larger, e.g. m6i.large');
     }
     if (role === 'node' && t.memoryGiB < 2) {
-      report(path, 'warning', 'node-too-small', `nodeSize ${name} has ${t.memoryGiB} GiB: kubeadm asks for 2 GiB per machine, and kubelet, containerd and the CNI leave little of it to pods`, 'use t3.medium (2 vCPU, 4 GiB) or larger');
+      report(path, 'warning', 'node-too-small', `${label} ${name} has ${t.memoryGiB} GiB: kubeadm asks for 2 GiB per machine, and kubelet, containerd and the CNI leave little of it to pods`, 'use t3.medium (2 vCPU, 4 GiB) or larger');
     }
     if (imageArch && t.arch !== imageArch) {
-      report(path, 'error', 'instance-arch-mismatch', `${field} ${name} is ${t.arch}, but the image is ${imageArch === 'x86_64' ? 'amd64' : 'arm64'} (${image})`, imageArch === 'x86_64' ? `set image to ${image.replace('/amd64/', '/arm64/')}, or use an x86_64 type` : `set image to ${image.replace('/arm64/', '/amd64/')}, or use an arm64 type`);
+      report(path, 'error', 'instance-arch-mismatch', `${label} ${name} is ${t.arch}, but the image is ${imageArch === 'x86_64' ? 'amd64' : 'arm64'} (${image})`, imageArch === 'x86_64' ? `set image to ${image.replace('/amd64/', '/arm64/')}, or use an x86_64 type` : `set image to ${image.replace('/arm64/', '/amd64/')}, or use an arm64 type`);
     }
+    return t;
+  };
+  for (const [field, role] of [['masterSize', 'master'], ['nodeSize', 'node']] as const) {
+    check(field, c.spec[field] ?? DEFAULTS[field], c.spec[field] !== undefined ? at(field) : SPEC, role);
+  }
+  // The mixed instances: the same checks, and one shape (the cluster-autoscaler sizes a group by its first type).
+  const instances = c.spec.nodes?.mixedInstancesPolicy?.instances ?? [];
+  const types = instances.map((name, i) => check('instance', name, at('nodes', 'mixedInstancesPolicy', 'instances', i), 'node'));
+  const first = types[0];
+  types.forEach((t, i) => {
+    if (!first || !t || i === 0 || (t.vcpu === first.vcpu && t.memoryGiB === first.memoryGiB)) return;
+    report(at('nodes', 'mixedInstancesPolicy', 'instances', i), 'warning', 'mixed-instances-unequal', `${instances[i]} has ${t.vcpu} vCPU and ${t.memoryGiB} GiB, ${instances[0]} ${first.vcpu} vCPU and ${first.memoryGiB} GiB: the cluster-autoscaler sizes a group by its first instance type, and the scheduler's picture of a new node is then wrong`, `list instances of ${first.vcpu} vCPU and ${first.memoryGiB} GiB only, e.g. the same size of other families`);
+  });
+};
+
+/**
+ * The node groups' range, as kops's instance groups have one (minSize <= nodeCount <= maxSize), and
+ * what scales it: the cluster-autoscaler of the cluster's Kubernetes minor, if upstream released one.
+ */
+const nodeCapacity: Rule = (c, report) => {
+  const s = c.spec;
+  const n = s.nodes ?? {};
+  const { count, min, max } = resolveNodeSizes(s);
+  const countPath = s.nodeCount !== undefined ? at('nodeCount') : undefined;
+  if (n.minSize !== undefined && n.maxSize !== undefined && n.minSize > n.maxSize) {
+    report(at('nodes', 'minSize'), 'error', 'node-size-range', `nodes.minSize ${n.minSize} is above nodes.maxSize ${n.maxSize}: no group size fits both`, `set minSize to at most ${n.maxSize}, or maxSize to at least ${n.minSize}`);
+  } else if (count < min) {
+    report(countPath ?? at('nodes', 'minSize'), 'error', 'node-size-range', `nodeCount ${count} is below nodes.minSize ${min}: the groups would be created below their minimum`, `set nodeCount to at least ${min} (the size the groups start at), or lower nodes.minSize`);
+  } else if (count > max) {
+    report(countPath ?? at('nodes', 'maxSize'), 'error', 'node-size-range', `nodeCount ${count} is above nodes.maxSize ${max}: the groups would be created above their maximum`, `set nodeCount to at most ${max}, or raise nodes.maxSize`);
+  }
+  const ca = s.clusterAutoscaler;
+  const scales = min < max;
+  if (ca?.enabled) {
+    const release = minorRelease(s.kubernetesVersion ?? DEFAULT_KUBERNETES_VERSION);
+    if (release && !release.clusterAutoscaler) {
+      const released = SUPPORTED_MINORS.filter((m) => minorRelease(m)?.clusterAutoscaler);
+      report(at('clusterAutoscaler', 'enabled'), 'error', 'cluster-autoscaler-unreleased', `kubernetes/autoscaler has no cluster-autoscaler ${release.minor} release in haform's version table (read ${VERSIONS_READ}): it is released per Kubernetes minor, and upstream tests no other pairing`, `run Kubernetes ${released[released.length - 1]} (kubernetesVersion), or leave clusterAutoscaler off until haform pins its ${release.minor} release`);
+    }
+    if (!scales) {
+      report(at('clusterAutoscaler', 'enabled'), 'warning', 'autoscaler-without-range', `the node groups are fixed at ${count} node(s) (nodes.minSize = nodes.maxSize): the cluster-autoscaler finds no group to scale`, 'set nodes.minSize and nodes.maxSize, e.g. minSize: 2 and maxSize: 10');
+    }
+  } else if (scales) {
+    report(at('nodes'), 'warning', 'node-range-unscaled', `the node groups may scale from ${min} to ${max}, but nothing in this cluster scales them: they stay at nodeCount ${count}`, 'set clusterAutoscaler.enabled: true, or run a cluster-autoscaler of your own (the groups carry its auto-discovery tags)');
   }
 };
 
 /** Every semantic rule, in the order their findings are listed. */
-export const RULES: readonly Rule[] = [clusterName, checkNameLengths, zones, masters, networking, kubernetes, dns, network, accessLists, etcdVolumes, instanceTypes, checkTags];
+export const RULES: readonly Rule[] = [clusterName, checkNameLengths, zones, masters, networking, kubernetes, dns, network, accessLists, etcdVolumes, instanceTypes, nodeCapacity, checkTags];

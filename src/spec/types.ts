@@ -9,6 +9,10 @@ export interface ClusterSpec {
   readonly masterCount: number;
   readonly nodeCount: number;
   readonly nodeGroups: 'spread' | 'perZone';
+  /** The node groups' size range and purchase options (nodes); fixed at nodeCount, on-demand, by default. */
+  readonly nodeCapacity: NodeCapacitySpec;
+  /** The cluster-autoscaler addon, or undefined when it is not asked for. */
+  readonly clusterAutoscaler: ClusterAutoscalerSpec | undefined;
   readonly topology: 'public' | 'private';
   readonly networking: string;
   readonly networkCIDR: string;
@@ -39,6 +43,31 @@ export interface ClusterSpec {
   readonly breakGlassRoleArn: string | undefined;
   /** Days CloudWatch Logs keeps the flow logs of the VPC haform creates. */
   readonly flowLogRetentionDays: number;
+}
+
+/** Sizes for the whole cluster, as nodeCount: spread over the per-zone groups like it. */
+export interface NodeCapacitySpec {
+  readonly minSize: number;
+  readonly maxSize: number;
+  /** Several instance types and spot capacity; undefined for on-demand nodeSize alone. */
+  readonly mixed: MixedInstancesSpec | undefined;
+}
+
+export type SpotAllocationStrategy = 'price-capacity-optimized' | 'capacity-optimized' | 'capacity-optimized-prioritized' | 'lowest-price';
+
+export interface MixedInstancesSpec {
+  readonly instances: readonly string[];
+  readonly onDemandBase: number;
+  /** Percent of on-demand above onDemandBase; the rest is spot. */
+  readonly onDemandAboveBase: number;
+  readonly spotAllocationStrategy: SpotAllocationStrategy;
+  /** The spot price ceiling in USD an hour; undefined for the on-demand price. */
+  readonly maxPrice: string | undefined;
+}
+
+export interface ClusterAutoscalerSpec {
+  readonly expander: 'least-waste' | 'random' | 'most-pods';
+  readonly balanceSimilarNodeGroups: boolean;
 }
 
 export interface AssetsSpec {
@@ -97,6 +126,13 @@ export interface RawCluster {
     masterCount?: number;
     nodeCount?: number;
     nodeGroups?: 'spread' | 'perZone';
+    nodes?: {
+      minSize?: number;
+      maxSize?: number;
+      mixedInstancesPolicy?: { instances: string[]; onDemandBase?: number; onDemandAboveBase?: number; spotAllocationStrategy?: SpotAllocationStrategy };
+      maxPrice?: string;
+    };
+    clusterAutoscaler?: { enabled?: boolean; expander?: ClusterAutoscalerSpec['expander']; balanceSimilarNodeGroups?: boolean };
     topology?: 'public' | 'private';
     networking?: string;
     networkCIDR?: string;

@@ -57,3 +57,22 @@ export function droppedActions(id: keyof typeof UPSTREAM_IAM, networking: string
   // ec2:CreateTags is kept: the policy holds it to security groups being created or already the cluster's.
   return [...volumes, ...routes].sort();
 }
+
+/**
+ * The cluster-autoscaler's documented policy (kubernetes/autoscaler cluster-autoscaler/cloudprovider/aws/README.md,
+ * "Full Cluster Autoscaler Features Policy"), the same at every tag haform pins (cluster-autoscaler-1.31.5
+ * to 1.36.1, read 2026-12-03), apart from UPSTREAM_IAM because only a cluster that enables it has the
+ * policy. Left out, with the calls read in cloudprovider/aws/aws_wrapper.go: eks:DescribeNodegroup (EKS
+ * managed groups only), DescribeLaunchConfigurations (launch configurations; haform's groups use
+ * launch templates), DescribeImages and GetInstanceTypesFromInstanceRequirements (both only for a mixed
+ * instances policy by attribute requirements; haform names the instance types).
+ */
+export const UPSTREAM_CLUSTER_AUTOSCALER = {
+  source: 'kubernetes/autoscaler cluster-autoscaler/cloudprovider/aws/README.md, full features policy',
+  version: 'v1.36.1',
+  actions: `autoscaling:DescribeAutoScalingGroups autoscaling:DescribeAutoScalingInstances autoscaling:DescribeLaunchConfigurations
+    autoscaling:DescribeScalingActivities ec2:DescribeImages ec2:DescribeInstanceTypes ec2:DescribeLaunchTemplateVersions
+    ec2:GetInstanceTypesFromInstanceRequirements eks:DescribeNodegroup autoscaling:SetDesiredCapacity
+    autoscaling:TerminateInstanceInAutoScalingGroup`,
+  dropped: ['autoscaling:DescribeLaunchConfigurations', 'ec2:DescribeImages', 'ec2:GetInstanceTypesFromInstanceRequirements', 'eks:DescribeNodegroup'],
+} as const;

@@ -112,6 +112,51 @@ describe('import kops: mapping and refusals', () => {
     ]);
   });
 
+  it('autoscaled spot node groups: minSize/maxSize, mixedInstancesPolicy, maxPrice and clusterAutoscaler carry over; what does not map is named', () => {
+    const { cluster, groups } = manifests('fixtures/kops/public.yaml');
+    cluster.spec.kubernetesVersion = '1.36.5';
+    cluster.spec.clusterAutoscaler = { enabled: true, expander: 'priority', balanceSimilarNodeGroups: true, scaleDownUtilizationThreshold: '0.6' };
+    for (const g of groups.filter((x) => x.spec.role === 'Node')) {
+      Object.assign(g.spec, {
+        minSize: 1,
+        maxSize: 4,
+        maxPrice: '0.07',
+        mixedInstancesPolicy: { instances: ['m6i.large', 'm5.large'], onDemandBase: 0, onDemandAboveBase: 10, spotAllocationStrategy: 'capacity-optimized', spotInstancePools: 3 },
+      });
+    }
+    const { raw, notes } = importKops(cluster, groups);
+    expect(raw.spec.nodes).toEqual({ minSize: 3, maxSize: 12, mixedInstancesPolicy: { instances: ['m6i.large', 'm5.large'], onDemandBase: 0, onDemandAboveBase: 10, spotAllocationStrategy: 'capacity-optimized' }, maxPrice: '0.07' });
+    expect(raw.spec.nodeCount).toBe(3);
+    expect(raw.spec.clusterAutoscaler).toEqual({ enabled: true, balanceSimilarNodeGroups: true });
+    expect(notes).toEqual(expect.arrayContaining([
+      expect.stringContaining('spotInstancePools 3'),
+      expect.stringContaining('clusterAutoscaler.expander priority'),
+      expect.stringContaining('clusterAutoscaler scaleDownUtilizationThreshold'),
+    ]));
+    // Not named as dropped any more: the range is carried.
+    expect(notes.join('\n')).not.toMatch(/scales 1 to 4|minSize used/);
+    const { spec, problems } = loadClusterText('i.yaml', JSON.stringify(raw));
+    expect(problems.filter((p) => p.severity === 'error')).toEqual([]);
+    const plan = buildPlan(spec!);
+    // kops's three groups of 1..4 come back as haform's three per-zone groups of 1..4.
+    expect(plan.nodeGroups.map((g) => [g.minSize, g.size, g.maxSize])).toEqual([[1, 1, 4], [1, 1, 4], [1, 1, 4]]);
+    expect(plan.nodeInstances).toMatchObject({ instances: ['m6i.large', 'm5.large'], onDemandAboveBase: 10, maxPrice: '0.07' });
+    expect(plan.clusterAutoscaler?.version).toBe('v1.36.1');
+  });
+
+  it('node groups of different ranges or policies: the cluster\'s range, one policy, each difference named', () => {
+    const { cluster, groups } = manifests('fixtures/kops/public.yaml');
+    const nodes = groups.filter((x) => x.spec.role === 'Node');
+    Object.assign(nodes[0]!.spec, { minSize: 1, maxSize: 6, mixedInstancesPolicy: { instances: ['m6i.large'], instanceRequirements: { cpu: { min: '2' } } } });
+    const { raw, notes } = importKops(cluster, groups);
+    expect(raw.spec.nodes).toMatchObject({ minSize: 3, maxSize: 8 });
+    expect(notes).toEqual(expect.arrayContaining([
+      expect.stringContaining("haform's range is the cluster's, 3 to 8, spread evenly over the zones"),
+      expect.stringContaining('instanceRequirements'),
+      expect.stringContaining('mixed instances policies differ between the node groups'),
+    ]));
+  });
+
   it('refuses what is not one kops cluster: another tool\'s YAML, no Cluster, no control plane (exit 2, nothing written)', () => {
     const file = join(work, 'none.yaml');
     const dest = join(work, 'never.yaml');

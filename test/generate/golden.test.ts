@@ -6,7 +6,7 @@ import { VERSION } from '../../src/version.js';
 import { haform, ROOT } from '../cli/run.js';
 
 /** Golden files: the full output per fixture, compared byte for byte. UPDATE_GOLDEN=1 rewrites them. */
-const CASES = { public: 'examples/public', private: 'examples/private', 'same-az': 'examples/same-az', large: 'valid/large' };
+const CASES = { public: 'examples/public', private: 'examples/private', 'same-az': 'examples/same-az', large: 'valid/large', autoscaled: 'valid/autoscaled' };
 const UPDATE = process.env.UPDATE_GOLDEN === '1';
 const work = mkdtempSync(join(tmpdir(), 'haform-golden-'));
 afterAll(() => rmSync(work, { recursive: true, force: true }));

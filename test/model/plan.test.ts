@@ -71,9 +71,9 @@ describe('buildPlan', () => {
   it('per-zone node groups: one zone each, the count spread, the first zones taking the remainder', () => {
     const { spec } = loadClusterText('n.yaml', 'apiVersion: haform.io/v1alpha1\nkind: Cluster\nmetadata:\n  name: n.k8s.local\nspec:\n  zones: [eu-west-1a, eu-west-1b, eu-west-1c]\n  masterCount: 3\n  nodeCount: 5\n  nodeGroups: perZone\n');
     expect(buildPlan(spec!).nodeGroups).toEqual([
-      { zones: ['eu-west-1a'], size: 2, module: 'nodes_a', groupName: 'nodes-eu-west-1a.n.k8s.local' },
-      { zones: ['eu-west-1b'], size: 2, module: 'nodes_b', groupName: 'nodes-eu-west-1b.n.k8s.local' },
-      { zones: ['eu-west-1c'], size: 1, module: 'nodes_c', groupName: 'nodes-eu-west-1c.n.k8s.local' },
+      { zones: ['eu-west-1a'], size: 2, minSize: 2, maxSize: 2, groupTags: {}, module: 'nodes_a', groupName: 'nodes-eu-west-1a.n.k8s.local' },
+      { zones: ['eu-west-1b'], size: 2, minSize: 2, maxSize: 2, groupTags: {}, module: 'nodes_b', groupName: 'nodes-eu-west-1b.n.k8s.local' },
+      { zones: ['eu-west-1c'], size: 1, minSize: 1, maxSize: 1, groupTags: {}, module: 'nodes_c', groupName: 'nodes-eu-west-1c.n.k8s.local' },
     ]);
     expect(spreadNodes(7, ['x', 'y', 'z'])).toEqual([{ zone: 'x', size: 3 }, { zone: 'y', size: 2 }, { zone: 'z', size: 2 }]);
   });
@@ -176,5 +176,39 @@ describe('small model helpers', () => {
     expect(() => cniPlan('nope')).toThrow('internal: no CNI plan for networking nope');
     expect(defaultSubnetCidrs('10.0.0.0/16', [], false)).toBeUndefined();
     expect(defaultSubnetCidrs('nope', ['a'], false)).toBeUndefined();
+  });
+
+  const cluster = (extra: string) =>
+    `apiVersion: haform.io/v1alpha1\nkind: Cluster\nmetadata:\n  name: s.k8s.local\nspec:\n  zones: [eu-west-1a, eu-west-1b, eu-west-1c]\n  masterCount: 3\n  kubernetesVersion: 1.36.5\n${extra}`;
+
+  it('a size range per zone: min, size and max spread alike, so each group holds min <= size <= max', () => {
+    const { spec, problems } = loadClusterText('s.yaml', cluster('  nodeCount: 4\n  nodeGroups: perZone\n  nodes: { minSize: 3, maxSize: 10 }\n  clusterAutoscaler: { enabled: true }\n'));
+    expect(problems.map((x) => x.rule)).toEqual(['api-open-world']);
+    const p = buildPlan(spec!);
+    expect(p.nodeGroups.map((g) => [g.minSize, g.size, g.maxSize])).toEqual([[1, 2, 4], [1, 1, 3], [1, 1, 3]]);
+    expect(p.nodeGroups.every((g) => g.minSize <= g.size && g.size <= g.maxSize)).toBe(true);
+    expect(p.nodesScale).toBe(true);
+    // Scaling groups carry both discovery tags; none may be at zero, so no node template.
+    expect(p.nodeGroups[0]!.groupTags).toEqual({ 'k8s.io/cluster-autoscaler/enabled': 'true', 'k8s.io/cluster-autoscaler/s.k8s.local': 'owned' });
+    expect(p.clusterAutoscaler).toEqual({ version: 'v1.36.1', expander: 'least-waste', balanceSimilarNodeGroups: true, discoveryTags: ['k8s.io/cluster-autoscaler/enabled', 'k8s.io/cluster-autoscaler/s.k8s.local'] });
+  });
+
+  it('a group that may be at zero tells the autoscaler its storage; a fixed group carries no autoscaler tag', () => {
+    const p = buildPlan(loadClusterText('s.yaml', cluster('  nodeCount: 2\n  nodes: { minSize: 0, maxSize: 6 }\n')).spec!);
+    expect(p.nodeGroups).toHaveLength(1);
+    expect(p.nodeGroups[0]!.groupTags['k8s.io/cluster-autoscaler/node-template/resources/ephemeral-storage']).toBe('56Gi');
+    expect(p.clusterAutoscaler).toBeUndefined();
+    // perZone with max 4 over 3 zones: the first zone's group scales (1..2), the others are fixed at 1.
+    const q = buildPlan(loadClusterText('s.yaml', cluster('  nodeCount: 3\n  nodeGroups: perZone\n  nodes: { minSize: 3, maxSize: 4 }\n')).spec!);
+    expect(q.nodeGroups.map((g) => Object.keys(g.groupTags).length)).toEqual([2, 0, 0]);
+    const fixed = buildPlan(loadClusterText('s.yaml', cluster('  nodeCount: 3\n')).spec!);
+    expect([fixed.nodesScale, fixed.nodeGroups[0]!.groupTags, fixed.nodeInstances]).toEqual([false, {}, undefined]);
+  });
+
+  it('maxPrice alone makes every node spot, of nodeSize; a mixed policy keeps AWS\'s on-demand default', () => {
+    const spot = buildPlan(loadClusterText('s.yaml', cluster('  nodeSize: m6i.large\n  nodes: { maxPrice: "0.05" }\n')).spec!);
+    expect(spot.nodeInstances).toEqual({ instances: ['m6i.large'], onDemandBase: 0, onDemandAboveBase: 0, spotAllocationStrategy: 'price-capacity-optimized', maxPrice: '0.05' });
+    const mixed = buildPlan(loadClusterText('s.yaml', cluster('  nodes:\n    mixedInstancesPolicy: { instances: [m6i.large, m5.large] }\n')).spec!);
+    expect(mixed.nodeInstances).toEqual({ instances: ['m6i.large', 'm5.large'], onDemandBase: 0, onDemandAboveBase: 100, spotAllocationStrategy: 'price-capacity-optimized', maxPrice: undefined });
   });
 });

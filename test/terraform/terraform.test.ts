@@ -12,7 +12,7 @@ if (!tf) {
   console.warn(`\n!!! SKIPPING the real-terraform tests: ${message}.\n!!! Set HAFORM_REQUIRE_TERRAFORM=1 to make this a failure.\n`);
 }
 
-const CASES = ['examples/public', 'examples/private', 'examples/same-az', 'valid/large', 'valid/existing-vpc', 'valid/existing-subnets'];
+const CASES = ['examples/public', 'examples/private', 'examples/same-az', 'valid/large', 'valid/existing-vpc', 'valid/existing-subnets', 'valid/autoscaled'];
 const work = mkdtempSync(join(tmpdir(), 'haform-tf-'));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 

@@ -17,7 +17,7 @@ if (!tofu) {
   console.warn(`\n!!! SKIPPING the OpenTofu tests: ${message}.\n!!! Set HAFORM_REQUIRE_TOFU=1 to make this a failure.\n`);
 }
 
-const CASES = ['examples/public', 'examples/private', 'examples/same-az', 'valid/large', 'valid/existing-vpc', 'valid/existing-subnets'];
+const CASES = ['examples/public', 'examples/private', 'examples/same-az', 'valid/large', 'valid/existing-vpc', 'valid/existing-subnets', 'valid/autoscaled'];
 const work = mkdtempSync(join(tmpdir(), 'haform-tofu-'));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 
