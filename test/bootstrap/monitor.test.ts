@@ -55,7 +55,7 @@ describe('master.sh takes monitor.sh from the bucket', () => {
     expect(existsSync(join(off.root, 'etc/systemd/system/haform-metrics.timer'))).toBe(false);
   });
 
-  it('a monitor.sh that fails, or a bucket that does not answer, never stops a boot', () => {
+  it('a monitor.sh that fails never stops a boot', () => {
     const broken = boot(scripts['master.sh']!, { ...restart, bucketObjects: { 'boot/monitor.sh': 'exit 3\n' } });
     expect(broken.code, broken.stderr).toBe(0);
     expect(broken.stderr).toContain('haform: master a is up');
@@ -82,17 +82,24 @@ describe('monitor.sh etcd: the snapshot age and the database in percent of its q
   });
 
   it("a member without --quota-backend-bytes has etcd's 2 GiB (a cluster initialized before haform set one)", () => {
-    const r = boot(scripts['monitor.sh']!, { ...restart, bucketObjects: { [SNAPSHOT]: 'db' }, etcdStatus: { dbSize: 1024 ** 3 } }, { args: ['etcd'] });
+    const r = boot(scripts['monitor.sh']!, { ...restart, bucketObjects: { [SNAPSHOT]: 'db' }, etcdStatus: { dbSize: 1024 ** 3 }, etcdManifest: '    - --data-dir=/mnt/haform/etcd-main/data\n' }, { args: ['etcd'] });
     expect(r.code, r.stderr).toBe(0);
     expect(metric(r, METRICS.databaseQuota).map((m) => m.value)).toEqual([50]);
   });
 
   it('no snapshot at all: no age is published (the alarm takes that as stale), the database still is; the run fails', () => {
-    const r = boot(scripts['monitor.sh']!, { ...restart, etcdStatus: { dbSize: 100 * 1024 ** 2 } }, { args: ['etcd'] });
+    const r = boot(scripts['monitor.sh']!, { ...restart, etcdStatus: { dbSize: 100 * 1024 ** 2 }, etcdManifest: '    - --quota-backend-bytes=8589934592\n' }, { args: ['etcd'] });
     expect(r.code).not.toBe(0);
     expect(r.stderr).toContain('no etcd snapshot under backups/etcd/main/ in the cluster bucket');
     expect(metric(r, METRICS.snapshotAge)).toEqual([]);
     expect(metric(r, METRICS.databaseQuota)).toHaveLength(1);
+  });
+
+  it('etcd running without its manifest (moved aside): no guessed quota, no percent', () => {
+    const r = boot(scripts['monitor.sh']!, { ...restart, bucketObjects: { [SNAPSHOT]: 'db' }, etcdStatus: { dbSize: 1024 ** 3 } }, { args: ['etcd'] });
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toContain('no etcd manifest at /etc/kubernetes/manifests/etcd.yaml: its quota is unknown');
+    expect(metric(r, METRICS.databaseQuota)).toEqual([]);
   });
 
   it('etcd not running: no percent, the age still; the run fails saying why', () => {

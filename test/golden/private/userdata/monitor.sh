@@ -295,6 +295,7 @@ database_percent() {
   local size quota
   size=$(etcdctl_running endpoint status -w json | sed -n 's/.*"dbSize":\([0-9]*\).*/\1/p') || size=""
   [[ -n ${size} ]] || fail "etcd's endpoint status on this master gave no dbSize: is etcd running?"
+  [[ -f ${ROOT}${ETCD_MANIFEST} ]] || fail "no etcd manifest at ${ETCD_MANIFEST}: its quota is unknown"
   quota=$(sed -n 's/.*--quota-backend-bytes=\([0-9]*\).*/\1/p' "${ROOT}${ETCD_MANIFEST}" | head -n 1)
   ((${quota:-0} > 0)) || quota=2147483648
   awk -v size="${size}" -v quota="${quota}" 'BEGIN {printf "%.1f\n", size * 100 / quota}'
