@@ -282,7 +282,9 @@ put_metric() {
 # whichever member uploaded it: every master reports the same bucket, so any one of them suffices.
 snapshot_age() {
   local newest
-  # An assignment stopped explicitly: a command substitution runs without set -e.
+  # An assignment stopped explicitly: a command substitution runs without set -e. The backticks are
+  # JMESPath's literal, not the shell's.
+  # shellcheck disable=SC2016
   newest=$(awsq s3api list-objects-v2 --bucket "$(param_get cluster/bucket)" --prefix "${BACKUP_PREFIX}" --query 'max_by(Contents || `[]`, &LastModified).LastModified') || exit $?
   [[ -n ${newest} && ${newest} != None ]] || fail "no etcd snapshot under ${BACKUP_PREFIX} in the cluster bucket: no age to publish (the alarm counts that as stale)"
   echo $(($(date +%s) - $(date -d "${newest}" +%s)))
