@@ -108,6 +108,7 @@ export function haTestFiles(plan: ClusterPlan): { path: string; content: string 
     aws_iam_role: { defaults: { arn: `arn:${partition}:iam::111122223333:role/mock` } },
     aws_kms_key: { defaults: { arn: `arn:${partition}:kms:${plan.region}:111122223333:key/00000000-0000-0000-0000-000000000000`, key_id: '00000000-0000-0000-0000-000000000000' } },
     aws_cloudwatch_log_group: { defaults: { arn: `arn:${partition}:logs:${plan.region}:111122223333:log-group:flow-logs` } },
+    aws_sns_topic: { defaults: { arn: `arn:${partition}:sns:${plan.region}:111122223333:alarms` } },
   };
   // Known IDs for the resources the invariants compare, so that a plan can check them without an
   // apply. Terraform overrides each zone's instance; OpenTofu (up to 1.12) only whole resources, so

@@ -46,6 +46,7 @@ export const iam: Generator = {
     const bucketArn = variable(stack, 'bucket_arn', 'string', 'ARN of the cluster bucket: addon manifests and etcd backups.');
     const queueArn = variable(stack, 'termination_queue_arn', 'string', 'ARN of the queue the node termination handler reads.');
     const clusterKey = variable(stack, 'cluster_key_arn', 'string', "The cluster's KMS key (modules/kms): the join material and the bucket are encrypted with it.");
+    const metricNamespace = plan.alarms ? variable(stack, 'metric_namespace', 'string', "CloudWatch namespace of the masters' metrics for the alarms: the only one they may publish to.") : undefined;
     const partition = describe(new DataAwsPartition(stack, 'current', {}), 'ARNs differ per partition: aws, aws-cn (seed example 3), aws-us-gov.');
     const arn = (service: string, resource: string) => `arn:${partition.partition}:${service}:${region.stringValue}:*:${resource}`;
     const clusterTag = clusterConditions(cluster.stringValue).tagged;
@@ -91,8 +92,13 @@ export const iam: Generator = {
         resources: [params(PARAMETER_SUBPATHS.cluster)],
       },
       { sid: 'ReadAddonsAndBackups', actions: ['s3:GetObject'], resources: [`${bucketArn.stringValue}/${ADDONS_DIR}/*`, `${bucketArn.stringValue}/${BACKUP_PREFIX}*`] },
-      // The upgrade runbook: a master takes this generation's master.sh (aws s3 cp in an SSM session).
-      { sid: 'ReadBootScript', actions: ['s3:GetObject'], resources: [`${bucketArn.stringValue}/${BOOT_PREFIX}/${basename(userDataPath.master)}`] },
+      // The upgrade runbook: a master takes this generation's master.sh (aws s3 cp in an SSM session);
+      // with alarms, every boot takes monitor.sh, which publishes their metrics.
+      {
+        sid: 'ReadBootScript',
+        actions: ['s3:GetObject'],
+        resources: [userDataPath.master, ...(plan.alarms ? [userDataPath.monitor] : [])].map((p) => `${bucketArn.stringValue}/${BOOT_PREFIX}/${basename(p)}`),
+      },
       { sid: 'WriteBackups', actions: ['s3:PutObject'], resources: [`${bucketArn.stringValue}/${BACKUP_PREFIX}*`] },
       {
         sid: 'ListAddonsAndBackups',
@@ -102,6 +108,10 @@ export const iam: Generator = {
       },
       ecrToken,
       ecrPull,
+      // The alarms' metrics, into the cluster's own namespace only (PutMetricData takes no resource).
+      ...(metricNamespace
+        ? [{ sid: 'PublishMetrics', actions: ['cloudwatch:PutMetricData'], resources: ['*'], condition: [{ test: 'StringEquals', variable: 'cloudwatch:namespace', values: [metricNamespace.stringValue] }] }]
+        : []),
     ];
     // The cluster's key, as its key policy has it (modules/kms): each role for its own parameters
     // (SSM's encryption context is the parameter's ARN) and, through S3, for the cluster bucket.
@@ -226,6 +236,7 @@ export const iam: Generator = {
       bucket_arn: moduleNamed(ctx, BUCKET_MODULE).get(BucketOutputs.arn),
       termination_queue_arn: moduleNamed(ctx, TERMINATION_MODULE).get(TerminationOutputs.queueArn),
       cluster_key_arn: moduleNamed(ctx, KMS_MODULE).get(KmsOutputs.keyArn),
+      ...(plan.alarms ? { metric_namespace: plan.alarms.namespace } : {}),
       tags: ctx.shared.tags,
     });
   },

@@ -104,6 +104,11 @@ export const kms: Generator = {
         condition: [{ test: 'ArnEquals', variable: 'kms:EncryptionContext:aws:logs:arn', values: [`arn:${partition.partition}:logs:${region.stringValue}:${account.accountId}:log-group:${flowLogGroup.stringValue}`] }],
       });
     }
+    if (plan.alarms && 'name' in plan.alarms.topic) {
+      // The alarms' topic (modules/alarms) is encrypted with this key: CloudWatch publishes to it
+      // (AWS's "compatibility between event sources and encrypted topics").
+      statement.push({ sid: 'AlarmTopic', principals: [{ type: 'Service', identifiers: ['cloudwatch.amazonaws.com'] }], actions: ['kms:Decrypt', 'kms:GenerateDataKey*'], resources: ['*'] });
+    }
     if (breakGlass) {
       // Named as the principal: KMS refuses a policy whose role does not exist, so a typo fails at apply.
       statement.push({ sid: 'BreakGlass', principals: [{ type: 'AWS', identifiers: [breakGlass.stringValue] }], actions: ['kms:Decrypt', 'kms:DescribeKey', 'kms:GenerateDataKey'], resources: ['*'] });

@@ -1,3 +1,4 @@
+import { alarms } from './alarms.js';
 import { api } from './api.js';
 import { bastion } from './bastion.js';
 import { bucket } from './bucket.js';
@@ -14,4 +15,4 @@ import { security } from './security.js';
 import { termination } from './termination.js';
 
 /** Every concern, in wiring order: a concern comes after the modules whose outputs it reads. */
-export const GENERATORS: readonly Generator[] = [kms, flowLogs, network, security, api, dns, bucket, termination, iam, controlPlane, internalApi, nodes, bastion];
+export const GENERATORS: readonly Generator[] = [kms, flowLogs, network, security, api, dns, bucket, termination, iam, controlPlane, internalApi, nodes, bastion, alarms];

@@ -6,6 +6,7 @@ import { AwsProvider } from '@cdktn/provider-aws/lib/provider/index.js';
 import type { TerraformHclModule } from 'cdktn';
 import type { Move } from '../model/guard.js';
 import type { ClusterPlan } from '../model/plan.js';
+import { ALARMS_MODULE, AlarmsOutputs } from './alarms.js';
 import { API_MODULE, ApiOutputs } from './api.js';
 import { BUCKET_MODULE, BucketOutputs } from './bucket.js';
 import { AWS_PROVIDER, describe, type Generator, literalTags, type ModuleSource, moduleNamed, type RootContext, TERRAFORM_REQUIRED_VERSION } from './context.js';
@@ -76,6 +77,7 @@ function rootOutputs(ctx: RootContext): void {
   const host = plan.api.dns ? moduleNamed(ctx, DNS_MODULE).get(DnsOutputs.fqdn) : moduleNamed(ctx, API_MODULE).get(ApiOutputs.dnsName);
   out('cluster_bucket', moduleNamed(ctx, BUCKET_MODULE).get(BucketOutputs.id), 'The cluster bucket: addon manifests and etcd backups (backups/etcd/main/).');
   out('api_endpoint', `https://${host}`, 'URL of the Kubernetes API.');
+  if (plan.alarms) out('alarm_topic_arn', moduleNamed(ctx, ALARMS_MODULE).get(AlarmsOutputs.topicArn), 'The SNS topic the alarms notify: subscribe to it (aws sns subscribe --topic-arn ... --protocol email --notification-endpoint ...).');
 }
 
 /** Canonical's account per partition (Ubuntu's cloud images documentation): the owner of its public SSM parameters' images. */

@@ -106,6 +106,24 @@ export function flowLogGroupName(cluster: string): string {
   return limit(`/haform/${cluster}/vpc-flow-logs`, 512);
 }
 
+/**
+ * The CloudWatch namespace of a cluster's metrics: one per cluster, so that the masters' IAM can be
+ * held to it (cloudwatch:namespace). Namespaces allow letters, digits and . - _ / # : (255 at most).
+ */
+export function metricNamespace(cluster: string): string {
+  return limit(`haform/${cluster}`, 255);
+}
+
+/** The SNS topic haform creates for the alarms: letters, digits, - and _ (256 at most). */
+export function alarmTopicName(cluster: string): string {
+  return limit(`${cluster.replace(/\./g, '-')}-alarms`, 256);
+}
+
+/** A CloudWatch alarm's name: the cluster's, then what it watches (255 at most). */
+export function alarmName(cluster: string, what: string): string {
+  return `${limit(cluster, 255 - what.length - 1)}-${what}`;
+}
+
 /** Terraform names of the stateful resources, shared by the generators and the regeneration guard. */
 export const TF = {
   vpc: 'main',
@@ -146,6 +164,8 @@ export const userDataPath = {
   master: 'userdata/master.sh',
   node: 'userdata/node.sh',
   bastion: 'userdata/bastion.sh',
+  /** Not user data: the masters' metrics for the alarms, which they take from the bucket (boot/monitor.sh). */
+  monitor: 'userdata/monitor.sh',
 } as const;
 
 /** The boot scripts in the cluster bucket, for the upgrade runbook: the copy a running instance takes. */

@@ -44,6 +44,17 @@ export interface ClusterPlan {
   readonly kms: { readonly alias: string; readonly breakGlassRoleArn: string | undefined };
   /** Flow logs of the VPC haform creates; undefined in an existing VPC (its flow logs are the user's). */
   readonly flowLogs: { readonly logGroup: string; readonly roleName: string; readonly retentionDays: number } | undefined;
+  /** The alarms on the masters' metrics; undefined when alarms.enabled is false. */
+  readonly alarms: AlarmsPlan | undefined;
+}
+
+export interface AlarmsPlan {
+  /** Where the masters publish (cloudwatch:namespace holds their IAM to it). */
+  readonly namespace: string;
+  /** The topic haform creates (name), or the user's (arn). */
+  readonly topic: { readonly name: string } | { readonly arn: string };
+  /** The alarms' names, by what they watch. */
+  readonly names: { readonly snapshotAge: string; readonly certificates: string; readonly databaseQuota: string };
 }
 
 export interface ZonePlan {
@@ -96,6 +107,8 @@ export interface EtcdPlan {
   readonly kmsKeyId: string | undefined;
   readonly preventDestroy: boolean;
   readonly backupRetentionDays: number;
+  readonly quotaBackendBytes: number;
+  readonly compactionRetention: string;
 }
 
 /** An autoscaling group of workers: one across all zones (spread), or one per zone (perZone). */
@@ -191,6 +204,8 @@ export function buildPlan(spec: ClusterSpec): ClusterPlan {
       kmsKeyId: spec.etcd.kmsKeyId,
       preventDestroy: spec.etcd.preventDestroy,
       backupRetentionDays: spec.etcd.backupRetentionDays,
+      quotaBackendBytes: spec.etcd.quotaBackendBytes,
+      compactionRetention: spec.etcd.compactionRetention,
     },
     nodeGroups: groups,
     nodePlacement: spec.nodeGroups,
@@ -237,6 +252,17 @@ export function buildPlan(spec: ClusterSpec): ClusterPlan {
     assets: spec.assets,
     kms: { alias: names.kmsAlias(cluster), breakGlassRoleArn: spec.breakGlassRoleArn },
     flowLogs: spec.existingVpc ? undefined : { logGroup: names.flowLogGroupName(cluster), roleName: names.roleName('flow-logs', cluster), retentionDays: spec.flowLogRetentionDays },
+    alarms: spec.alarms
+      ? {
+          namespace: names.metricNamespace(cluster),
+          topic: spec.alarms.topicArn ? { arn: spec.alarms.topicArn } : { name: names.alarmTopicName(cluster) },
+          names: {
+            snapshotAge: names.alarmName(cluster, 'etcd-backup-stale'),
+            certificates: names.alarmName(cluster, 'certificates-expiring'),
+            databaseQuota: names.alarmName(cluster, 'etcd-database-quota'),
+          },
+        }
+      : undefined,
   };
 }
 

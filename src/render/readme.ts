@@ -1,3 +1,4 @@
+import { ALARMS, CERT_METRICS_EVERY_HOURS, METRICS_EVERY_SECONDS } from '../model/alarms.js';
 import { BACKUP_PREFIX } from '../model/names.js';
 import { analyzeWorkers, workerLossText } from '../model/placement.js';
 import type { ClusterPlan, SubnetPlan } from '../model/plan.js';
@@ -40,6 +41,16 @@ function viewModel(plan: ClusterPlan, modules: readonly ModuleSummary[]) {
     backupPrefix: BACKUP_PREFIX,
     backupRetentionDays: plan.etcd.backupRetentionDays,
     bastion: plan.bastion !== undefined,
+    alarms: plan.alarms && {
+      namespace: plan.alarms.namespace,
+      topicName: 'name' in plan.alarms.topic ? plan.alarms.topic.name : '',
+      topicArn: 'arn' in plan.alarms.topic ? plan.alarms.topic.arn : '',
+      rows: [
+        { name: plan.alarms.names.snapshotAge, when: `the newest etcd snapshot in the bucket is older than ${ALARMS.snapshotAge.threshold / 3600} hours (twice the hourly backup), as the masters see it every ${METRICS_EVERY_SECONDS / 60} minutes`, what: 'on the etcd leader: `journalctl -u haform-etcd-backup`; run `/var/lib/haform/master.sh backup` once fixed' },
+        { name: plan.alarms.names.certificates, when: `a control-plane certificate of a master has ${ALARMS.certificates.threshold} days left or fewer (\`kubeadm certs check-expiration\`, every ${CERT_METRICS_EVERY_HOURS} hours)`, what: 'an upgrade to the next Kubernetes version renews them (`master.sh upgrade`); or, one master at a time, `kubeadm certs renew all` and a restart of its static pods' },
+        { name: plan.alarms.names.databaseQuota, when: `an etcd member's database file is past ${ALARMS.databaseQuota.threshold}% of its quota (\`etcdctl endpoint status\`: dbSize against --quota-backend-bytes, ${plan.etcd.quotaBackendBytes / 1024 ** 3} GiB here)`, what: 'defragment one member at a time, the leader last (`etcdctl defrag`), every member healthy before the next; or raise `etcd.quotaBackendBytes` (and the volume)' },
+      ],
+    },
     zones: plan.network.zones.map((z) => {
       const loss = q.zones.find((l) => l.zone === z.zone)!;
       const nodes = workers.find((w) => w.zone === z.zone)!.nodes;

@@ -4,7 +4,7 @@ import Handlebars from 'handlebars';
 import { packageRoot } from '../paths.js';
 
 /** The templates haform renders, named as in templates/index.json. */
-export type TemplateName = 'readme' | 'master' | 'node' | 'bastion';
+export type TemplateName = 'readme' | 'master' | 'node' | 'bastion' | 'monitor';
 export type Templates = Record<TemplateName, Handlebars.TemplateDelegate>;
 
 interface TemplateIndex {

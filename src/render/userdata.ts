@@ -1,7 +1,9 @@
 import { gzipSync } from 'node:zlib';
 import { HaformError } from '../errors.js';
+import { CERT_METRICS_EVERY_HOURS, ETCD_DEFAULT_QUOTA_BYTES, METRICS, METRICS_EVERY_SECONDS } from '../model/alarms.js';
 import { cniPlan, SERVICE_SUBNET } from '../model/cni.js';
-import { BACKUP_PREFIX, MEMBER_TAG, userDataPath } from '../model/names.js';
+import { basename } from 'node:path';
+import { BACKUP_PREFIX, BOOT_PREFIX, MEMBER_TAG, userDataPath } from '../model/names.js';
 import { mirrored, PROXIED_REGISTRIES, releaseOf } from '../model/versions.js';
 import type { ClusterPlan } from '../model/plan.js';
 import { templates } from './templates.js';
@@ -58,8 +60,11 @@ export function renderUserData(plan: ClusterPlan, header: string): OutputFile[] 
       memberTagKey: MEMBER_TAG,
       backupPrefix: BACKUP_PREFIX,
       kmsKeyAlias: plan.kms.alias,
+      etcdQuotaBackendBytes: plan.etcd.quotaBackendBytes,
+      etcdCompactionRetention: plan.etcd.compactionRetention,
+      monitorKey: `${BOOT_PREFIX}/${basename(userDataPath.monitor)}`,
     });
-  const files = [
+  const files: OutputFile[] = [
     { path: userDataPath.master, content: master() },
     { path: userDataPath.node, content: t.node(common) },
     ...(plan.bastion ? [{ path: userDataPath.bastion, content: t.bastion(common) }] : []),
@@ -68,6 +73,19 @@ export function renderUserData(plan: ClusterPlan, header: string): OutputFile[] 
     const bytes = userDataBytes(f.content);
     // A margin of 1 KB: Terraform's gzip may differ from Node's by a few bytes.
     if (bytes > USER_DATA_LIMIT - 1024) throw new HaformError(`${f.path} compresses to ${bytes} bytes, too close to EC2's user-data limit of ${USER_DATA_LIMIT}: this is a haform bug, please report it.`, 1);
+  }
+  // Not user data (no size limit): the masters take it from the bucket, where Terraform uploads userdata/*.sh.
+  if (plan.alarms) {
+    const monitor = t.monitor({
+      ...common,
+      namespace: plan.alarms.namespace,
+      backupPrefix: BACKUP_PREFIX,
+      metrics: METRICS,
+      metricsEverySeconds: METRICS_EVERY_SECONDS,
+      certMetricsEveryHours: CERT_METRICS_EVERY_HOURS,
+      etcdDefaultQuota: ETCD_DEFAULT_QUOTA_BYTES,
+    });
+    files.push({ path: userDataPath.monitor, content: monitor });
   }
   return files;
 }

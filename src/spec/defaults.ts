@@ -28,6 +28,16 @@ export const DEFAULTS = {
   clusterAutoscalerExpander: 'least-waste',
   /** A year of flow logs: what CIS and checkov (CKV_AWS_338) ask of a log group. */
   flowLogRetentionDays: 365,
+  /**
+   * etcd's quota, set explicitly: etcd's own default is 2 GiB (server/storage/quota.go,
+   * DefaultQuotaBytes), where kops clusters met NOSPACE (kops #4005); 8 GiB is etcd's suggested
+   * maximum (MaxQuotaBytes) and EKS's limit.
+   */
+  etcdQuotaBackendBytes: 8 * 1024 ** 3,
+  /** etcd compacts history older than this itself (the apiservers compact every 5 minutes too). */
+  etcdCompactionRetention: '1h',
+  /** Alarms are on unless alarms.enabled is false: the failures they report are silent otherwise. */
+  alarmsEnabled: true,
 } as const;
 
 export const GOSSIP_SUFFIX = '.k8s.local';
@@ -130,6 +140,7 @@ export function applyDefaults(raw: RawCluster, source: string): ClusterSpec {
     assets: { containerProxy: s.assets?.containerProxy, fileRepository: s.assets?.fileRepository },
     breakGlassRoleArn: s.encryption?.breakGlassRoleArn,
     flowLogRetentionDays: s.flowLogs?.retentionDays ?? DEFAULTS.flowLogRetentionDays,
+    alarms: (s.alarms?.enabled ?? DEFAULTS.alarmsEnabled) ? { topicArn: s.alarms?.topicArn } : undefined,
   };
 }
 
@@ -158,5 +169,7 @@ function etcdDefaults(e: NonNullable<RawCluster['spec']['etcd']>): EtcdSpec {
     kmsKeyId: e.kmsKeyId,
     preventDestroy: e.preventDestroy ?? true,
     backupRetentionDays: e.backupRetentionDays ?? DEFAULTS.backupRetentionDays,
+    quotaBackendBytes: e.quotaBackendBytes ?? DEFAULTS.etcdQuotaBackendBytes,
+    compactionRetention: e.compactionRetention ?? DEFAULTS.etcdCompactionRetention,
   };
 }

@@ -197,6 +197,35 @@ const etcdVolumes: Rule = (c, report) => {
   if ((type === 'io1' || type === 'io2') && e.volumeIops !== undefined && e.volumeIops < 500) {
     report(at('etcd', 'volumeIops'), 'warning', 'etcd-slow-disk', `${e.volumeIops} IOPS is below the 500 sequential IOPS etcd's hardware guide asks for a loaded cluster`, 'set volumeIops to 500 or more, or use gp3 (3000 at any size)');
   }
+  const quota = e.quotaBackendBytes ?? DEFAULTS.etcdQuotaBackendBytes;
+  const needed = etcdVolumeNeededGiB(quota);
+  if (size < needed) {
+    const path = e.quotaBackendBytes !== undefined ? at('etcd', 'quotaBackendBytes') : at('etcd', 'volumeSize');
+    report(path, 'warning', 'etcd-quota-volume', `a quota of ${gib(quota)} GiB does not fit a main volume of ${size} GiB: it holds the database, a copy of it while a snapshot or a defragmentation is written, and the write-ahead log (${needed} GiB); etcd would run out of disk before it reaches its quota`, `set volumeSize to ${needed} or more, or quotaBackendBytes to ${Math.floor((size - ETCD_WAL_GIB) / 2) * 1024 ** 3} or less`);
+  }
+};
+
+/** What etcd's main volume holds besides the database: the write-ahead log and raft snapshots (5 of each kept, 64 MB WAL files). */
+const ETCD_WAL_GIB = 1;
+const gib = (bytes: number) => Math.round((bytes / 1024 ** 3) * 100) / 100;
+
+/** The main volume's size for a quota: the database, one copy of it (a snapshot's .part or a defragmentation's new file), the WAL. */
+export function etcdVolumeNeededGiB(quotaBackendBytes: number): number {
+  return Math.ceil(2 * gib(quotaBackendBytes) + ETCD_WAL_GIB);
+}
+
+/** CloudWatch alarm actions reach SNS topics of the alarm's own region only. */
+const alarms: Rule = (c, report) => {
+  const arn = c.spec.alarms?.topicArn;
+  if (!arn) return;
+  const region = c.spec.region ?? regionOfZone(c.spec.zones[0] ?? '');
+  const topicRegion = arn.split(':')[3];
+  if (region && topicRegion !== region) {
+    report(at('alarms', 'topicArn'), 'error', 'alarms-topic-region', `the topic is in ${topicRegion}, the cluster in ${region}: CloudWatch alarms notify topics of their own region only`, `use a topic in ${region}`);
+  }
+  if (c.spec.alarms?.enabled === false) {
+    report(at('alarms', 'topicArn'), 'warning', 'alarms-topic-unused', 'alarms.enabled is false: topicArn is not used', 'remove topicArn, or enable the alarms');
+  }
 };
 
 /**
@@ -275,4 +304,4 @@ const nodeCapacity: Rule = (c, report) => {
 };
 
 /** Every semantic rule, in the order their findings are listed. */
-export const RULES: readonly Rule[] = [clusterName, checkNameLengths, zones, masters, networking, kubernetes, dns, network, accessLists, etcdVolumes, instanceTypes, nodeCapacity, checkTags];
+export const RULES: readonly Rule[] = [clusterName, checkNameLengths, zones, masters, networking, kubernetes, dns, network, accessLists, etcdVolumes, alarms, instanceTypes, nodeCapacity, checkTags];

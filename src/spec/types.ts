@@ -43,6 +43,8 @@ export interface ClusterSpec {
   readonly breakGlassRoleArn: string | undefined;
   /** Days CloudWatch Logs keeps the flow logs of the VPC haform creates. */
   readonly flowLogRetentionDays: number;
+  /** CloudWatch alarms on the masters' metrics, to a topic haform creates (topicArn undefined) or the YAML's; undefined when off. */
+  readonly alarms: { readonly topicArn: string | undefined } | undefined;
 }
 
 /** Sizes for the whole cluster, as nodeCount: spread over the per-zone groups like it. */
@@ -96,6 +98,10 @@ export interface EtcdSpec {
   readonly kmsKeyId: string | undefined;
   readonly preventDestroy: boolean;
   readonly backupRetentionDays: number;
+  /** etcd's --quota-backend-bytes: the database size at which etcd refuses writes. */
+  readonly quotaBackendBytes: number;
+  /** etcd's --auto-compaction-retention in periodic mode, e.g. 1h. */
+  readonly compactionRetention: string;
 }
 
 export type Severity = 'error' | 'warning';
@@ -150,6 +156,8 @@ export interface RawCluster {
       kmsKeyId?: string;
       preventDestroy?: boolean;
       backupRetentionDays?: number;
+      quotaBackendBytes?: number;
+      compactionRetention?: string;
     };
     api?: { loadBalancerType?: 'public' | 'internal'; allowedCIDRs?: string[] };
     dns?: { zoneName?: string; zoneId?: string; none?: true };
@@ -162,5 +170,6 @@ export interface RawCluster {
     assets?: { containerProxy?: string; fileRepository?: string };
     encryption?: { breakGlassRoleArn?: string };
     flowLogs?: { retentionDays?: number };
+    alarms?: { enabled?: boolean; topicArn?: string };
   };
 }

@@ -6,7 +6,7 @@ import { loadClusterFile } from '../../src/spec/index.js';
 import { droppedActions, UPSTREAM_IAM, upstreamActions } from './upstream-iam.js';
 
 /** The AWS CLI service names the scripts use, and their IAM prefixes. */
-const IAM_PREFIX: Record<string, string> = { ec2: 'ec2', ssm: 'ssm', elbv2: 'elasticloadbalancing', s3api: 's3', autoscaling: 'autoscaling' };
+const IAM_PREFIX: Record<string, string> = { ec2: 'ec2', ssm: 'ssm', elbv2: 'elasticloadbalancing', s3api: 's3', autoscaling: 'autoscaling', cloudwatch: 'cloudwatch' };
 /** Operations whose IAM action has another name. */
 const IAM_ACTION: Record<string, string> = { 's3:ListObjectsV2': 's3:ListBucket' };
 
@@ -39,13 +39,14 @@ describe.each(['fixtures/examples/public.yaml', 'fixtures/examples/private.yaml'
     const f = await files();
     const iamMain = f.find((x) => x.path === 'modules/iam/main.tf')!.content;
     const masters = policy(iamMain, 'masters');
-    const scripts = f.filter((x) => x.path === 'userdata/master.sh');
-    expect(scripts.length).toBeGreaterThan(0);
+    // master.sh and monitor.sh (the alarms' metrics, which the masters run from the bucket).
+    const scripts = f.filter((x) => x.path === 'userdata/master.sh' || x.path === 'userdata/monitor.sh');
+    expect(scripts.length).toBe(2);
     const needed = [...new Set(scripts.flatMap((s) => awsActions(s.content)))];
-    expect(needed).toEqual(expect.arrayContaining(['ec2:AttachVolume', 'ec2:AttachNetworkInterface', 'ssm:PutParameter', 'ssm:GetParameter']));
+    expect(needed).toEqual(expect.arrayContaining(['ec2:AttachVolume', 'ec2:AttachNetworkInterface', 'ssm:PutParameter', 'ssm:GetParameter', 'cloudwatch:PutMetricData']));
     expect(needed.filter((a) => !allows(masters.actions, a))).toEqual([]);
     // Exactly what the scripts need: no EC2, SSM or load balancer action that no script calls.
-    const unused = masters.actions.filter((a) => /^(ec2|ssm|elasticloadbalancing|s3|autoscaling):/.test(a) && !needed.some((n) => allows([a], n)));
+    const unused = masters.actions.filter((a) => /^(ec2|ssm|elasticloadbalancing|s3|autoscaling|cloudwatch):/.test(a) && !needed.some((n) => allows([a], n)));
     expect(unused).toEqual([]);
     // The masters' join material, under the cluster's parameter path, which the root gives the module.
     expect(masters.resources.some((r) => r.endsWith(':parameter${var.parameter_path}/control-plane/*'))).toBe(true);

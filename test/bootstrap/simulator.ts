@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const STUB = fileURLToPath(new URL('./stub.mjs', import.meta.url));
-export const STUBBED = ['aws', 'kubeadm', 'kubectl', 'mount', 'mountpoint', 'mkfs.ext4', 'blkid', 'systemctl', 'apt-get', 'apt-mark', 'curl', 'gpg', 'modprobe', 'sysctl', 'netplan', 'snap', 'logger', 'containerd', 'ip', 'hostnamectl'];
+export const STUBBED = ['aws', 'kubeadm', 'kubectl', 'mount', 'mountpoint', 'mkfs.ext4', 'blkid', 'systemctl', 'apt-get', 'apt-mark', 'curl', 'gpg', 'modprobe', 'sysctl', 'netplan', 'snap', 'logger', 'containerd', 'ip', 'hostnamectl', 'crictl'];
 
 export interface VolumeScenario {
   id: string;
@@ -54,6 +54,16 @@ export interface Scenario {
   bootstrapTokens?: { id: string; description: string }[];
   /** kubeadm join (not its phases) fails this many times. */
   joinFailures?: number;
+  /** Objects in the cluster bucket besides the addons (boot/monitor.sh), by key. */
+  bucketObjects?: Record<string, string>;
+  /** When each object was written (ISO), for list-objects-v2's LastModified; default: now. */
+  writtenAt?: Record<string, string>;
+  /** etcd's endpoint status on this master: its database file (dbSize) and what is in use; none: etcd is not running. */
+  etcdStatus?: { dbSize: number; dbSizeInUse?: number };
+  /** The static pod manifest of etcd on the member's volume (monitor.sh reads its quota there). */
+  etcdManifest?: string;
+  /** kubeadm certs check-expiration -o json: each certificate's seconds left, and whether it is missing. */
+  certificates?: { name: string; residualTime: number; missing?: boolean }[];
 }
 
 export interface Call {
@@ -66,7 +76,7 @@ export interface BootResult {
   stderr: string;
   calls: Call[];
   /** `aws ssm put-parameter` results and everything else the stubs keep. */
-  state: { params: Record<string, string> };
+  state: { params: Record<string, string>; metrics?: { namespace: string; name: string; value: number; unit: string }[] };
   kubeadmConfigs: string;
   root: string;
 }
@@ -79,6 +89,10 @@ export interface BootOptions {
   readonly awsEnv?: NodeJS.ProcessEnv;
   /** bootAsync's bound (default 10 minutes): a boot that waits its turn for a lock waits longer. */
   readonly timeoutMs?: number;
+  /** The script's arguments (master.sh backup, monitor.sh etcd, ...); none: a boot. */
+  readonly args?: readonly string[];
+  /** The host's clock this far ahead (date +%s): a snapshot written now is this old to the script. */
+  readonly clockAheadSeconds?: number;
 }
 
 interface Prepared {
@@ -106,6 +120,15 @@ function prepare(script: string, scenario: Scenario, opts: BootOptions): Prepare
   for (const c of STUBBED) if (!(opts.awsEnv && c === 'aws')) symlinkSync(STUB, join(bin, c));
   // sleep returns at once (recorded, but in shell: it runs hundreds of times in a timeout).
   writeFileSync(join(bin, 'sleep'), `#!/bin/sh\necho "{\\"cmd\\":\\"sleep\\",\\"args\\":[\\"$1\\"]}" >>"${join(dir, 'calls.jsonl')}"\n`, { mode: 0o755 });
+  if (opts.clockAheadSeconds) {
+    // Only "now" moves: date +%s; every other date call is the real one.
+    const real = spawnSync('sh', ['-c', 'command -v date'], { encoding: 'utf8' }).stdout.trim();
+    writeFileSync(join(bin, 'date'), `#!/bin/sh\nif [ "$*" = "+%s" ]; then echo $(( $(${real} +%s) + ${opts.clockAheadSeconds} )); else exec ${real} "$@"; fi\n`, { mode: 0o755 });
+  }
+  if (scenario.etcdManifest !== undefined) {
+    mkdirSync(join(root, 'etc/kubernetes/manifests'), { recursive: true });
+    writeFileSync(join(root, 'etc/kubernetes/manifests/etcd.yaml'), scenario.etcdManifest);
+  }
   const state = {
     instanceId: 'i-0new',
     subnetCidr: '172.20.32.0/19',
@@ -146,7 +169,7 @@ function finish(p: Prepared, code: number, stderr: string): BootResult {
 /** Runs a rendered boot script under bash, every outside command stubbed, against a scratch root. */
 export function boot(script: string, scenario: Scenario, opts: BootOptions = {}): BootResult {
   const p = prepare(script, scenario, opts);
-  const r = spawnSync('bash', [p.scriptFile], { encoding: 'utf8', env: p.env, timeout: 120_000 });
+  const r = spawnSync('bash', [p.scriptFile, ...(opts.args ?? [])], { encoding: 'utf8', env: p.env, timeout: 120_000 });
   return finish(p, r.status ?? -1, r.stderr);
 }
 
@@ -154,7 +177,7 @@ export function boot(script: string, scenario: Scenario, opts: BootOptions = {})
 export function bootAsync(script: string, scenario: Scenario, opts: BootOptions = {}): Promise<BootResult> {
   const p = prepare(script, scenario, opts);
   return new Promise((resolve) => {
-    const child = spawn('bash', [p.scriptFile], { env: p.env, stdio: ['ignore', 'ignore', 'pipe'] });
+    const child = spawn('bash', [p.scriptFile, ...(opts.args ?? [])], { env: p.env, stdio: ['ignore', 'ignore', 'pipe'] });
     let stderr = '';
     child.stderr.on('data', (d) => (stderr += d));
     const timer = setTimeout(() => child.kill('SIGKILL'), opts.timeoutMs ?? 600_000);

@@ -39,6 +39,7 @@ const objects = () =>
     'addons/aws-ebs-csi-driver/storageclass.yaml': 'kind: StorageClass\n',
     'addons/node-termination-handler/kustomization.yaml': 'kind: Kustomization\n',
     'addons/node-termination-handler/queue.env': 'QUEUE_URL=https://sqs.example/q',
+    ...state.bucketObjects,
   };
 const volumeByDevice = (device) => Object.values(state.volumes).find((v) => device.endsWith(v.id.replace('-', '')));
 const uuidOf = (v) => `uuid-${v.id}`;
@@ -98,9 +99,16 @@ switch (cmd) {
     } else if (service === 'ssm' && op === 'get-parameter' && opt('--name').endsWith('/cluster/bucket')) {
       // Written by Terraform with the bucket.
       out(state.bucket ?? 'hacluster-bucket-0123');
+    } else if (service === 's3api' && op === 'list-objects-v2' && query.includes('LastModified')) {
+      // monitor.sh: max_by(Contents, &LastModified).LastModified, as S3 writes it.
+      const times = Object.keys(objects()).filter((k) => k.startsWith(opt('--prefix') ?? '')).map((k) => state.writtenAt?.[k] ?? new Date().toISOString());
+      out(times.length ? times.sort().at(-1) : 'None');
     } else if (service === 's3api' && op === 'list-objects-v2') {
       const keys = Object.keys(objects()).filter((k) => k.startsWith(opt('--prefix') ?? ''));
       out(keys.length ? keys.join('\t') : 'None');
+    } else if (service === 'cloudwatch' && op === 'put-metric-data') {
+      const datum = Object.fromEntries(opt('--metric-data').split(',').map((kv) => kv.split('=')));
+      state.metrics = [...(state.metrics ?? []), { namespace: opt('--namespace'), name: datum.MetricName, value: Number(datum.Value), unit: datum.Unit }];
     } else if (service === 's3api' && op === 'get-object') {
       const body = objects()[opt('--key')];
       if (body === undefined) fail('An error occurred (NoSuchKey) when calling the GetObject operation', 254);
@@ -191,8 +199,23 @@ switch (cmd) {
   case 'mountpoint':
     process.exit(1);
     break;
+  case 'crictl':
+    // The etcd static pod: running while the scenario gives its status.
+    if (args[0] === 'ps') out(state.etcdStatus ? 'etcd-0123' : '');
+    else if (args[0] === 'exec' && args.includes('status') && state.etcdStatus) {
+      // etcdctl endpoint status -w json (etcdctl's printer_json.go: [{"Endpoint", "Status": StatusResponse}]).
+      out(JSON.stringify([{ Endpoint: 'https://127.0.0.1:2379', Status: { header: { cluster_id: 1, member_id: 2, revision: 9, raft_term: 3 }, version: '3.5.24', ...state.etcdStatus, leader: 2, raftIndex: 10, raftTerm: 3, raftAppliedIndex: 10 } }]));
+    } else fail('stub crictl: etcd is not running', 1);
+    break;
   case 'kubeadm':
     if (args[0] === 'version') process.exit(1);
+    else if (args[0] === 'certs' && args[1] === 'check-expiration') {
+      // -o json: output.kubeadm.k8s.io/v1alpha3 CertificateExpirationInfo, indented as kubeadm's JSON printer does.
+      const cert = (c) => ({ name: c.name, expirationDate: c.missing ? null : new Date(Date.now() + c.residualTime * 1000).toISOString(), residualTime: c.missing ? 0 : c.residualTime, externallyManaged: false, ...(c.ca ? {} : { caName: 'ca' }), missing: !!c.missing });
+      if (!state.certificates) fail('error reading the certificates: open /etc/kubernetes/pki/ca.crt: no such file or directory', 1);
+      const certs = state.certificates;
+      out(JSON.stringify({ kind: 'CertificateExpirationInfo', apiVersion: 'output.kubeadm.k8s.io/v1alpha3', certificates: certs.map(cert), certificateAuthorities: [cert({ name: 'ca', residualTime: 315_000_000, ca: true })] }, null, 4));
+    }
     else if (args[0] === 'certs' && args[1] === 'certificate-key') out('0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef');
     else if (args[0] === 'token' && args.includes('--print-join-command')) out('kubeadm join api:443 --token abcdef.0123456789abcdef --discovery-token-ca-cert-hash sha256:0123abcd');
     else if (args[0] === 'join' && args[1] !== 'phase' && state.joinFailures > 0) {

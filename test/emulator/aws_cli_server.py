@@ -17,7 +17,7 @@ import tempfile
 
 from awscli import clidriver
 
-SERVICES = ["autoscaling", "ec2", "elbv2", "events", "iam", "kms", "route53", "s3", "sqs", "ssm", "sts", "logs"]
+SERVICES = ["autoscaling", "cloudwatch", "ec2", "elbv2", "events", "iam", "kms", "logs", "route53", "s3", "sns", "sqs", "ssm", "sts"]
 
 driver = clidriver.create_clidriver()
 loader = driver.session.get_component("data_loader")

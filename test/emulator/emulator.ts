@@ -160,7 +160,7 @@ async function startWarmCli(env: NodeJS.ProcessEnv, dir: string): Promise<{ run(
 }
 
 /** Services the generated code calls. Not in what haform writes: only in the test's copy of it. */
-const SERVICES = ['autoscaling', 'ec2', 'elbv2', 'events', 'iam', 'kms', 'logs', 'route53', 's3', 'sqs', 'ssm', 'sts'];
+const SERVICES = ['autoscaling', 'cloudwatch', 'ec2', 'elbv2', 'events', 'iam', 'kms', 'logs', 'route53', 's3', 'sns', 'sqs', 'ssm', 'sts'];
 
 /**
  * The provider pointed at the emulator, as an override file in the test's copy of the output.

@@ -17,6 +17,17 @@ describe('names', () => {
     expect(n.nodesModule('us-west-2b')).toBe('nodes_b');
   });
 
+  it('the alarms: a namespace per cluster (IAM holds the masters to it), topic and alarm names within their limits', () => {
+    expect(n.metricNamespace('c.example.com')).toBe('haform/c.example.com');
+    expect(n.alarmTopicName('c.example.com')).toBe('c-example-com-alarms');
+    expect(n.alarmName('c.example.com', 'etcd-backup-stale')).toBe('c.example.com-etcd-backup-stale');
+    const huge = `${'x'.repeat(250)}.example.com`;
+    expect(n.metricNamespace(huge).length).toBeLessThanOrEqual(255);
+    expect(n.alarmTopicName(huge)).toMatch(/^[A-Za-z0-9_-]{1,256}$/);
+    expect(n.alarmName(huge, 'etcd-backup-stale')).toMatch(/^.{1,255}$/);
+    expect(n.alarmName(huge, 'etcd-backup-stale')).toMatch(/-etcd-backup-stale$/);
+  });
+
   it("kops's names for groups, volumes, subnets and the internal API", () => {
     expect(n.etcdVolumeName('a2', 'c.example.com', 'events')).toBe('a2.etcd-events.c.example.com');
     expect(n.masterGroupName('a', 'us-west-2a', 'c.example.com')).toBe('master-us-west-2a.masters.c.example.com');

@@ -61,6 +61,23 @@ describe('buildPlan', () => {
     expect(p.network.zones.map((z) => z.utility)).toEqual([undefined, undefined, undefined]);
   });
 
+  it('alarms: on by default with a topic of the cluster; a topic of the YAML instead; none when off', () => {
+    const yaml = (alarms: string) => `apiVersion: haform.io/v1alpha1\nkind: Cluster\nmetadata:\n  name: a.example.com\nspec:\n  zones: [eu-west-1a]\n${alarms}`;
+    const own = buildPlan(loadClusterText('a.yaml', yaml('')).spec!);
+    expect(own.alarms).toEqual({
+      namespace: 'haform/a.example.com',
+      topic: { name: 'a-example-com-alarms' },
+      names: { snapshotAge: 'a.example.com-etcd-backup-stale', certificates: 'a.example.com-certificates-expiring', databaseQuota: 'a.example.com-etcd-database-quota' },
+    });
+    const theirs = buildPlan(loadClusterText('a.yaml', yaml('  alarms: {topicArn: "arn:aws:sns:eu-west-1:111122223333:pager"}\n')).spec!);
+    expect(theirs.alarms!.topic).toEqual({ arn: 'arn:aws:sns:eu-west-1:111122223333:pager' });
+    expect(buildPlan(loadClusterText('a.yaml', yaml('  alarms: {enabled: false}\n')).spec!).alarms).toBeUndefined();
+    // etcd maintains itself: an explicit quota (etcd's suggested maximum) and periodic compaction.
+    expect(own.etcd).toMatchObject({ quotaBackendBytes: 8 * 1024 ** 3, compactionRetention: '1h' });
+    const etcd = buildPlan(loadClusterText('a.yaml', yaml('  etcd: {quotaBackendBytes: 4294967296, compactionRetention: 30m}\n')).spec!).etcd;
+    expect(etcd).toMatchObject({ quotaBackendBytes: 4 * 1024 ** 3, compactionRetention: '30m' });
+  });
+
   it('existing subnets carry their IDs, created ones none', () => {
     const p = planOf('fixtures/valid/existing-subnets.yaml');
     expect(p.network.existingVpc).toEqual({ id: 'vpc-0a1b2c3d4e5f60718', internetGatewayId: undefined });

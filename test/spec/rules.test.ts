@@ -116,6 +116,16 @@ const cases: [string, Partial<RawCluster['spec']>, Expect[], string?][] = [
   ['io1 at 500 IOPS', { etcd: { volumeType: 'io1', volumeIops: 500 } }, []],
   ['gp3 under its baseline', { etcd: { volumeIops: 2999 } }, [E('error etcd-volume-options spec.etcd.volumeIops', 'got 2999', '3000 or more')]],
   ['gp3 at its baseline', { etcd: { volumeIops: 3000 } }, []],
+  // etcd's quota against its main volume: the database, a copy of it, the WAL
+  ['the default 8 GiB quota on the default 20 GiB volume', { etcd: { volumeSize: 20 } }, []],
+  ['the default quota on a volume of 16 GiB: warned at the size', { etcd: { volumeSize: 16 } }, [E('warning etcd-quota-volume spec.etcd.volumeSize', 'a quota of 8 GiB does not fit a main volume of 16 GiB', 'set volumeSize to 17 or more, or quotaBackendBytes to 7516192768 or less')]],
+  ['an explicit quota too large: warned at the quota', { etcd: { quotaBackendBytes: 12 * 1024 ** 3 } }, [E('warning etcd-quota-volume spec.etcd.quotaBackendBytes', 'a quota of 12 GiB', 'set volumeSize to 25 or more')]],
+  ['a small quota on a small volume', { etcd: { volumeSize: 5, quotaBackendBytes: 2 * 1024 ** 3 } }, []],
+  // alarms
+  ['alarms to a topic of the cluster\'s region', { alarms: { topicArn: 'arn:aws:sns:eu-west-1:111122223333:ops' } }, []],
+  ['alarms to a topic of another region', { alarms: { topicArn: 'arn:aws:sns:us-east-1:111122223333:ops' } }, [E('error alarms-topic-region spec.alarms.topicArn', 'the topic is in us-east-1, the cluster in eu-west-1', 'use a topic in eu-west-1')]],
+  ['a topic with the alarms off', { alarms: { enabled: false, topicArn: 'arn:aws:sns:eu-west-1:111122223333:ops' } }, [E('warning alarms-topic-unused spec.alarms.topicArn', 'alarms.enabled is false')]],
+  ['alarms off', { alarms: { enabled: false } }, []],
   // instance types
   ['a mistyped size of a known family', { masterSize: 't3.mediun' }, [E('error instance-type-unknown spec.masterSize', 'masterSize t3.mediun is not an EC2 instance type: t3 comes in nano, micro, small, medium', 'did you mean t3.medium?')]],
   ['a master below kubeadm\'s minimum', { masterSize: 't3.micro' }, [E('error master-too-small spec.masterSize', 'masterSize t3.micro has 2 vCPU and 1 GiB', 't3.medium')]],

@@ -171,6 +171,7 @@ module "iam" {
   bucket_arn            = module.bucket.bucket_arn
   termination_queue_arn = module.termination.queue_arn
   cluster_key_arn       = module.kms.key_arn
+  metric_namespace      = "haform/big.prod.example.org"
   tags                  = local.tags
 }
 
@@ -427,4 +428,23 @@ module "bastion" {
   ssh_key_name      = "ops"
   user_data_file    = "${path.module}/userdata/bastion.sh"
   tags              = local.tags
+}
+
+module "alarms" {
+  source = "./modules/alarms"
+
+  namespace = "haform/big.prod.example.org"
+  alarm_names = {
+    snapshot_age   = "big.prod.example.org-etcd-backup-stale"
+    certificates   = "big.prod.example.org-certificates-expiring"
+    database_quota = "big.prod.example.org-etcd-database-quota"
+  }
+  thresholds = {
+    snapshot_age_seconds   = 7200
+    certificate_days_left  = 30
+    database_quota_percent = 80
+  }
+  topic_name  = "big-prod-example-org-alarms"
+  kms_key_arn = module.kms.key_arn
+  tags        = local.tags
 }

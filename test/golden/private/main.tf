@@ -168,6 +168,7 @@ module "iam" {
   bucket_arn            = module.bucket.bucket_arn
   termination_queue_arn = module.termination.queue_arn
   cluster_key_arn       = module.kms.key_arn
+  metric_namespace      = "haform/private.example.com"
   tags                  = local.tags
 }
 
@@ -290,4 +291,23 @@ module "nodes" {
   public_ip      = false
   user_data_file = "${path.module}/userdata/node.sh"
   tags           = local.tags
+}
+
+module "alarms" {
+  source = "./modules/alarms"
+
+  namespace = "haform/private.example.com"
+  alarm_names = {
+    snapshot_age   = "private.example.com-etcd-backup-stale"
+    certificates   = "private.example.com-certificates-expiring"
+    database_quota = "private.example.com-etcd-database-quota"
+  }
+  thresholds = {
+    snapshot_age_seconds   = 7200
+    certificate_days_left  = 30
+    database_quota_percent = 80
+  }
+  topic_name  = "private-example-com-alarms"
+  kms_key_arn = module.kms.key_arn
+  tags        = local.tags
 }

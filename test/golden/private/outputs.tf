@@ -63,3 +63,8 @@ output "api_endpoint" {
   value       = "https://${module.dns.fqdn}"
   description = "URL of the Kubernetes API."
 }
+
+output "alarm_topic_arn" {
+  value       = module.alarms.topic_arn
+  description = "The SNS topic the alarms notify: subscribe to it (aws sns subscribe --topic-arn ... --protocol email --notification-endpoint ...)."
+}

@@ -165,6 +165,7 @@ module "iam" {
   bucket_arn            = module.bucket.bucket_arn
   termination_queue_arn = module.termination.queue_arn
   cluster_key_arn       = module.kms.key_arn
+  metric_namespace      = "haform/hacluster.example.com"
   tags                  = local.tags
 }
 
@@ -287,4 +288,23 @@ module "nodes" {
   public_ip      = true
   user_data_file = "${path.module}/userdata/node.sh"
   tags           = local.tags
+}
+
+module "alarms" {
+  source = "./modules/alarms"
+
+  namespace = "haform/hacluster.example.com"
+  alarm_names = {
+    snapshot_age   = "hacluster.example.com-etcd-backup-stale"
+    certificates   = "hacluster.example.com-certificates-expiring"
+    database_quota = "hacluster.example.com-etcd-database-quota"
+  }
+  thresholds = {
+    snapshot_age_seconds   = 7200
+    certificate_days_left  = 30
+    database_quota_percent = 80
+  }
+  topic_name  = "hacluster-example-com-alarms"
+  kms_key_arn = module.kms.key_arn
+  tags        = local.tags
 }

@@ -153,6 +153,7 @@ module "iam" {
   bucket_arn            = module.bucket.bucket_arn
   termination_queue_arn = module.termination.queue_arn
   cluster_key_arn       = module.kms.key_arn
+  metric_namespace      = "haform/hacluster.k8s.local"
   tags                  = local.tags
 }
 
@@ -274,4 +275,23 @@ module "nodes" {
   public_ip      = true
   user_data_file = "${path.module}/userdata/node.sh"
   tags           = local.tags
+}
+
+module "alarms" {
+  source = "./modules/alarms"
+
+  namespace = "haform/hacluster.k8s.local"
+  alarm_names = {
+    snapshot_age   = "hacluster.k8s.local-etcd-backup-stale"
+    certificates   = "hacluster.k8s.local-certificates-expiring"
+    database_quota = "hacluster.k8s.local-etcd-database-quota"
+  }
+  thresholds = {
+    snapshot_age_seconds   = 7200
+    certificate_days_left  = 30
+    database_quota_percent = 80
+  }
+  topic_name  = "hacluster-k8s-local-alarms"
+  kms_key_arn = module.kms.key_arn
+  tags        = local.tags
 }

@@ -576,7 +576,8 @@ data "aws_iam_policy_document" "masters" {
       "s3:GetObject"
     ]
     resources = [
-      "${var.bucket_arn}/boot/master.sh"
+      "${var.bucket_arn}/boot/master.sh",
+      "${var.bucket_arn}/boot/monitor.sh"
     ]
     sid = "ReadBootScript"
   }
@@ -625,6 +626,22 @@ data "aws_iam_policy_document" "masters" {
       "arn:${data.aws_partition.current.partition}:ecr:*:*:repository/*"
     ]
     sid = "PullImages"
+  }
+  statement {
+    actions = [
+      "cloudwatch:PutMetricData"
+    ]
+    resources = [
+      "*"
+    ]
+    sid = "PublishMetrics"
+    condition {
+      test = "StringEquals"
+      values = [
+        var.metric_namespace
+      ]
+      variable = "cloudwatch:namespace"
+    }
   }
   statement {
     actions = [

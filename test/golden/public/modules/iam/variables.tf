@@ -50,3 +50,8 @@ variable "cluster_key_arn" {
   description = "The cluster's KMS key (modules/kms): the join material and the bucket are encrypted with it."
   type        = string
 }
+
+variable "metric_namespace" {
+  description = "CloudWatch namespace of the masters' metrics for the alarms: the only one they may publish to."
+  type        = string
+}

@@ -231,6 +231,22 @@ data "aws_iam_policy_document" "key" {
       type = "Service"
     }
   }
+  statement {
+    actions = [
+      "kms:Decrypt",
+      "kms:GenerateDataKey*"
+    ]
+    resources = [
+      "*"
+    ]
+    sid = "AlarmTopic"
+    principals {
+      identifiers = [
+        "cloudwatch.amazonaws.com"
+      ]
+      type = "Service"
+    }
+  }
 }
 
 # The cluster's key, rotated yearly; a deleted key can be restored for 30 days.

@@ -1,0 +1,68 @@
+/**
+ * The alarms on what the masters publish (userdata/monitor.sh): metric names, thresholds and the
+ * timers' intervals in one place, read by the alarms generator, the script's template and the tests.
+ */
+import { BACKUP_EVERY_MINUTES } from './recovery.js';
+
+/** The metrics monitor.sh publishes, each without dimensions: every master publishes the cluster's value. */
+export const METRICS = {
+  /** Seconds since the newest object under backups/etcd/main/ was written (each master lists the bucket). */
+  snapshotAge: 'EtcdSnapshotAgeSeconds',
+  /** The fewest days any control-plane certificate of a master has left (kubeadm certs check-expiration). */
+  certificateDays: 'CertificateDaysLeft',
+  /** A member's database file (etcd's dbSize) in percent of its --quota-backend-bytes. */
+  databaseQuota: 'EtcdDatabaseQuotaUsedPercent',
+} as const;
+
+/** etcd's quota when --quota-backend-bytes is unset or 0 (server/storage/quota.go, DefaultQuotaBytes): a cluster initialized before haform set one. */
+export const ETCD_DEFAULT_QUOTA_BYTES = 2 * 1024 ** 3;
+
+/** haform-metrics.timer: snapshot age and database size, every 5 minutes on every master. */
+export const METRICS_EVERY_SECONDS = 300;
+/** haform-cert-metrics.timer: twice a day, so that each one-day period of its alarm holds a datapoint. */
+export const CERT_METRICS_EVERY_HOURS = 12;
+
+export interface AlarmDefinition {
+  readonly metric: string;
+  readonly statistic: 'Maximum' | 'Minimum';
+  readonly comparison: 'GreaterThanThreshold' | 'LessThanOrEqualToThreshold';
+  readonly threshold: number;
+  readonly periodSeconds: number;
+  readonly description: string;
+}
+
+/** The snapshot is stale past twice the backup interval: one missed backup is tolerated, two are not. */
+export const SNAPSHOT_AGE_THRESHOLD_SECONDS = 2 * BACKUP_EVERY_MINUTES * 60;
+export const CERTIFICATE_DAYS_THRESHOLD = 30;
+export const DATABASE_QUOTA_PERCENT_THRESHOLD = 80;
+
+/**
+ * Each alarm: one period, treat_missing_data breaching (a metric no master publishes is the masters
+ * or their timers gone, which is what an alarm is for).
+ */
+export const ALARMS = {
+  snapshotAge: {
+    metric: METRICS.snapshotAge,
+    statistic: 'Maximum',
+    comparison: 'GreaterThanThreshold',
+    threshold: SNAPSHOT_AGE_THRESHOLD_SECONDS,
+    periodSeconds: 3 * METRICS_EVERY_SECONDS,
+    description: `The newest etcd snapshot in the cluster bucket is older than twice the backup interval (${SNAPSHOT_AGE_THRESHOLD_SECONDS} s), or no master reports its age: check haform-etcd-backup.service on the etcd leader (journalctl -u haform-etcd-backup).`,
+  },
+  certificates: {
+    metric: METRICS.certificateDays,
+    statistic: 'Minimum',
+    comparison: 'LessThanOrEqualToThreshold',
+    threshold: CERTIFICATE_DAYS_THRESHOLD,
+    periodSeconds: 86_400,
+    description: `A control-plane certificate of a master expires within ${CERTIFICATE_DAYS_THRESHOLD} days, or no master reports: renew them one master at a time (kubeadm certs renew all, then restart the static pods), or run the upgrade, which renews them.`,
+  },
+  databaseQuota: {
+    metric: METRICS.databaseQuota,
+    statistic: 'Maximum',
+    comparison: 'GreaterThanThreshold',
+    threshold: DATABASE_QUOTA_PERCENT_THRESHOLD,
+    periodSeconds: 3 * METRICS_EVERY_SECONDS,
+    description: `An etcd member's database is past ${DATABASE_QUOTA_PERCENT_THRESHOLD}% of its quota (at 100% etcd refuses every write), or no master reports: defragment one member at a time (etcdctl defrag), or raise etcd.quotaBackendBytes.`,
+  },
+} as const satisfies Record<string, AlarmDefinition>;

@@ -1,0 +1,105 @@
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { generateFiles } from '../../src/generate.js';
+import { BACKUP_EVERY_MINUTES } from '../../src/model/recovery.js';
+import { topLevelBlocks } from '../../src/render/hcl-fix.js';
+import { loadClusterText } from '../../src/spec/index.js';
+
+/**
+ * The alarms as the synthesized Terraform has them, read by meaning: each alarm's metric, namespace,
+ * threshold, missing-data rule and actions, the topic, and what the masters may do for them.
+ */
+const blocks = (hcl: string) => topLevelBlocks(hcl.replace(/^\s*#.*$/gm, ''));
+const attr = (text: string, name: string) => new RegExp(`\\n\\s*${name}\\s*=\\s*"?([^"\\n]*)"?`).exec(text)?.[1];
+const resource = (hcl: string, type: string, name: string) => blocks(hcl).find((b) => b.kind === 'resource' && b.labels[0] === type && b.labels[1] === name)?.text;
+
+const PUBLIC = readFileSync('fixtures/examples/public.yaml', 'utf8');
+async function files(alarms = '') {
+  const yaml = alarms ? PUBLIC.replace(/\nspec:\n/, `\nspec:\n${alarms}`) : PUBLIC;
+  return new Map((await generateFiles(loadClusterText('public.yaml', yaml).spec!)).map((f) => [f.path, f.content]));
+}
+
+describe('alarms, on by default', () => {
+  it('three alarms on the masters\' namespace, missing data breaching, notifying the cluster\'s own topic', async () => {
+    const f = await files();
+    const alarms = f.get('modules/alarms/main.tf')!;
+    const call = blocks(f.get('main.tf')!).find((b) => b.kind === 'module' && b.labels[0] === 'alarms')!.text;
+    expect(attr(call, 'namespace')).toBe('haform/hacluster.example.com');
+    expect(attr(call, 'topic_name')).toBe('hacluster-example-com-alarms');
+    expect(call).toContain('kms_key_arn = module.kms.key_arn');
+    // The threshold of staleness: twice the backup interval of master.sh's timer.
+    expect(Number(attr(call, 'snapshot_age_seconds'))).toBe(2 * BACKUP_EVERY_MINUTES * 60);
+    expect(Number(attr(call, 'snapshot_age_seconds'))).toBe(7200);
+    expect(Number(attr(call, 'certificate_days_left'))).toBe(30);
+    expect(Number(attr(call, 'database_quota_percent'))).toBe(80);
+
+    const topic = resource(alarms, 'aws_sns_topic', 'this')!;
+    expect(attr(topic, 'kms_master_key_id')).toBe('var.kms_key_arn');
+    const expected = {
+      snapshot_age: { metric: 'EtcdSnapshotAgeSeconds', statistic: 'Maximum', comparison: 'GreaterThanThreshold', threshold: 'var.thresholds.snapshot_age_seconds', period: '900' },
+      certificates: { metric: 'CertificateDaysLeft', statistic: 'Minimum', comparison: 'LessThanOrEqualToThreshold', threshold: 'var.thresholds.certificate_days_left', period: '86400' },
+      database_quota: { metric: 'EtcdDatabaseQuotaUsedPercent', statistic: 'Maximum', comparison: 'GreaterThanThreshold', threshold: 'var.thresholds.database_quota_percent', period: '900' },
+    };
+    const found = blocks(alarms).filter((b) => b.kind === 'resource' && b.labels[0] === 'aws_cloudwatch_metric_alarm').map((b) => b.labels[1]);
+    expect(found.sort()).toEqual(Object.keys(expected).sort());
+    for (const [name, e] of Object.entries(expected)) {
+      const a = resource(alarms, 'aws_cloudwatch_metric_alarm', name)!;
+      expect(attr(a, 'metric_name'), name).toBe(e.metric);
+      expect(attr(a, 'namespace'), name).toBe('var.namespace');
+      expect(attr(a, 'statistic'), name).toBe(e.statistic);
+      expect(attr(a, 'comparison_operator'), name).toBe(e.comparison);
+      expect(attr(a, 'threshold'), name).toBe(e.threshold);
+      expect(attr(a, 'period'), name).toBe(e.period);
+      expect(attr(a, 'evaluation_periods'), name).toBe('1');
+      expect(attr(a, 'treat_missing_data'), name).toBe('breaching');
+      expect(a.replace(/\s+/g, ' '), name).toContain('alarm_actions = [ aws_sns_topic.this.arn ]');
+      expect(a.replace(/\s+/g, ' '), name).toContain('ok_actions = [ aws_sns_topic.this.arn ]');
+      expect(attr(a, 'alarm_name'), name).toBe(`var.alarm_names.${name}`);
+    }
+    expect(f.get('outputs.tf')).toContain('output "alarm_topic_arn"');
+  });
+
+  it("the masters publish into their namespace only, read monitor.sh, and CloudWatch may use the key for the topic", async () => {
+    const f = await files();
+    const iam = f.get('modules/iam/main.tf')!;
+    const doc = blocks(iam).find((b) => b.kind === 'data' && b.labels[0] === 'aws_iam_policy_document' && b.labels[1] === 'masters')!.text;
+    expect(doc.replace(/\s+/g, ' ')).toContain('statement { actions = [ "cloudwatch:PutMetricData" ] resources = [ "*" ] sid = "PublishMetrics" condition { test = "StringEquals" values = [ var.metric_namespace ] variable = "cloudwatch:namespace" } }');
+    expect(doc.match(/cloudwatch:/g)).toHaveLength(2);
+    expect(doc).toContain('${var.bucket_arn}/boot/monitor.sh');
+    const call = blocks(f.get('main.tf')!).find((b) => b.kind === 'module' && b.labels[0] === 'iam')!.text;
+    expect(attr(call, 'metric_namespace')).toBe('haform/hacluster.example.com');
+    const key = f.get('modules/kms/main.tf')!;
+    expect(key.replace(/\s+/g, ' ')).toContain('statement { actions = [ "kms:Decrypt", "kms:GenerateDataKey*" ] resources = [ "*" ] sid = "AlarmTopic" principals { identifiers = [ "cloudwatch.amazonaws.com" ] type = "Service" } }');
+  });
+
+  it('monitor.sh goes with the boot scripts to the bucket; master.sh takes it and gives etcd its quota and compaction', async () => {
+    const f = await files('  etcd: {quotaBackendBytes: 4294967296, compactionRetention: 30m}\n');
+    expect(f.get('userdata/monitor.sh')).toContain('readonly NAMESPACE="haform/hacluster.example.com"');
+    const master = f.get('userdata/master.sh')!;
+    expect(master).toContain('--key boot/monitor.sh');
+    expect(master).toMatch(/etcd:\n {2}local:\n {4}dataDir: \$\{ETCD_DATA\}\n[\s\S]*extraArgs:\n {6}- \{name: quota-backend-bytes, value: "4294967296"\}\n {6}- \{name: auto-compaction-mode, value: periodic\}\n {6}- \{name: auto-compaction-retention, value: "30m"\}\n/);
+  });
+});
+
+describe('alarms to a topic of yours, or none', () => {
+  it('topicArn: no topic of haform\'s, the alarms notify yours, the key has no statement for it', async () => {
+    const arn = 'arn:aws:sns:us-west-2:111122223333:ops-pager';
+    const f = await files(`  alarms: {topicArn: "${arn}"}\n`);
+    const alarms = f.get('modules/alarms/main.tf')!;
+    expect(blocks(alarms).filter((b) => b.labels[0] === 'aws_sns_topic')).toEqual([]);
+    expect(resource(alarms, 'aws_cloudwatch_metric_alarm', 'snapshot_age')!.replace(/\s+/g, ' ')).toContain('alarm_actions = [ var.topic_arn ]');
+    const call = blocks(f.get('main.tf')!).find((b) => b.kind === 'module' && b.labels[0] === 'alarms')!.text;
+    expect(attr(call, 'topic_arn')).toBe(arn);
+    expect(f.get('modules/kms/main.tf')).not.toContain('AlarmTopic');
+  });
+
+  it('enabled: false: no module, no monitor.sh, no CloudWatch permission, master.sh reads only its own script', async () => {
+    const f = await files('  alarms: {enabled: false}\n');
+    expect([...f.keys()].filter((p) => p.startsWith('modules/alarms/') || p === 'userdata/monitor.sh')).toEqual([]);
+    const iam = f.get('modules/iam/main.tf')!;
+    expect(iam).not.toContain('cloudwatch:');
+    expect(iam).not.toContain('monitor.sh');
+    expect(f.get('outputs.tf')).not.toContain('alarm_topic_arn');
+    expect(f.get('modules/kms/main.tf')).not.toContain('AlarmTopic');
+  });
+});
