@@ -13,7 +13,6 @@ import json
 import os
 import socket
 import sys
-import tempfile
 
 from awscli import clidriver
 
@@ -28,7 +27,8 @@ path = sys.argv[1]
 server = socket.socket(socket.AF_UNIX)
 server.bind(path)
 server.listen(64)
-scratch = tempfile.mkdtemp(prefix="haform-aws-cli-")
+# Each command's output, beside the socket: the emulator removes that folder when it stops.
+scratch = os.path.dirname(os.path.abspath(path))
 
 
 def run(conn):
