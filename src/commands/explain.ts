@@ -1,4 +1,5 @@
 import { analyzeQuorum, analyzeWorkers, placeMasters, workerLossText } from '../model/placement.js';
+import { alarmsLine } from '../model/alarms.js';
 import { recoveryLines } from '../model/recovery.js';
 import { daysOfSupport, releaseOf } from '../model/versions.js';
 import { formatProblem } from '../spec/format.js';
@@ -67,7 +68,7 @@ export function explainSpec(spec: ClusterSpec): string {
       `Note: spanning ${spec.zones.length} zones (masters in ${zonesWithMasters}) costs more than one or two: EC2 for each master, and cross-AZ traffic is billed. Workers in two zones keep AZ fault tolerance for workloads that do not rely on quorum.`,
     );
   }
-  lines.push('', ...recoveryLines(spec.etcd.backupRetentionDays));
+  lines.push('', ...recoveryLines(spec.etcd.backupRetentionDays), alarmsLine(spec.alarms));
   lines.push(...workerLines);
   return `${lines.join('\n')}\n`;
 }

@@ -66,3 +66,13 @@ export const ALARMS = {
     description: `An etcd member's database is past ${DATABASE_QUOTA_PERCENT_THRESHOLD}% of its quota (at 100% etcd refuses every write), or no master reports: defragment one member at a time (etcdctl defrag), or raise etcd.quotaBackendBytes.`,
   },
 } as const satisfies Record<string, AlarmDefinition>;
+
+/**
+ * explain's line on the alarms: what tells the operator that backups stopped, certificates near
+ * their end or etcd fills up (the failures that are otherwise silent until a restore or an outage).
+ */
+export function alarmsLine(alarms: { readonly topicArn: string | undefined } | undefined): string {
+  if (!alarms) return '  Alarms: off (alarms.enabled: false): nothing tells you when the backups stop, a certificate nears its expiry or etcd nears its quota.';
+  const topic = alarms.topicArn ?? "the cluster's own SNS topic (output alarm_topic_arn: subscribe to it)";
+  return `  Alarms: CloudWatch notifies ${topic} when the newest etcd snapshot is older than ${SNAPSHOT_AGE_THRESHOLD_SECONDS} s, a control-plane certificate has ${CERTIFICATE_DAYS_THRESHOLD} days or fewer left, or an etcd database passes ${DATABASE_QUOTA_PERCENT_THRESHOLD}% of its quota, and when the masters stop reporting any of these.`;
+}

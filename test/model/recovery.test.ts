@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import { alarmsLine } from '../../src/model/alarms.js';
 import { BACKUP_DELAY_MINUTES, BACKUP_EVERY_MINUTES, recoveryLines } from '../../src/model/recovery.js';
 
 describe("explain's recovery picture", () => {
@@ -16,5 +17,11 @@ describe("explain's recovery picture", () => {
     expect(text).toContain('kept 30 days: a restore loses at most about 65 minutes of writes (RPO)');
     expect(text).toMatch(/Node Ready and etcd healthy \d+ s after the new instance starts/);
     expect(text).toContain('kubeadm certs check-expiration');
+  });
+
+  it('names the alarms and where they go, or says that nothing watches when they are off', () => {
+    expect(alarmsLine({ topicArn: undefined })).toContain("the cluster's own SNS topic (output alarm_topic_arn");
+    expect(alarmsLine({ topicArn: 'arn:aws:sns:us-east-1:123456789012:ops' })).toContain('notifies arn:aws:sns:us-east-1:123456789012:ops when the newest etcd snapshot is older than 7200 s');
+    expect(alarmsLine(undefined)).toMatch(/^  Alarms: off .*nothing tells you when the backups stop/);
   });
 });
