@@ -62,6 +62,7 @@ export const kms: Generator = {
         ])
       : undefined;
     const flowLogGroup = plan.flowLogs ? variable(stack, 'flow_log_group', 'string', 'Name of the CloudWatch Logs group of the VPC flow logs, which the key encrypts.') : undefined;
+    const alarmTopic = plan.alarms && 'name' in plan.alarms.topic ? variable(stack, 'alarm_topic_name', 'string', 'Name of the SNS topic of the alarms (modules/alarms), which the key encrypts.') : undefined;
     const tags = variable(stack, 'tags', 'map(string)', 'Tags for every resource of the cluster.');
 
     const partition = new DataAwsPartition(stack, 'current', {});
@@ -104,10 +105,18 @@ export const kms: Generator = {
         condition: [{ test: 'ArnEquals', variable: 'kms:EncryptionContext:aws:logs:arn', values: [`arn:${partition.partition}:logs:${region.stringValue}:${account.accountId}:log-group:${flowLogGroup.stringValue}`] }],
       });
     }
-    if (plan.alarms && 'name' in plan.alarms.topic) {
+    if (alarmTopic) {
       // The alarms' topic (modules/alarms) is encrypted with this key: CloudWatch publishes to it
-      // (AWS's "compatibility between event sources and encrypted topics").
-      statement.push({ sid: 'AlarmTopic', principals: [{ type: 'Service', identifiers: ['cloudwatch.amazonaws.com'] }], actions: ['kms:Decrypt', 'kms:GenerateDataKey*'], resources: ['*'] });
+      // (AWS's "compatibility between event sources and encrypted topics"). Only for that topic: SNS
+      // names it in the encryption context of every data key it asks for, so the service principal
+      // cannot use the cluster's key for any other topic, of this account or another.
+      statement.push({
+        sid: 'AlarmTopic',
+        principals: [{ type: 'Service', identifiers: ['cloudwatch.amazonaws.com'] }],
+        actions: ['kms:Decrypt', 'kms:GenerateDataKey*'],
+        resources: ['*'],
+        condition: [{ test: 'ArnEquals', variable: 'kms:EncryptionContext:aws:sns:topicArn', values: [`arn:${partition.partition}:sns:${region.stringValue}:${account.accountId}:${alarmTopic.stringValue}`] }],
+      });
     }
     if (breakGlass) {
       // Named as the principal: KMS refuses a policy whose role does not exist, so a typo fails at apply.
@@ -142,6 +151,7 @@ export const kms: Generator = {
       bucket_prefix: bucketPrefix(plan.name),
       ...(plan.kms.breakGlassRoleArn ? { break_glass_role_arn: plan.kms.breakGlassRoleArn } : {}),
       ...(plan.flowLogs ? { flow_log_group: plan.flowLogs.logGroup } : {}),
+      ...(plan.alarms && 'name' in plan.alarms.topic ? { alarm_topic_name: plan.alarms.topic.name } : {}),
       tags: ctx.shared.tags,
     });
   },

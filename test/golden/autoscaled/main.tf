@@ -44,9 +44,10 @@ module "kms" {
     masters = "masters.scaling.k8s.local"
     nodes   = "nodes.scaling.k8s.local"
   }
-  bucket_prefix  = "scaling-k8s-local-"
-  flow_log_group = "/haform/scaling.k8s.local/vpc-flow-logs"
-  tags           = local.tags
+  bucket_prefix    = "scaling-k8s-local-"
+  flow_log_group   = "/haform/scaling.k8s.local/vpc-flow-logs"
+  alarm_topic_name = "scaling-k8s-local-alarms"
+  tags             = local.tags
 }
 
 module "flow_logs" {

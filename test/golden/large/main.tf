@@ -38,9 +38,10 @@ module "kms" {
     masters = "masters.big.prod.example.org"
     nodes   = "nodes.big.prod.example.org"
   }
-  bucket_prefix  = "big-prod-example-org-"
-  flow_log_group = "/haform/big.prod.example.org/vpc-flow-logs"
-  tags           = local.tags
+  bucket_prefix    = "big-prod-example-org-"
+  flow_log_group   = "/haform/big.prod.example.org/vpc-flow-logs"
+  alarm_topic_name = "big-prod-example-org-alarms"
+  tags             = local.tags
 }
 
 module "flow_logs" {

@@ -44,9 +44,10 @@ module "kms" {
     masters = "masters.private.example.com"
     nodes   = "nodes.private.example.com"
   }
-  bucket_prefix  = "private-example-com-"
-  flow_log_group = "/haform/private.example.com/vpc-flow-logs"
-  tags           = local.tags
+  bucket_prefix    = "private-example-com-"
+  flow_log_group   = "/haform/private.example.com/vpc-flow-logs"
+  alarm_topic_name = "private-example-com-alarms"
+  tags             = local.tags
 }
 
 module "flow_logs" {

@@ -44,9 +44,10 @@ module "kms" {
     masters = "masters.hacluster.example.com"
     nodes   = "nodes.hacluster.example.com"
   }
-  bucket_prefix  = "hacluster-example-com-"
-  flow_log_group = "/haform/hacluster.example.com/vpc-flow-logs"
-  tags           = local.tags
+  bucket_prefix    = "hacluster-example-com-"
+  flow_log_group   = "/haform/hacluster.example.com/vpc-flow-logs"
+  alarm_topic_name = "hacluster-example-com-alarms"
+  tags             = local.tags
 }
 
 module "flow_logs" {

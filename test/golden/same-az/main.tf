@@ -44,9 +44,10 @@ module "kms" {
     masters = "masters.hacluster.k8s.local"
     nodes   = "nodes.hacluster.k8s.local"
   }
-  bucket_prefix  = "hacluster-k8s-local-"
-  flow_log_group = "/haform/hacluster.k8s.local/vpc-flow-logs"
-  tags           = local.tags
+  bucket_prefix    = "hacluster-k8s-local-"
+  flow_log_group   = "/haform/hacluster.k8s.local/vpc-flow-logs"
+  alarm_topic_name = "hacluster-k8s-local-alarms"
+  tags             = local.tags
 }
 
 module "flow_logs" {

@@ -240,6 +240,13 @@ data "aws_iam_policy_document" "key" {
       "*"
     ]
     sid = "AlarmTopic"
+    condition {
+      test = "ArnEquals"
+      values = [
+        "arn:${data.aws_partition.current.partition}:sns:${var.region}:${data.aws_caller_identity.current.account_id}:${var.alarm_topic_name}"
+      ]
+      variable = "kms:EncryptionContext:aws:sns:topicArn"
+    }
     principals {
       identifiers = [
         "cloudwatch.amazonaws.com"

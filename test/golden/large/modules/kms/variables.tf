@@ -41,6 +41,11 @@ variable "flow_log_group" {
   type        = string
 }
 
+variable "alarm_topic_name" {
+  description = "Name of the SNS topic of the alarms (modules/alarms), which the key encrypts."
+  type        = string
+}
+
 variable "tags" {
   description = "Tags for every resource of the cluster."
   type        = map(string)
