@@ -128,7 +128,8 @@ describe('master boot', () => {
       'route replace default via 172.20.32.1 dev ens6 table 11',
     ]);
     const rules = r.calls.filter((c) => c.cmd === 'ip' && c.args[0] === 'rule' && c.args[1] === 'add').map((c) => c.args.join(' '));
-    expect(rules).toEqual(['rule add priority 10010 from 172.20.32.99 table 10', 'rule add priority 10011 from 172.20.32.10 table 11']);
+    // Traffic to pods takes the main table (the CNI's routes) whatever its source.
+    expect(rules).toEqual(['rule add priority 10005 to 10.244.0.0/16 table main', 'rule add priority 10010 from 172.20.32.99 table 10', 'rule add priority 10011 from 172.20.32.10 table 11']);
     expect(r.calls.some((c) => c.cmd === 'ip' && c.args.join(' ') === 'addr replace 172.20.32.10/19 dev ens6 noprefixroute')).toBe(true);
     // Mounts survive a reboot: by UUID in fstab, the member state bound from the events volume.
     const fstab = readFileSync(join(r.root, 'etc/fstab'), 'utf8');

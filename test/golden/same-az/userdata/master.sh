@@ -375,6 +375,10 @@ device_of() {
 #     primary IP and be dropped. The address is set here, at every boot (haform-master.service runs
 #     before kubelet), not through DHCP: the IP is fixed, and nothing else must own these tables.
 #     Priorities 10010 and 10011 come before cloud-init's hotplug rules for the same interface.
+#   - Traffic to pods is the main table's, whatever its source (10005, before both): the CNI's
+#     routes (its bridge, its tunnels) are there. Without it, the apiserver's reply from the member
+#     IP to a pod on this master would take table 11 out of the member interface (found by the
+#     Kubernetes drill). The AWS VPC CNI makes such rules itself, per pod (priority 512).
 member_routes() {
   local dev=$1 ip=$2 subnet=$3 vpc=$4 gateway=$5 primary_dev=$6 primary_ip=$7
   ip link set "${dev}" up
@@ -387,18 +391,19 @@ member_routes() {
   ip route replace default via "${gateway}" dev "${primary_dev}" table 10
   ip route replace "${subnet}" dev "${dev}" scope link src "${ip}" table 11
   ip route replace default via "${gateway}" dev "${dev}" table 11
-  policy_rule 10010 "${primary_ip}" 10
-  policy_rule 10011 "${ip}" 11
+  policy_rule 10005 main to "${POD_SUBNET}"
+  policy_rule 10010 10 from "${primary_ip}"
+  policy_rule 10011 11 from "${ip}"
 }
 
-# policy_rule PRIORITY FROM TABLE: exactly one rule at PRIORITY (a replacement instance has another
-# primary address; a reboot keeps it).
+# policy_rule PRIORITY TABLE SELECTOR...: exactly one rule at PRIORITY (a replacement instance has
+# another primary address; a reboot keeps it).
 policy_rule() {
   local i
   for ((i = 0; i < 16; i++)); do
     ip rule del priority "$1" 2>/dev/null || break
   done
-  ip rule add priority "$1" from "$2" table "$3"
+  ip rule add priority "$1" "${@:3}" table "$2"
 }
 
 # A node name that survives replacement: the private DNS name AWS gives the member IP. kubelet's
