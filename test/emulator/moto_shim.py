@@ -146,7 +146,13 @@ _terminate = instances.Instance.terminate
 
 
 def _terminate_freeing_addresses(self):
+    # Gap 9: EC2 detaches a terminated instance's other interfaces that do not delete on
+    # termination: they become available to the next instance (a replaced master's member
+    # interface). moto keeps them attached to the terminated instance, in use.
+    kept = [nic for index, nic in self.nics.items() if index != 0 and not nic.delete_on_termination]
     state = _terminate(self)
+    for nic in kept:
+        self.detach_eni(nic)
     try:
         subnet = self.ec2_backend.get_subnet(self.subnet_id)
     except Exception:

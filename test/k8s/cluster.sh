@@ -16,8 +16,17 @@
 #                 the version of its static pods, not the new one
 #   lost volumes  master c replaced with blank volumes: its stale etcd member removed, re-added, at
 #                 the cluster's (new) version
-#   reboot        master a rebooted while SSM throttles (the boot stops, nothing discarded), then
-#                 again with SSM back: it comes back as itself
+#   reboot        master a rebooted while blkid cannot probe its volume, then while SSM throttles
+#                 (each boot stops, nothing formatted or discarded), then again with both back: it
+#                 comes back as itself
+#   zone loss     us-west-2a (master a, node n1) lost at once: etcd keeps quorum, the API and the
+#                 workload answer from the other zones once the load balancer has taken a out; the
+#                 zone back, both return
+#   mirror down   the file repository stopped while n1's replacement boots: the boot retries its
+#                 download and completes once the repository is back
+#   routing       replies to a master's primary address leave its primary interface (the load
+#                 balancer's health checks pass); without the boot script's rule for them, EC2's
+#                 source/destination check drops them (shown once, after the bootstrap)
 # Prints "drill: KEY: VALUE" lines with Kubernetes' and etcd's own answers; the test asserts them.
 #
 # Stubbed, for want of a real one (each named here and in seams.sh):
@@ -27,11 +36,18 @@
 #                  termination frees it), tagged as the generated groups tag theirs: what the
 #                  cloud controller reads back (provider ID, zone, type, addresses, existence;
 #                  moto has no DescribeInstanceTopology, which the controller logs and goes on)
-#   EC2 for masters  the member interface and volume attachment (boot()'s first half): the drill
-#                  gives each master its member IP as its one address and its volumes as loop
-#                  devices, then runs the script's own functions from mount_volume on; the
-#                  member tag its autoscaling group puts on each instance is in moto's EC2, the
-#                  current members' IPs (member_ips: their groups and interfaces) are the drill's
+#   EC2 for masters  the volumes' attachment: a master's volumes are loop devices, handed to the
+#                  script's own functions from mount_volume on (attach_volume and install_aws_cli are
+#                  not run). The member interface is EC2's (moto's), made as terraform makes it; the
+#                  boot script finds and attaches it itself, and the drill plays the attachment's
+#                  arrival in the instance (hotplug: IMDS lists it, the kernel gets eth1 with its
+#                  MAC). The member tag its autoscaling group puts on each instance is in moto's
+#                  EC2; the current members' IPs (member_ips: their groups and interfaces) are the
+#                  drill's
+#   the VPC        a bridge with a router per subnet, EC2's source/destination check on every host
+#                  interface and ARP answered for an interface's own addresses only (hosts.sh). A
+#                  master's primary address is new with every instance; its member IP moves with the
+#                  member interface. The load balancers' instance targets are primary addresses
 #   S3 addons      the bucket (moto's S3) holds what terraform would upload of one addon, the
 #                  cloud controller: its kustomize base on GitHub replaced by the same files from
 #                  its Go module, and AWS_ENDPOINT_URL (moto) added to its container. The EBS CSI
@@ -66,7 +82,7 @@ export AWS_ACCESS_KEY_ID=drill AWS_SECRET_ACCESS_KEY=drill
 seams="${DRILL_WORK}/seams"
 gw=10.98.0.1
 mkdir -p "${seams}"
-for s in systemctl kubeadm kubelet kubectl apt-get apt-mark gpg hostnamectl modprobe logger; do ln -sf "${here}/seams.sh" "${seams}/$s"; done
+for s in systemctl kubeadm kubelet kubectl apt-get apt-mark gpg hostnamectl modprobe logger blkid; do ln -sf "${here}/seams.sh" "${seams}/$s"; done
 path="${seams}:${c}/containerd-${CONTAINERD_VERSION}/bin:${c}/cri-tools-${CRI_TOOLS_VERSION}/bin:${c}/runc-${RUNC_VERSION}/bin:${PATH}"
 hosts() { "${here}/hosts.sh" "$@"; }
 services=()
@@ -94,7 +110,9 @@ t_start=$(now)
 for l in fs.inotify.max_user_instances=8192 fs.inotify.max_user_watches=524288; do
   (($(sysctl -n "${l%=*}") >= ${l#*=})) || sysctl -qw "${l}"
 done
-hosts net "${DRILL_ID}" "${gw}/16"
+# The VPC (10.98.0.0/16): the machine's services on 10.98.0.1, one subnet per zone
+# (10.98.1.0/24 ...) with its router on .1, EC2's source/destination check (hosts.sh).
+hosts net "${DRILL_ID}" "${gw}/16" 10.98.0.254/24 10.98.1.1/24 10.98.2.1/24 10.98.3.1/24
 "${here}/../../scripts/build-images.sh" build >"${DRILL_WORK}/images.log" 2>&1
 serve registry "http://${gw}:5000/v2/" "${here}/../../scripts/build-images.sh" serve "${gw}:5000"
 # The file repository (assets.fileRepository): the flannel manifest of the pinned release, from
@@ -111,7 +129,9 @@ for v in ${KUBERNETES_UPGRADE_FROM} ${KUBERNETES_VERSION}; do
   echo "drill placeholder: the signing key of pkgs.k8s.io v${v%.*} (the gpg seam copies it, nothing verifies it)" >"${repo}/Release.key"
   printf 'Origin: drill placeholder of pkgs.k8s.io\nLabel: v%s\nNote: the packages are the apt-get seam of test/k8s/seams.sh\n' "${v%.*}" >"${repo}/InRelease"
 done
-serve files "http://${gw}:5001/" python3 -m http.server 5001 --bind "${gw}" --directory "${DRILL_WORK}/files"
+serve_files() { serve files "http://${gw}:5001/" python3 -m http.server 5001 --bind "${gw}" --directory "${DRILL_WORK}/files"; }
+serve_files
+files_pid=${services[-1]}
 serve moto "http://${gw}:5002/" python3 "${here}/../emulator/moto_shim.py" -H "${gw}" -p 5002
 serve ssm-fault "http://${gw}:5003/" python3 "${here}/ssm-fault.py" "${gw}" 5003 ThrottlingException
 echo "drill: services up in $(($(now) - t_start))s"
@@ -163,6 +183,24 @@ upload_addons "${DRILL_OUT}"
 declare -A IP=([a]=10.98.1.10 [b]=10.98.2.10 [c]=10.98.3.10 [n1]=10.98.1.20 [n2]=10.98.2.20)
 declare -A ZONE=([a]=us-west-2a [b]=us-west-2b [c]=us-west-2c [n1]=us-west-2a [n2]=us-west-2b)
 declare -A GEN=()
+# primary NAME [GEN]: the address of the primary interface of host NAME's instance GEN (its current
+# one by default). A node has one address; a master's primary address is new with every instance
+# (10.98.Z.101, .102, ...), while its member IP (IP above) moves with the member interface.
+primary() {
+  if [[ $1 == n* ]]; then echo "${IP[$1]}"; else echo "${IP[$1]%.*}.$((100 + ${2:-${GEN[$1]}}))"; fi
+}
+# subnet NAME: the /24 of host NAME's zone; its router is its first address.
+subnet() { echo "${IP[$1]%.*}.0/24"; }
+router() { echo "${IP[$1]%.*}.1"; }
+# The member interfaces, as terraform leaves them (modules/master, aws_network_interface.member): one
+# per master in its zone's subnet, tagged with the cluster and the member. AWS picks their addresses;
+# the drill fixes them (the member IPs above).
+member_tag=$(sed -n 's/^readonly MEMBER_TAG="\(.*\)"$/\1/p' "${DRILL_OUT}/userdata/master.sh")
+for m in a b c; do
+  drill_aws ec2 create-network-interface --subnet-id "${SUBNET[${ZONE[$m]}]}" --private-ip-address "${IP[$m]}" \
+    --description "etcd member interface of ${m}" \
+    --tag-specifications "ResourceType=network-interface,Tags=[{Key=KubernetesCluster,Value=hacluster.example.com},{Key=${member_tag},Value=${m}}]" >/dev/null
+done
 # The generation the cluster's launch templates carry: the old one until the upgrade starts (its
 # runbook applies the new generation first, so every instance launched from then on boots its
 # scripts).
@@ -173,12 +211,13 @@ node_name() { echo "ip-${IP[$1]//./-}.us-west-2.compute.internal"; }
 # group launches it in EC2 (moto), in its zone's subnet at the host's address, with the cluster's
 # tags; its IMDS says who it is and serves the instance profile's credentials.
 launch() {
-  local name=$1 base="${DRILL_WORK}/hosts/$1" id type=${node_type}
+  local name=$1 base="${DRILL_WORK}/hosts/$1" id mac type=${node_type}
   [[ ${name} == n* ]] || type=${master_type}
   GEN[${name}]=$((${GEN[${name}]:-0} + 1))
-  id=$(drill_aws ec2 run-instances --image-id ami-0d1c0ffee0d1c0ffe --instance-type "${type}" --subnet-id "${SUBNET[${ZONE[${name}]}]}" \
-    --private-ip-address "${IP[${name}]}" --query 'Instances[0].InstanceId' --output text \
+  read -r id mac < <(drill_aws ec2 run-instances --image-id ami-0d1c0ffee0d1c0ffe --instance-type "${type}" --subnet-id "${SUBNET[${ZONE[${name}]}]}" \
+    --private-ip-address "$(primary "${name}")" --query 'Instances[0].[InstanceId,NetworkInterfaces[0].MacAddress]' --output text \
     --tag-specifications "ResourceType=instance,Tags=[{Key=KubernetesCluster,Value=hacluster.example.com},{Key=kubernetes.io/cluster/hacluster.example.com,Value=owned}]")
+  [[ -n ${mac:-} ]] || { echo "drill: launch: no instance for ${name}" >&2; return 1; }
   mkdir -p "${DRILL_WORK}/report/instances"
   echo "${id}" >>"${DRILL_WORK}/report/instances/${name}"
   rm -rf "${base}"
@@ -187,32 +226,81 @@ launch() {
   echo "${ZONE[${name}]}" >"${base}/imds/placement/availability-zone"
   echo us-west-2 >"${base}/imds/placement/region"
   echo "${type}" >"${base}/imds/instance-type"
-  node_name "${name}" >"${base}/imds/local-hostname"
-  echo "${IP[${name}]}" >"${base}/imds/local-ipv4"
+  echo "ip-$(primary "${name}" | tr . -).us-west-2.compute.internal" >"${base}/imds/local-hostname"
+  primary "${name}" >"${base}/imds/local-ipv4"
+  echo "${mac}" >"${base}/imds/mac"
+  nic_metadata "${name}" "${mac}" 0 "$(primary "${name}")" "$(subnet "${name}")"
   printf '{"instanceId": "%s", "region": "us-west-2", "availabilityZone": "%s", "instanceType": "%s", "privateIp": "%s"}\n' \
-    "${id}" "${ZONE[${name}]}" "${type}" "${IP[${name}]}" >"${base}/imds-dynamic/instance-identity/document"
+    "${id}" "${ZONE[${name}]}" "${type}" "$(primary "${name}")" >"${base}/imds-dynamic/instance-identity/document"
   printf '{"Code": "Success", "Type": "AWS-HMAC", "AccessKeyId": "drill", "SecretAccessKey": "drill", "Token": "drill", "Expiration": "2099-01-01T00:00:00Z", "LastUpdated": "2026-01-01T00:00:00Z"}\n' \
     >"${base}/imds/iam/security-credentials/drill-instance-profile"
   # A master's autoscaling group tags its instance with the member it is for (EC2, in moto): what
   # the boot finds out first, and what later commands (master.sh upgrade) ask again.
   if [[ ${name} != n* ]]; then
-    aws --endpoint-url "http://${gw}:5002" --region us-west-2 ec2 create-tags --resources "$(cat "${base}/imds/instance-id")" \
-      --tags "Key=$(sed -n 's/^readonly MEMBER_TAG="\(.*\)"$/\1/p' "${gen}/userdata/master.sh"),Value=${name}"
+    drill_aws ec2 create-tags --resources "${id}" --tags "Key=${member_tag},Value=${name}"
   fi
   power_on "${name}"
 }
 
+# nic_metadata NAME MAC DEVICE IP SUBNET: what IMDS says of an interface attached to host NAME's
+# instance.
+nic_metadata() {
+  local d="${DRILL_WORK}/hosts/$1/imds/network/interfaces/macs/$2"
+  mkdir -p "${d}"
+  echo "$3" >"${d}/device-number"
+  echo "$4" >"${d}/local-ipv4s"
+  echo "$5" >"${d}/subnet-ipv4-cidr-block"
+  echo 10.98.0.0/16 >"${d}/vpc-ipv4-cidr-block"
+}
+
+# hotplug NAME SUBNET: EC2's attachment of an interface to host NAME's running instance, as the
+# instance sees it: once moto has the boot script's AttachNetworkInterface, IMDS lists the interface
+# and the kernel gets its device (eth1, down, no address: the boot script configures it). A reboot
+# finds it attached (power_on plugs it at once). Runs in the background, in a session of its own.
+hotplug() {
+  local name=$1 base="${DRILL_WORK}/hosts/$1" id out mac ip
+  id=$(cat "${base}/imds/instance-id")
+  out=$(python3 - "http://${gw}:5002" "${id}" <<'PY'
+import sys, time, boto3
+ec2 = boto3.client('ec2', endpoint_url=sys.argv[1], region_name='us-west-2', aws_access_key_id='drill', aws_secret_access_key='drill')
+for _ in range(600):
+    for n in ec2.describe_network_interfaces(Filters=[{'Name': 'attachment.instance-id', 'Values': [sys.argv[2]]}])['NetworkInterfaces']:
+        if n['Attachment']['DeviceIndex'] == 1:
+            print(n['MacAddress'], n['PrivateIpAddress'])
+            sys.exit(0)
+    time.sleep(0.5)
+sys.exit(1)
+PY
+  ) || { echo "drill: hotplug: no interface attached to ${name}'s instance ${id} in 300s" >&2; return 1; }
+  read -r mac ip <<<"${out}"
+  nic_metadata "${name}" "${mac}" 1 "${ip}" "$2"
+  "${here}/hosts.sh" plug "${DRILL_ID}" "${name}" "${mac}" "${ip}"
+  echo "${mac} ${ip}" >"${base}/member-nic"
+  echo "drill: hotplug: ${ip} (${mac}) attached to ${name} (${id})"
+}
+export -f hotplug nic_metadata
+export DRILL_ID gw here
+
 # power_on NAME: the host boots: its namespaces, IMDS on 169.254.169.254, the CNI plugins the
 # kubernetes-cni package installs, and crictl's config from cri-tools.
 power_on() {
-  local name=$1 base="${DRILL_WORK}/hosts/$1"
-  hosts up "${DRILL_ID}" "${name}" "${IP[${name}]}/16" "$([[ ${name} == n* ]] || echo master)" >/dev/null
+  local name=$1 base="${DRILL_WORK}/hosts/$1" mac ip
+  hosts up "${DRILL_ID}" "${name}" "$(primary "${name}")/24" "$(router "${name}")" "$(cat "${base}/imds/mac")" "$([[ ${name} == n* ]] || echo master)" >/dev/null
   mkdir -p "${base}/cni/bin"
   cp "${c}/cni-plugins-${CNI_PLUGINS_VERSION}/bin/"* "${base}/cni/bin/"
   in_ns "${name}" bash -c "mkdir -p /var/lib/haform /etc/systemd/system
     printf 'runtime-endpoint: unix:///run/containerd/containerd.sock\n' >/etc/crictl.yaml
     ip addr add 169.254.169.254/32 dev lo
     setsid python3 ${here}/imds.py ${base}/imds >/var/log/imds.log 2>&1 </dev/null &"
+  if [[ ${name} != n* ]]; then
+    if [[ -f ${base}/member-nic ]]; then
+      read -r mac ip <"${base}/member-nic"
+      hosts plug "${DRILL_ID}" "${name}" "${mac}" "${ip}"
+    else
+      setsid bash -c 'hotplug "$@"' hotplug "${name}" "$(subnet "${name}")" >>"${DRILL_WORK}/hotplug.log" 2>&1 </dev/null &
+      services+=($!)
+    fi
+  fi
   for _ in $(seq 50); do
     in_ns "${name}" curl -sf -X PUT -H 'X-aws-ec2-metadata-token-ttl-seconds: 60' http://169.254.169.254/latest/api/token >/dev/null && return 0
     sleep 0.2
@@ -248,10 +336,15 @@ ${steps}
 # reboot, containerd and kubelet; on a new instance none are enabled yet).
 master_steps() {
   cat <<STEPS
-MEMBER=$1 ZONE=\$(imds placement/availability-zone) MEMBER_IP=${IP[$1]}
-NODE_NAME=\$(member_node_name \${MEMBER_IP})
-echo \${MEMBER_IP} >/var/lib/haform/member-ip
-hostnamectl set-hostname \${NODE_NAME}
+instance=\$(imds instance-id)
+ZONE=\$(imds placement/availability-zone)
+wait_for "the \${MEMBER_TAG} tag of \${instance} (set by its autoscaling group)" 30 2 member_tagged "\${instance}"
+MEMBER=\$(member_of "\${instance}")
+[[ \${MEMBER} == $1 ]] || fail "drill: host $1 booted as member \${MEMBER}"
+attach_member_interface "\${instance}"
+NODE_NAME=\$(member_node_name "\${MEMBER_IP}")
+echo "\${MEMBER_IP}" >"\${ROOT}\${STATE_DIR}/member-ip"
+hostnamectl set-hostname "\${NODE_NAME}"
 mount_volume $2 \${MAIN_MOUNT}
 mount_volume $3 \${EVENTS_MOUNT}
 bind_member_state
@@ -415,9 +508,9 @@ backend masters
   option httpchk GET /readyz
   http-check expect status 200
   default-server check check-ssl verify none inter 10s fall 2 rise 2
-  server a ${IP[a]}:443
-  server b ${IP[b]}:443
-  server c ${IP[c]}:443
+  server a $(primary a 1):443
+  server b $(primary b 1):443
+  server c $(primary c 1):443
 CFG
 setsid haproxy -db -f "${DRILL_WORK}/lb.cfg" >"${DRILL_WORK}/lb.log" 2>&1 </dev/null &
 services+=($!)
@@ -436,8 +529,23 @@ lb_target() {
     # state); haproxy leaving maintenance takes it as up at once, and a health set while in
     # maintenance does not hold (both measured: TLS errors to the clients while the new master's
     # apiserver was not yet listening). One line: haproxy runs both before it routes again.
-    register) lb_cli "set server masters/$1 state ready; set server masters/$1 health down" ;;
+    # An instance target is the instance's primary address, new with every instance.
+    register) lb_cli "set server masters/$1 addr $(primary "$1"); set server masters/$1 state ready; set server masters/$1 health down" ;;
   esac
+}
+# lb_up NAME...: each target in service (its health checks passed), waited for.
+lb_up() {
+  local m
+  for m in "$@"; do
+    for _ in $(seq 60); do
+      [[ $(lb_targets) == *"${m}=$(primary "${m}") UP;"* ]] && break
+      sleep 2
+    done
+  done
+}
+# lb_targets: each target's address and state, as the target group reports them.
+lb_targets() {
+  lb_cli "show stat" | awk -F, 'NR == 1 {for (i = 1; i <= NF; i++) col[$i] = i} $1 == "masters" && $2 ~ /^[abc]$/ {a = $col["addr"]; sub(/:[0-9]+$/, "", a); printf "%s=%s %s; ", $2, a, $col["status"]}'
 }
 # --- bootstrap: every host at once ------------------------------------------------------------
 t0=$(now)
@@ -475,6 +583,21 @@ k -n kube-system rollout status deployment/coredns --timeout=300s >/dev/null
 k -n kube-flannel rollout status daemonset/kube-flannel-ds --timeout=300s >/dev/null
 echo "drill: bootstrap: coredns: $(k -n kube-system get deployment coredns -o 'jsonpath={.status.readyReplicas}/{.spec.replicas}')"
 report bootstrap
+# The reply path of a master with two interfaces: the load balancer's health check reaches master
+# a's primary address, and the reply must leave the primary interface. Without the boot script's
+# rule for replies from the primary address (member_routes, priority 10010), it leaves the member
+# interface and EC2's source/destination check drops it: shown here, so that the drill can fail for
+# that bug.
+lb_up a b c
+echo "drill: bootstrap: load balancer targets: $(lb_targets)"
+probe() { curl -sk -o /dev/null -w '%{http_code}' -m 5 "https://$(primary a):443/readyz" || true; }
+dropped=$(hosts dropped "${DRILL_ID}")
+with=$(probe)
+in_ns a ip rule del priority 10010
+without=$(probe)
+dropped=$(($(hosts dropped "${DRILL_ID}") - dropped))
+in_ns a ip rule add priority 10010 from "$(primary a)" table 10
+echo "drill: routing: a's primary address answers the health check: ${with}; without the reply rule: ${without}, ${dropped} packets dropped by the source/destination check; with it again: $(probe)"
 
 # A pod on n1 (us-west-2a) serves; a pod on n2 (us-west-2b) reaches it across zones (flannel's
 # VXLAN between the hosts), and resolves a Service name through CoreDNS.
@@ -495,6 +618,15 @@ echo "drill: pods: server on $(k get pod drill-server -o 'jsonpath={.spec.nodeNa
 echo "drill: pod-to-pod: $(k exec drill-client -- sh -c "printf 'GET / HTTP/1.0\r\n\r\n' | nc -w 10 ${server_ip} 8080" 2>&1 | tail -n1)"
 echo "drill: dns: $(k exec drill-client -- nslookup kubernetes.default.svc.cluster.local 2>&1 | sed -n 's/^Address: *\([0-9.]*\).*/\1/p' | tail -n1)"
 echo "drill: kubernetes service: $(k get service kubernetes -o 'jsonpath={.spec.clusterIP}')"
+# A pod on master a reaches a's own apiserver at the member IP, as the kubernetes Service sends a
+# third of its pods' requests: the reply, from the member IP to a pod of this host, must take the
+# CNI's route, not the member interface (member_routes, priority 10005). A plain HTTP request to
+# the TLS port: the apiserver's answer is its 400.
+k run drill-on-a --image="${flannel_image}" --restart=Never --command \
+  --overrides="{\"spec\":{\"nodeName\":\"$(node_name a)\",\"tolerations\":[{\"operator\":\"Exists\"}]}}" -- sleep 3600 >/dev/null
+k wait --for=condition=Ready --timeout=180s pod/drill-on-a >/dev/null
+echo "drill: routing: a pod on a reaches a's apiserver at its member IP: $(k exec drill-on-a -- sh -c "printf 'GET / HTTP/1.0\r\n\r\n' | nc -w 5 ${IP[a]} 443" 2>&1 | head -n 1 | tr -d '\r')"
+k delete pod drill-on-a --wait=false >/dev/null
 
 # --- upgrade: the new generation applied, then master by master, then the nodes -----------------
 gen=${DRILL_OUT_NEW}
@@ -611,6 +743,8 @@ wait_ready replacement "node/$(node_name b)"
 for _ in $(seq 60); do etcdctl endpoint health --cluster >/dev/null 2>&1 && break; sleep 2; done
 echo "drill: replacement: b Node Ready and etcd healthy in $(($(now) - t0))s"
 echo "drill: replacement: packages: $(packages b)"
+lb_up b
+echo "drill: replacement: load balancer targets: $(lb_targets)"
 report replacement
 
 phase upgrade
@@ -622,8 +756,18 @@ upgrade_master c
 t0=$(now)
 k drain "$(node_name n1)" --ignore-daemonsets --delete-emptydir-data --timeout=300s >/dev/null
 terminate upgrade n1
+# The mirror down during a first boot: the file repository (assets.fileRepository) stops before
+# n1's new instance boots, and comes back once the boot has retried its download; the boot waits
+# (retrying with backoff) and completes.
+kill -- "-${files_pid}"
 launch n1
-boot_node n1 >"${DRILL_WORK}/replace-n1.log" 2>&1 || { tail -n 40 "${DRILL_WORK}/replace-n1.log" >&2; exit 1; }
+boot_node n1 >"${DRILL_WORK}/replace-n1.log" 2>&1 &
+boot_pid=$!
+for _ in $(seq 90); do grep -q '^haform: retrying: downloading' "${DRILL_WORK}/replace-n1.log" && break; sleep 1; done
+echo "drill: mirror-down: $(grep -h '^haform: retrying: downloading' "${DRILL_WORK}/replace-n1.log" | head -n 1)"
+serve_files
+files_pid=${services[-1]}
+wait "${boot_pid}" || { tail -n 40 "${DRILL_WORK}/replace-n1.log" >&2; exit 1; }
 grep -h '^haform: ' "${DRILL_WORK}/replace-n1.log" | sed 's/^/  /'
 cloud_initialized upgrade n1
 wait_ready upgrade "node/$(node_name n1)"
@@ -682,7 +826,17 @@ reboot() {
 node_uid() { k get node "$(node_name "$1")" -o 'jsonpath={.metadata.uid}'; }
 uid_a=$(node_uid a)
 reboot
-if boot_master a AWS_ENDPOINT_URL="http://${gw}:5003" HAFORM_RETRY_ATTEMPTS=3 >"${DRILL_WORK}/reboot-a-fault.log" 2>&1; then
+# A volume that cannot be probed (the blkid seam fails as for an I/O error): the boot stops before
+# any mkfs, the filesystem stays as it was.
+fs_uuid() { blkid -p -s UUID -o value "$(cut -d' ' -f1 "${DRILL_WORK}/hosts/a.volumes")"; }
+uuid_before=$(fs_uuid)
+if boot_master a DRILL_BLKID_FAULT=1 >"${DRILL_WORK}/reboot-a-blkid.log" 2>&1; then
+  echo "drill: blkid-fault: the boot went on while blkid failed" >&2
+  exit 1
+fi
+echo "drill: blkid-fault: $(grep -h '^haform: ' "${DRILL_WORK}/reboot-a-blkid.log" | tail -n1)"
+echo "drill: blkid-fault: etcd volume: $([[ $(fs_uuid) == "${uuid_before}" ]] && echo "the same filesystem" || echo REFORMATTED)"
+if boot_master a AWS_ENDPOINT_URL_SSM="http://${gw}:5003" HAFORM_RETRY_ATTEMPTS=3 >"${DRILL_WORK}/reboot-a-fault.log" 2>&1; then
   echo "drill: reboot-fault: the boot went on while SSM failed" >&2
   exit 1
 fi
@@ -701,8 +855,66 @@ echo "drill: reboot: ca: $([[ $(ca) == "${ca_before}" ]] && echo unchanged || ec
 # The instance rebooted, it was never gone: the cloud controller keeps its Node.
 echo "drill: reboot: Node a: $([[ $(node_uid a) == "${uid_a}" ]] && echo kept || echo "deleted and registered again")"
 report reboot
+
+# --- zone loss: us-west-2a, master a and node n1 at once ----------------------------------------
+# The zone's instances stop together, without a shutdown (the zone's power or network lost): etcd
+# keeps its quorum with b and c, the load balancer takes a out once its health checks fail, and
+# the API and the workload answer from the other zones; a write goes through. Then the zone comes
+# back: the same instances boot again, a through its boot unit (master.sh boot), n1 through its
+# enabled units (kubelet), as after a reboot.
+phase zone-loss
+t0=$(now)
+hosts down "${DRILL_ID}" a &
+down_a=$!
+hosts down "${DRILL_ID}" n1 &
+down_n1=$!
+wait "${down_a}" "${down_n1}"
+echo "drill: zone-loss: us-west-2a down (a, n1) in $(($(now) - t0))s"
+written=""
+for _ in $(seq 30); do
+  k create configmap drill-zone-loss --from-literal=written=during-zone-loss --request-timeout=10s >/dev/null 2>&1 && written=yes && break
+  sleep 2
+done
+echo "drill: zone-loss: write through b: $([[ -n ${written} ]] && k get configmap drill-zone-loss -o 'jsonpath={.data.written}' || echo failed) (+$(($(now) - t0))s)"
+# etcd's own answer: each member's health, as b sees the cluster (a cannot answer).
+echo "drill: zone-loss: etcd health: $(etcdctl endpoint health --cluster -w json 2>/dev/null | python3 -c '
+import json, sys
+print(" ".join("%s=%s" % (e["endpoint"].split("//")[1].split(":")[0], "healthy" if e["health"] else "unhealthy") for e in sorted(json.load(sys.stdin), key=lambda e: e["endpoint"])))' || true)"
+for _ in $(seq 60); do
+  [[ $(lb_targets) == *"a=$(primary a) DOWN;"* ]] && break
+  sleep 1
+done
+echo "drill: zone-loss: the load balancer took a out after $(($(now) - t0))s: $(lb_targets)"
+# n1's pods leave the workload's endpoints once the node lifecycle controller has found n1
+# unreachable (its node monitor grace period) and marked them not ready.
+for _ in $(seq 120); do
+  [[ $(k get endpointslices -l kubernetes.io/service-name=drill-web --request-timeout=5s \
+    -o "jsonpath={range .items[*].endpoints[*]}{.nodeName}/{.conditions.ready} {end}" 2>/dev/null) != *"$(node_name n1)/true"* ]] && break
+  sleep 1
+done
+echo "drill: zone-loss: the workload's endpoints on n1 out of service after $(($(now) - t0))s"
+# The clients go on with the zone lost, for two minutes from its loss.
+left=$((t0 + 120 - $(now)))
+sleep $((left > 0 ? left : 0))
+echo "drill: zone-loss: nodes: $(k get nodes --no-headers | awk '{printf "%s %s; ", $1, $2}')"
+phase zone-back
+t0=$(now)
+power_on a
+power_on n1
+boot_master a >"${DRILL_WORK}/zone-back-a.log" 2>&1 &
+boot_a=$!
+in_ns n1 systemctl drill-boot
+wait "${boot_a}" || { tail -n 40 "${DRILL_WORK}/zone-back-a.log" >&2; exit 1; }
+grep -h '^haform: ' "${DRILL_WORK}/zone-back-a.log" | sed 's/^/  /'
+wait_ready zone-back "node/$(node_name a)" "node/$(node_name n1)"
+for _ in $(seq 60); do etcdctl endpoint health --cluster >/dev/null 2>&1 && break; sleep 2; done
+echo "drill: zone-back: a and n1 Ready and etcd healthy in $(($(now) - t0))s"
+echo "drill: zone-back: written during the loss: $(k get configmap drill-zone-loss -o 'jsonpath={.data.written}')"
+lb_up a
+report zone-back
 # The clients stop; what they saw, per scenario (the test reads the whole log).
 phase end
+echo "drill: network: the source/destination check dropped $(hosts dropped "${DRILL_ID}") packets in all"
 touch "${DRILL_WORK}/poll.stop"
 sleep 6
 cp "${DRILL_WORK}/poll.log" "${DRILL_WORK}/report/poll.log"

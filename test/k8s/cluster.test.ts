@@ -11,7 +11,9 @@ import { haform } from '../cli/run.js';
  * example, three masters in three zones and two nodes, each a host of its own (test/k8s/hosts.sh),
  * with kubeadm, kubelet, containerd, runc, etcd, the apiserver, flannel, kube-proxy and CoreDNS of
  * the pinned versions, built from their Go modules (scripts/build-components.sh) and pulled under
- * their upstream names through the cluster's assets. SSM is moto through the real AWS CLI. The
+ * their upstream names through the cluster's assets. EC2 (instances, the masters' member
+ * interfaces) and SSM are moto through the real AWS CLI; the VPC is a bridge with a router per
+ * subnet and EC2's source/destination check on every interface (test/k8s/hosts.sh). The
  * seams are named in test/k8s/seams.sh, the stubs in cluster.sh's header. One cluster, its
  * scenarios in turn; each test asserts Kubernetes' and etcd's own answers (JSON) of one scenario.
  */
@@ -38,7 +40,7 @@ function missing(): string | undefined {
   if (process.getuid?.() !== 0) return 'not root (namespaces, loop devices and cgroups need it)';
   const absent = needed.filter((n) => !existsSync(join(components, n, '.done')));
   if (absent.length) return `components not built in ${components}: ${absent.join(', ')} (run scripts/build-components.sh)`;
-  for (const cmd of ['losetup', 'mkfs.ext4', 'nsenter', 'unshare', 'gcc', 'go', 'aws', 'haproxy']) if (spawnSync('which', [cmd]).status !== 0) return `${cmd} is missing`;
+  for (const cmd of ['losetup', 'mkfs.ext4', 'nsenter', 'unshare', 'gcc', 'go', 'aws', 'haproxy', 'nft']) if (spawnSync('which', [cmd]).status !== 0) return `${cmd} is missing`;
   if (spawnSync('python3', ['-c', 'import moto.server']).status !== 0) return 'moto is missing (python3 -c "import moto.server")';
   return undefined;
 }
@@ -95,6 +97,16 @@ const HOSTS = {
 type Host = keyof typeof HOSTS;
 /** Each host's instances in moto's EC2, in launch order (the drill writes one ID a line per launch). */
 const instances = (host: Host) => readFileSync(join(work, 'report', 'instances', host), 'utf8').trim().split('\n');
+const isMaster = (host: Host) => !host.startsWith('n');
+/**
+ * The primary address of a host's instance (`launched`: launches before it). A node has one
+ * address; a master's primary interface is new with every instance (10.98.Z.101, .102, ...), and
+ * its member IP, the one in its Node name, moves with the member interface.
+ */
+const primaryOf = (host: Host, launched = 0) => {
+  const member = HOSTS[host].node.slice(3).split('.')[0]!.replaceAll('-', '.');
+  return isMaster(host) ? member.replace(/\.\d+$/, `.${101 + launched}`) : member;
+};
 
 /**
  * What the real cloud controller (aws-cloud-controller-manager of the generated addon, talking to
@@ -111,12 +123,11 @@ function expectCloudInitialized(scenario: string, launched: Partial<Record<Host,
     expect(n.metadata.labels['topology.kubernetes.io/zone'], `${scenario}: ${host} zone`).toBe(h.zone);
     expect(n.metadata.labels['topology.kubernetes.io/region'], `${scenario}: ${host} region`).toBe('us-west-2');
     expect(n.metadata.labels['node.kubernetes.io/instance-type'], `${scenario}: ${host} instance type`).toBe(h.type);
-    expect(n.status.addresses, `${scenario}: ${host} addresses`).toEqual(
-      expect.arrayContaining([
-        { type: 'InternalIP', address: ip },
-        { type: 'InternalDNS', address: h.node },
-      ]),
-    );
+    // kubelet's --node-ip is the member IP: of the instance's two private addresses, the cloud
+    // controller keeps that one (k8s.io/cloud-provider GetNodeAddressesFromNodeIP). The DNS name is
+    // the instance's own, its primary address's.
+    expect(n.status.addresses?.filter((a) => a.type === 'InternalIP'), `${scenario}: ${host} InternalIP`).toEqual([{ type: 'InternalIP', address: ip }]);
+    expect(n.status.addresses, `${scenario}: ${host} addresses`).toContainEqual({ type: 'InternalDNS', address: masterName(primaryOf(host, launched[host] ?? 0)) });
     expect(n.spec.taints?.map((t) => t.key) ?? [], `${scenario}: ${host} taints`).not.toContain('node.cloudprovider.kubernetes.io/uninitialized');
   }
 }
@@ -154,9 +165,10 @@ function expectWholeCluster(scenario: string, version: string, versions: Record<
  * phases in the log): no failed request to the API, the workload answered every time, never fewer
  * ready replicas than its PodDisruptionBudget's minimum (1).
  */
-function expectClientsServed(scenario: string, atLeastSeconds: number) {
+function expectClientsServed(scenario: string, atLeastSeconds: number, grace: { api?: number; web?: number } = {}) {
   let current = '';
   let segment = 0;
+  let start = 0;
   // A scenario may come in several stretches (the replacement in the middle of the upgrade).
   const polls: { t: number; what: string; answer: string; segment: number }[] = [];
   for (const line of readFileSync(join(work, 'report', 'poll.log'), 'utf8').trim().split('\n')) {
@@ -164,7 +176,15 @@ function expectClientsServed(scenario: string, atLeastSeconds: number) {
     if (what === 'phase') {
       current = rest[0]!;
       segment++;
-    } else if (current === scenario) polls.push({ t: Number(t), what: what!, answer: rest.join(' '), segment });
+      if (current === scenario && !start) start = Number(t);
+    } else if (current === scenario) {
+      // Within the grace of an outage the scenario causes (seconds from its start), a failure is
+      // what that outage does until it is detected: not counted.
+      const within = (g?: number) => g !== undefined && Number(t) - start < g;
+      // The Deployment reads go through api.internal too.
+      if ((what !== 'web' && within(grace.api)) || (what === 'web' && within(grace.web))) continue;
+      polls.push({ t: Number(t), what: what!, answer: rest.join(' '), segment });
+    }
   }
   const of = (what: string) => polls.filter((p) => p.what === what).map((p) => p.answer);
   const seconds = polls.length ? polls.at(-1)!.t - polls[0]!.t : 0;
@@ -235,6 +255,20 @@ describe.skipIf(!!why)('a real cluster from the rendered master.sh and node.sh',
     expect(lines().find((l) => /^drill: bootstrap: the cloud controller initialized a b c n1 n2 in \d+s$/.test(l))).toBeDefined();
     expect(said('bootstrap: coredns')).toBe('2/2');
     expect(lines().find((l) => /^drill: bootstrap: all Nodes Ready in \d+s$/.test(l))).toBeDefined();
+    // The load balancers' instance targets are the masters' primary addresses, each in service:
+    // its health check's reply came back (see the routing test).
+    expect(said('bootstrap: load balancer targets')).toBe((['a', 'b', 'c'] as const).map((m) => `${m}=${primaryOf(m)} UP; `).join(''));
+  });
+
+  it("routing: a master's two interfaces, under EC2's source/destination check: replies to the primary address leave the primary interface; without the boot script's rule for them, they are dropped", () => {
+    const m = said('routing').match(/^a's primary address answers the health check: (\d+); without the reply rule: (\d+), (\d+) packets dropped by the source\/destination check; with it again: (\d+)$/);
+    expect(m, said('routing')).not.toBeNull();
+    expect(m![1]).toBe('200');
+    expect(m![2]).toBe('000');
+    expect(Number(m![3])).toBeGreaterThan(0);
+    expect(m![4]).toBe('200');
+    // Replies from the member IP to a pod of the same master take the CNI's route.
+    expect(said("routing: a pod on a reaches a's apiserver at its member IP")).toBe('HTTP/1.0 400 Bad Request');
   });
 
   it('pods on nodes in different zones reach each other (flannel), and CoreDNS answers for a Service', () => {
@@ -257,6 +291,8 @@ describe.skipIf(!!why)('a real cluster from the rendered master.sh and node.sh',
     expectCloudInitialized('replacement', { b: 1 });
     expect(memberOf(a.members, '10.98.2.10')!.ID).toBe(memberOf(before.members, '10.98.2.10')!.ID);
     expect(lines().find((l) => /^drill: replacement: b Node Ready and etcd healthy in \d+s$/.test(l))).toBeDefined();
+    // The new instance has a new primary address: the target group's target moved to it.
+    expect(said('replacement: load balancer targets')).toBe(`a=${primaryOf('a')} UP; b=${primaryOf('b', 1)} UP; c=${primaryOf('c')} UP; `);
     expectClientsServed('replacement', 20);
   });
 
@@ -278,6 +314,8 @@ describe.skipIf(!!why)('a real cluster from the rendered master.sh and node.sh',
     expect(said('upgrade: after b: params')).toBe(`control-plane/kubernetes-version=${TO} node/kubernetes-version=${FROM} `);
     expect(said('upgrade: after c: params')).toBe(`control-plane/kubernetes-version=${TO} node/kubernetes-version=${TO} `);
     // n1 replaced (its new instance installs what node/kubernetes-version says), n2 in place.
+    // n1's new instance booted while the file repository was down: it retried, then completed.
+    expect(said('mirror-down')).toMatch(/^haform: retrying: downloading http:\/\/10\.98\.0\.1:5001\/pkgs\.k8s\.io\//);
     expect(lines().find((l) => l.startsWith('drill: upgrade: n1 replaced in '))).toMatch(new RegExp(`packages: n1 kubelet=${TO} kubeadm=${TO} kubectl=${TO}; $`));
     expect(lines().find((l) => l.startsWith('drill: upgrade: n2 upgraded in place in '))).toMatch(new RegExp(`packages: n2 kubelet=${TO} kubeadm=${TO} kubectl=${TO}; $`));
     expect(a.nodes.every((n) => !('unschedulable' in n.spec)), 'every Node uncordoned').toBe(true);
@@ -298,7 +336,10 @@ describe.skipIf(!!why)('a real cluster from the rendered master.sh and node.sh',
     expectClientsServed('lost-volumes', 30);
   });
 
-  it('reboot while SSM throttles: the boot stops, nothing discarded; with SSM back, member a returns as itself', () => {
+  it('reboot while blkid cannot probe the volume, then while SSM throttles: each boot stops, nothing formatted or discarded; then member a returns as itself', () => {
+    // Only blkid's "no filesystem" (exit 2) may lead to mkfs; its error (exit 4) stops the boot.
+    expect(said('blkid-fault')).toMatch(/^haform: FAILED: blkid -p \/dev\/loop\d+ failed \(exit 4\): not formatting a volume that may hold etcd data/);
+    expect(said('blkid-fault: etcd volume')).toBe('the same filesystem');
     expect(said('reboot-fault')).toMatch(/FAILED: gave up after 3 tries of aws ssm get-parameter|FAILED: could not tell whether hacluster\.example\.com was initialized/);
     expect(lines()).toContain('drill: reboot-fault: etcd data: member ');
     expect(lines()).toContain('drill: reboot-fault: ca: unchanged');
@@ -312,6 +353,25 @@ describe.skipIf(!!why)('a real cluster from the rendered master.sh and node.sh',
     expect(said('reboot: Node a')).toBe('kept');
     expectCloudInitialized('reboot', { b: 1, n1: 1, c: 1 });
     expectClientsServed('reboot', 20);
+  });
+
+  it('zone loss: us-west-2a (master a and node n1) at once: etcd keeps quorum with b and c and takes a write, the API and the workload answer from the other zones once the loss is detected; the zone back, a and n1 return', () => {
+    expect(said('zone-loss: write through b')).toMatch(/^during-zone-loss \(\+\d+s\)$/);
+    expect(said('zone-loss: etcd health')).toBe('10.98.1.10=unhealthy 10.98.2.10=healthy 10.98.3.10=healthy');
+    // Detection: the target group's health check (2 failures 10 s apart, each after its 5 s
+    // connect timeout), and for the workload the node lifecycle controller's grace period before
+    // n1's pods are marked not ready.
+    const lb = Number(lines().find((l) => l.startsWith('drill: zone-loss: the load balancer took a out after '))?.match(/after (\d+)s: /)?.[1]);
+    expect(lb, 'seconds until the load balancer took a out').toBeLessThanOrEqual(40);
+    expect(lines().find((l) => l.startsWith('drill: zone-loss: the load balancer took a out after '))).toContain(`a=${primaryOf('a')} DOWN; b=${primaryOf('b', 1)} UP; c=${primaryOf('c', 1)} UP; `);
+    const endpoints = Number(lines().find((l) => l.startsWith("drill: zone-loss: the workload's endpoints on n1 out of service after "))?.match(/after (\d+)s$/)?.[1]);
+    expect(endpoints, "seconds until n1's pods left the workload's endpoints").toBeLessThanOrEqual(120);
+    // After detection (and a client's 5 s timeout), no request fails.
+    expectClientsServed('zone-loss', 100, { api: lb + 5, web: endpoints + 5 });
+    expectWholeCluster('zone-back', TO);
+    expect(lines().find((l) => /^drill: zone-back: a and n1 Ready and etcd healthy in \d+s$/.test(l))).toBeDefined();
+    expect(said('zone-back: written during the loss')).toBe('during-zone-loss');
+    expectClientsServed('zone-back', 20);
   });
 
   it("restore of every member from the leader's snapshot, by the README's runbook: the cluster as the snapshot had it, its encrypted Secret read back", () => {

@@ -1,19 +1,50 @@
 #!/usr/bin/env bash
-# Drill hosts: each its own network, mount and UTS namespace on one bridge (a subnet), with its own
+# Drill hosts: each its own network, mount and UTS namespace on one bridge (the VPC), with its own
 # /etc (an overlay over the machine's), /run, /var/lib/{kubelet,containerd,haform}, /mnt/haform,
 # /opt/cni, /var/log and a cgroup root of its own; EBS volumes are ext4-less loop devices, which the
 # boot script's own functions format and mount. The registry runs in the machine's network, on the
 # bridge through a veth of its own.
 #
-#   hosts.sh net ID GW/16           the bridge (namespace hkv-ID) and the machine's address GW on it
-#   hosts.sh up ID NAME IP/16 [master]  a host; prints its holder PID (nsenter -t PID -m -n -u)
+# The VPC, as far as a host's packets meet it (the bridge's namespace, hkv-ID):
+#   - the subnets' routers: each subnet's first address (10.98.1.1, ...) on the bridge, forwarding;
+#   - EC2's source/destination check, on every host interface (nftables, bridge family): a packet
+#     leaves an interface only with that interface's own address as its source, and reaches one
+#     only with its own address as its destination; anything else is dropped and counted
+#     (`hosts.sh dropped ID`);
+#   - the fabric, not the instance, answers ARP in a VPC: a host answers only for the addresses of
+#     the interface asked (arp_ignore 1, arp_announce 2), so an address's traffic reaches its own
+#     interface, as EC2 delivers it. rp_filter is 2 (loose), as Ubuntu's systemd sets it.
+#
+#   hosts.sh net ID GW/16 ROUTER/24...   the bridge, the routers, the check, and the machine's
+#                                        address GW on the bridge
+#   hosts.sh up ID NAME IP/24 ROUTER MAC [master]
+#                                   a host, its primary interface eth0 (MAC) configured as DHCP
+#                                   leaves it (the subnet and the default route via ROUTER, metric
+#                                   100); prints its holder PID (nsenter -t PID -m -n -u)
+#   hosts.sh plug ID NAME MAC IP    an interface attached to the running host (eth1), as the kernel
+#                                   sees a hot-plugged ENI: down, no address; checked for IP
 #   hosts.sh volume ID NAME KIND    a blank 2 GiB volume: prints its loop device
 #   hosts.sh down ID NAME           stops everything in the host, keeps its volumes
+#   hosts.sh dropped ID             how many packets the source/destination check dropped
 #   hosts.sh clean ID               every host, volume and the bridge of drill ID
 set -euo pipefail
 work=${DRILL_WORK:?}
 cmd=$1 id=$2
 vpc="hkv-${id}"
+
+# check PORT IP: the source/destination check for the host interface behind bridge port PORT.
+check() {
+  uncheck "$1"
+  ip netns exec "${vpc}" nft add element bridge srcdst checked "{ \"$1\" }"
+  ip netns exec "${vpc}" nft add element bridge srcdst owns "{ \"$1\" . $2 }"
+}
+uncheck() {
+  local ip
+  for ip in $(ip netns exec "${vpc}" nft list set bridge srcdst owns 2>/dev/null | grep -oE "\"$1\" \. [0-9.]+" | awk '{print $3}'); do
+    ip netns exec "${vpc}" nft delete element bridge srcdst owns "{ \"$1\" . ${ip} }"
+  done
+  ip netns exec "${vpc}" nft delete element bridge srcdst checked "{ \"$1\" }" 2>/dev/null || true
+}
 
 case ${cmd} in
   net)
@@ -22,29 +53,63 @@ case ${cmd} in
       exit 1
     fi
     ip netns add "${vpc}"
-    ip netns exec "${vpc}" ip link add br0 type bridge
+    # The routers' MAC address is fixed, as a VPC router's is: a bridge takes the lowest MAC of its
+    # ports otherwise, so each host (re)joining the bridge could change it, and every host's ARP
+    # entry for its router would go stale (seen: a master unreachable on its primary address for
+    # half a minute while another was replaced).
+    ip netns exec "${vpc}" ip link add br0 address 0e:00:00:00:00:01 type bridge
     ip netns exec "${vpc}" ip link set br0 up
+    for r in "${@:4}"; do ip netns exec "${vpc}" ip addr add "${r}" dev br0; done
+    ip netns exec "${vpc}" sysctl -qw net.ipv4.ip_forward=1 net.ipv4.conf.all.send_redirects=0 net.ipv4.conf.br0.send_redirects=0
+    # The source/destination check: the interfaces checked (set checked) and the address each owns
+    # (set owns). Frames between hosts pass the bridge's forward hook; those to and from the routers
+    # its input and output hooks.
+    ip netns exec "${vpc}" nft -f - <<'NFT'
+table bridge srcdst {
+  set checked { type ifname; }
+  set owns { type ifname . ipv4_addr; }
+  chain forward {
+    type filter hook forward priority 0; policy accept;
+    ether type ip iifname @checked iifname . ip saddr != @owns counter drop
+    ether type ip oifname @checked oifname . ip daddr != @owns counter drop
+  }
+  chain input {
+    type filter hook input priority 0; policy accept;
+    ether type ip iifname @checked iifname . ip saddr != @owns counter drop
+  }
+  chain output {
+    type filter hook output priority 0; policy accept;
+    ether type ip oifname @checked oifname . ip daddr != @owns counter drop
+  }
+}
+NFT
     ip link add "hkr${id}" type veth peer name "reg${id}" netns "${vpc}"
     ip netns exec "${vpc}" ip link set "reg${id}" master br0 up
     ip addr add "$3" dev "hkr${id}"
-    echo "${3%/*}" >"${work}/gateway"
     ip link set "hkr${id}" up
     ;;
+  dropped)
+    ip netns exec "${vpc}" nft list table bridge srcdst | awk '/counter packets/ {for (i = 1; i < NF; i++) if ($i == "packets") n += $(i + 1)} END {print n + 0}'
+    ;;
   up)
-    name=$3 addr=$4 base="${work}/hosts/$3" state="kubelet containerd haform"
+    name=$3 addr=$4 router=$5 mac=$6 base="${work}/hosts/$3" state="kubelet containerd haform"
     # A master's /var/lib/kubelet is its events volume's, bound there by the boot script, which
     # binds only what is not a mount point already (as after a reboot, from fstab).
-    if [[ ${5:-} == master ]]; then state="containerd haform"; mkdir -p /var/lib/kubelet; fi
+    if [[ ${7:-} == master ]]; then state="containerd haform"; mkdir -p /var/lib/kubelet; fi
     mkdir -p "${base}"/{etc-up,etc-work,run,kubelet,containerd,haform,mnt,cni,log}
     ns="hk${id}${name}"
     ip netns add "${ns}"
     ip netns exec "${ns}" ip link set lo up
-    ip link add "hv${id}${name}" netns "${vpc}" type veth peer name eth0 netns "${ns}"
+    ip netns exec "${ns}" sysctl -qw net.ipv4.conf.all.arp_ignore=1 net.ipv4.conf.all.arp_announce=2 \
+      net.ipv4.conf.all.rp_filter=2 net.ipv4.conf.default.rp_filter=2
+    ip link add "hv${id}${name}" netns "${vpc}" type veth peer name eth0 address "${mac}" netns "${ns}"
     ip netns exec "${vpc}" ip link set "hv${id}${name}" master br0 up
-    ip netns exec "${ns}" ip addr add "${addr}" dev eth0
+    check "hv${id}${name}" "${addr%/*}"
+    # As DHCP leaves it on EC2 (networkd, route metric 100): the subnet, and the default route
+    # through the subnet's router. kubelet and kubeadm take the node's address from the default route.
+    ip netns exec "${ns}" ip addr add "${addr}" dev eth0 metric 100
     ip netns exec "${ns}" ip link set eth0 up
-    # The subnet's router: kubelet and kubeadm take the node's address from the default route.
-    ip netns exec "${ns}" ip route add default via "$(cat "${work}/gateway")"
+    ip netns exec "${ns}" ip route add default via "${router}" dev eth0 metric 100
     # A cgroup root per host: several kubelets share this kernel.
     for c in /sys/fs/cgroup/*/; do
       c=${c%/}
@@ -69,6 +134,12 @@ case ${cmd} in
     for _ in $(seq 50); do [[ -s ${base}/pid ]] && break; sleep 0.1; done
     echo "${ns}" >"${base}/ns"
     cat "${base}/pid"
+    ;;
+  plug)
+    name=$3 mac=$4 ip=$5 ns=$(cat "${work}/hosts/$3/ns")
+    ip link add "hv${id}${name}1" netns "${vpc}" type veth peer name eth1 address "${mac}" netns "${ns}"
+    ip netns exec "${vpc}" ip link set "hv${id}${name}1" master br0 up
+    check "hv${id}${name}1" "${ip}"
     ;;
   volume)
     img="${work}/volumes/$3-$4.img"
@@ -103,8 +174,12 @@ case ${cmd} in
       sleep 0.5
       ((killed > 0)) || break
     done
-    # The host's end of its link to the bridge, should anything still hold the namespace.
-    ip netns exec "${vpc}" ip link del "hv${id}$3" 2>/dev/null || true
+    # The host's end of its links to the bridge, should anything still hold the namespace, and what
+    # the source/destination check knew of them (a new instance has other addresses).
+    for port in "hv${id}$3" "hv${id}$3"1; do
+      ip netns exec "${vpc}" ip link del "${port}" 2>/dev/null || true
+      uncheck "${port}"
+    done
     for c in /sys/fs/cgroup/*/"${ns}"; do find "$c" -depth -type d -exec rmdir {} \; 2>/dev/null || true; done
     ip netns del "${ns}" 2>/dev/null || true
     rm -f "${base}/pid"

@@ -26,6 +26,9 @@
 #                 (the sandbox lacks CAP_SYS_RESOURCE, so runc cannot lower a pod's oom_score_adj).
 #   hostnamectl   hostname in the host's own UTS namespace (no systemd-hostnamed).
 #   modprobe      The modules are the sandbox kernel's; nothing to load.
+#   blkid         The real one (util-linux), unless DRILL_BLKID_FAULT is set: then every call fails
+#                 with exit 4, blkid's "usage or other error", as a probe of a device that cannot be
+#                 read does (the drill's fault for mount_volume; exit 2 would mean no filesystem).
 #   logger        No journal: lines go to /var/log/haform.log of the host.
 # Packages (no apt repository, no dpkg here): what a host installed is recorded on its root disk,
 # /etc/drill-packages (the host's /etc is an overlay of its own: a reboot keeps it, a new instance
@@ -346,6 +349,13 @@ case ${me} in
     ;;
   hostnamectl) [[ ${1:-} == set-hostname ]] && hostname "$2" ;;
   modprobe) ;;
+  blkid)
+    if [[ -n ${DRILL_BLKID_FAULT:-} ]]; then
+      echo "blkid: drill fault: cannot probe ${*: -1}" >&2
+      exit 4
+    fi
+    exec /usr/sbin/blkid "$@"
+    ;;
   logger) echo "${*: -1}" >>/var/log/haform.log ;;
   *)
     echo "drill seams: no seam named ${me}" >&2
