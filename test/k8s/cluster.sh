@@ -634,8 +634,9 @@ upload_addons "${DRILL_OUT_NEW}"
 t_upgrade=$(now)
 # The bare pods above would stop a drain (kubectl drain refuses pods no controller recreates).
 k delete pod drill-server drill-client --wait=false >/dev/null
-# A workload that must keep serving: two replicas, at most one down at a time (the drains respect
-# the PodDisruptionBudget), ready when it answers, a short preStop so endpoints go before the pod.
+# A workload that must keep serving: two replicas in two zones, at most one down at a time (the
+# drains respect the PodDisruptionBudget), ready when it answers, a short preStop so endpoints go
+# before the pod.
 k apply -f - >/dev/null <<YAML
 apiVersion: apps/v1
 kind: Deployment
@@ -647,6 +648,10 @@ spec:
     metadata: {labels: {app: drill-web}}
     spec:
       terminationGracePeriodSeconds: 10
+      # One replica per zone, as a workload that must survive a zone's loss is spread: never both
+      # in one zone while the other has a node (its Pending replica waits out a drain there).
+      topologySpreadConstraints:
+        - {maxSkew: 1, topologyKey: topology.kubernetes.io/zone, whenUnsatisfiable: DoNotSchedule, labelSelector: {matchLabels: {app: drill-web}}}
       containers:
         - name: web
           image: ${flannel_image}

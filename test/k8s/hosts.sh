@@ -8,9 +8,8 @@
 # The VPC, as far as a host's packets meet it (the bridge's namespace, hkv-ID):
 #   - the subnets' routers: each subnet's first address (10.98.1.1, ...) on the bridge, forwarding;
 #   - EC2's source/destination check, on every host interface (nftables, bridge family): a packet
-#     leaves an interface only with that interface's own address as its source, and reaches one
-#     only with its own address as its destination; anything else is dropped and counted
-#     (`hosts.sh dropped ID`);
+#     leaves an interface only with that interface's own address as its source; anything else is
+#     dropped and counted (`hosts.sh dropped ID`);
 #   - the fabric, not the instance, answers ARP in a VPC: a host answers only for the addresses of
 #     the interface asked (arp_ignore 1, arp_announce 2), so an address's traffic reaches its own
 #     interface, as EC2 delivers it. rp_filter is 2 (loose), as Ubuntu's systemd sets it.
@@ -62,8 +61,9 @@ case ${cmd} in
     for r in "${@:4}"; do ip netns exec "${vpc}" ip addr add "${r}" dev br0; done
     ip netns exec "${vpc}" sysctl -qw net.ipv4.ip_forward=1 net.ipv4.conf.all.send_redirects=0 net.ipv4.conf.br0.send_redirects=0
     # The source/destination check: the interfaces checked (set checked) and the address each owns
-    # (set owns). Frames between hosts pass the bridge's forward hook; those to and from the routers
-    # its input and output hooks.
+    # (set owns). Frames between hosts pass the bridge's forward hook, those to the routers its
+    # input hook. (Delivery is ARP's: see above. A destination check here would also count every
+    # copy of a frame the bridge floods.)
     ip netns exec "${vpc}" nft -f - <<'NFT'
 table bridge srcdst {
   set checked { type ifname; }
@@ -71,15 +71,10 @@ table bridge srcdst {
   chain forward {
     type filter hook forward priority 0; policy accept;
     ether type ip iifname @checked iifname . ip saddr != @owns counter drop
-    ether type ip oifname @checked oifname . ip daddr != @owns counter drop
   }
   chain input {
     type filter hook input priority 0; policy accept;
     ether type ip iifname @checked iifname . ip saddr != @owns counter drop
-  }
-  chain output {
-    type filter hook output priority 0; policy accept;
-    ether type ip oifname @checked oifname . ip daddr != @owns counter drop
   }
 }
 NFT
