@@ -236,7 +236,7 @@ describe.skipIf(!!why)('a real cluster from the rendered master.sh and node.sh',
       });
       child.stdout.on('data', (d) => (log += d));
       child.stderr.on('data', (d) => (log += d));
-      const timer = setTimeout(() => child.kill('SIGTERM'), 2_400_000);
+      const timer = setTimeout(() => child.kill('SIGTERM'), 3_300_000);
       child.on('close', (c) => {
         clearTimeout(timer);
         resolve(c ?? -1);
@@ -244,7 +244,7 @@ describe.skipIf(!!why)('a real cluster from the rendered master.sh and node.sh',
     });
     console.log(log.split('\n').filter((l) => /^(drill|  haform): /.test(l)).join('\n'));
     expect(code, log.slice(-6000)).toBe(0);
-  }, 2_500_000);
+  }, 3_400_000);
 
   it('bootstrap: every host at once; one init, joins in turn; all Nodes Ready at the older minor, masters marked, etcd 3/3; CoreDNS runs', () => {
     expectWholeCluster('bootstrap', FROM);
