@@ -34,6 +34,8 @@ interface Cluster {
   /** kubelet versions of the control-plane nodes, as `kubectl get nodes` lists them. */
   masters?: string[];
   kubeletConf?: boolean;
+  /** What each 'kubeadm upgrade' run prints when it fails, in turn (later runs succeed). */
+  upgradeFailures?: string[];
 }
 
 function run(script: string, code: string, c: Cluster) {
@@ -60,6 +62,7 @@ function run(script: string, code: string, c: Cluster) {
     mkdirSync(join(state, 'params', k, '..'), { recursive: true });
     writeFileSync(join(state, 'params', k), v);
   }
+  (c.upgradeFailures ?? []).forEach((out, i) => put(`upgrade-fails.${i + 1}`, out));
   if (c.kubeadm) put('kubeadm', c.kubeadm);
   if (c.kubelet) put('kubelet', c.kubelet);
   put('cluster', c.clusterVersion ?? '');
@@ -88,7 +91,9 @@ apt-mark() { rec "apt-mark $*"; }
 kubeadm() {
   case $1 in
     version) [[ -f $S/kubeadm ]] && echo "v$(cat "$S/kubeadm")" || return 1 ;;
-    upgrade) rec "kubeadm $*"; [[ $2 == apply ]] && printf '%s' "\${3#v}" >"$S/cluster"; [[ $2 == apply || $2 == node ]] && printf '%s' "$(cat "$S/kubeadm")" >"$S/apiserver" ;;
+    upgrade) rec "kubeadm $*"; echo >>"$S/upgrades"; n=$(wc -l <"$S/upgrades")
+      if [[ -f $S/upgrade-fails.$n ]]; then cat "$S/upgrade-fails.$n"; return 1; fi
+      [[ $2 == apply ]] && printf '%s' "\${3#v}" >"$S/cluster"; [[ $2 == apply || $2 == node ]] && printf '%s' "$(cat "$S/kubeadm")" >"$S/apiserver" ;;
     *) rec "kubeadm $*" ;;
   esac
 }
@@ -210,6 +215,37 @@ describe('master.sh upgrade, one master at a time', () => {
     // Other masters still run the previous version: nodes stay on it.
     expect(r.params.node).toBe(PREVIOUS);
     expect(r.stderr).toContain('upgrade them next');
+  });
+
+  // kubeadm's own words (1.37, under the drill's load in CI): its preflight phase changes nothing.
+  const preflight = `[upgrade] Running cluster health checks
+[preflight] Some fatal errors occurred:
+\t[ERROR CreateJob]: Job "upgrade-health-check-1796323125430" in the namespace "kube-system" did not complete in 1m0s: no condition of type Complete
+error: error execution phase preflight: preflight checks failed
+`;
+  it('kubeadm upgrade apply stopped by its preflight health checks (a Job not done in 60 s): retried, then the upgrade goes on', () => {
+    const r = run('master.sh', 'upgrade_member', { ...running, clusterVersion: PREVIOUS, masters: [PREVIOUS, PREVIOUS], upgradeFailures: [preflight, preflight] });
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.calls.filter((c) => c.startsWith('kubeadm upgrade apply'))).toHaveLength(3);
+    expect(r.stderr).toContain('retrying: kubeadm upgrade apply (preflight: [ERROR CreateJob]: Job "upgrade-health-check-1796323125430"');
+    expect(r.params.cp).toBe(TARGET);
+  });
+
+  it('kubeadm upgrade stopped after its preflight, or by it three times: no retry, nothing published, the upgrade stops', () => {
+    const later = `[upgrade/staticpods] Moving new manifest to "/etc/kubernetes/manifests/kube-apiserver.yaml"\nerror: error execution phase control-plane: couldn't upgrade control plane\n`;
+    const stopped = run('master.sh', 'upgrade_member', { ...running, clusterVersion: PREVIOUS, masters: [PREVIOUS, PREVIOUS], upgradeFailures: [later] });
+    const thrice = run('master.sh', 'upgrade_member', { ...running, clusterVersion: PREVIOUS, masters: [PREVIOUS, PREVIOUS], upgradeFailures: [preflight, preflight, preflight] });
+    for (const [r, runs] of [[stopped, 1], [thrice, 3]] as const) {
+      expect(r.code).toBe(97);
+      expect(r.calls.filter((c) => c.startsWith('kubeadm upgrade apply'))).toHaveLength(runs);
+      expect(r.stderr).toContain('kubeadm upgrade apply failed (full output in /var/lib/haform/kubeadm-upgrade.log)');
+      expect(r.params.cp).toBe(PREVIOUS);
+      expect(r.calls.some((c) => c.includes(' drain '))).toBe(false);
+    }
+    expect(stopped.stderr).not.toContain('retrying');
+    const node = run('node.sh', 'upgrade_node', { kubeadm: PREVIOUS, kubelet: PREVIOUS, params: { 'node/kubernetes-version': TARGET }, upgradeFailures: [preflight] });
+    expect(node.code, node.stderr).toBe(0);
+    expect(node.calls.filter((c) => c === 'kubeadm upgrade node')).toHaveLength(2);
   });
 
   it('a later master: kubeadm upgrade node, never apply; the last one releases the version to nodes', () => {

@@ -726,6 +726,10 @@ upgrade_master() {
   t=$(now)
   run_script "$1" "${gen}/userdata/master.sh" upgrade_member >"${DRILL_WORK}/upgrade-$1.log" 2>&1 || {
     tail -n 40 "${DRILL_WORK}/upgrade-$1.log" >&2
+    # What the cluster was doing: kubeadm's health-check Job and its pod, the last events.
+    k -n kube-system get jobs,pods -o wide --request-timeout=10s >&2 || true
+    k get events -A --sort-by=.lastTimestamp --request-timeout=10s 2>&1 | tail -n 25 >&2 || true
+    uptime >&2
     echo "drill: upgrade: master.sh upgrade failed on $1" >&2
     exit 1
   }

@@ -157,6 +157,23 @@ run_quiet() {
   fi
 }
 
+# kubeadm_upgrade apply|node ARGS...: retried only when kubeadm stopped in its preflight phase,
+# which changes nothing (phases/upgrade/apply/preflight.go): its cluster health checks include a Job
+# that must complete within a fixed 60 s (createJob in phases/upgrade/health.go), which a busy
+# cluster misses (measured in the drill under CI's load). A failure in any later phase stops.
+kubeadm_upgrade() {
+  local n out="${ROOT}${STATE_DIR}/kubeadm-upgrade.log"
+  for n in 1 2 3; do
+    (umask 077 && kubeadm upgrade "$@" >"${out}" 2>&1) && return
+    # shellcheck disable=SC2015 # either false is the end: not a preflight failure, or the third
+    grep -q 'phase preflight' "${out}" && ((n < 3)) || break
+    log "retrying: kubeadm upgrade $1 (preflight: $(grep -m 1 -o '\[ERROR.*' "${out}"))"
+    sleep 30
+  done
+  tail -n 20 "${out}" >&2
+  fail "kubeadm upgrade $1 failed (full output in ${STATE_DIR}/kubeadm-upgrade.log)"
+}
+
 # --- Which Kubernetes a host runs ------------------------------------------------------------
 # KUBERNETES_VERSION is what this generation of the cluster asks for; a host installs it only when
 # nothing older must run. The version skew policy allows a kubelet older than every apiserver, never
