@@ -1,9 +1,10 @@
-import { propertyAccess, Token } from 'cdktn';
+import { Fn, propertyAccess, TerraformIterator, Token } from 'cdktn';
 import { CloudwatchMetricAlarm } from '@cdktn/provider-aws/lib/cloudwatch-metric-alarm/index.js';
 import { SnsTopic } from '@cdktn/provider-aws/lib/sns-topic/index.js';
-import { ALARMS } from '../model/alarms.js';
+import { ALARMS, EBS_EXCEEDED_METRICS, VOLUME_ALARM } from '../model/alarms.js';
 import { callModule, describe, field, type Generator, moduleNamed, moduleStack, output, tfName, variable } from './context.js';
 import { KMS_MODULE, KmsOutputs } from './kms.js';
+import { MasterOutputs } from './control-plane.js';
 
 export const ALARMS_MODULE = 'alarms';
 const DIR = 'modules/alarms';
@@ -70,8 +71,39 @@ export const alarms: Generator = {
     alarm('snapshot_age', ALARMS.snapshotAge, 'snapshot_age_seconds', 'Backups that silently stopped: the newest snapshot in the bucket, as every master sees it.');
     alarm('certificates', ALARMS.certificates, 'certificate_days_left', "kubeadm's one-year certificates: the fewest days left on any master.");
     alarm('database_quota', ALARMS.databaseQuota, 'database_quota_percent', 'etcd refuses every write at its quota: the fullest member.');
+    // EBS's own checks on every etcd volume: for_each over the volumes, keyed by their Name tags.
+    const volumes = variable(stack, 'etcd_volumes', 'map(object({\nid = string\nalarm_name = string\n}))', "Every master's etcd volumes, by their Name tags: the volume's ID and the name of its alarm.");
+    const volume = TerraformIterator.fromMap(volumes.value);
+    const check = (id: string, metricName: string) => ({
+      id,
+      metric: { namespace: 'AWS/EBS', metricName, dimensions: { VolumeId: volume.getString('id') }, period: VOLUME_ALARM.periodSeconds, stat: 'Maximum' },
+    });
+    describe(
+      tfName(
+        new CloudwatchMetricAlarm(stack, 'etcd_volume', {
+          forEach: volume,
+          alarmName: volume.getString('alarm_name'),
+          alarmDescription: VOLUME_ALARM.description,
+          comparisonOperator: 'GreaterThanOrEqualToThreshold',
+          threshold: 1,
+          evaluationPeriods: VOLUME_ALARM.evaluationPeriods,
+          datapointsToAlarm: VOLUME_ALARM.datapointsToAlarm,
+          treatMissingData: 'notBreaching',
+          metricQuery: [
+            { id: 'exceeded', expression: 'iops + throughput', label: `${Token.asString(volume.key)} at its IOPS or throughput limit`, returnData: true },
+            check('iops', EBS_EXCEEDED_METRICS.iops),
+            check('throughput', EBS_EXCEEDED_METRICS.throughput),
+          ],
+          alarmActions: [topicArn],
+          okActions: [topicArn],
+          tags: tags.value,
+        }),
+        'etcd_volume',
+      ),
+      "Slow etcd disks (kops #10438): each volume's demand above its provisioned IOPS or throughput, minute by minute.",
+    );
     output(stack, AlarmsOutputs.topicArn, topicArn, 'ARN of the SNS topic the alarms notify.');
-    return [{ dir: DIR, stack, summary: "CloudWatch alarms on the masters' metrics: stale etcd backups, expiring certificates, etcd near its quota." }];
+    return [{ dir: DIR, stack, summary: "CloudWatch alarms on the masters' metrics: stale etcd backups, expiring certificates, etcd near its quota; and on EBS's: etcd volumes at their limits." }];
   },
 
   wire(ctx) {
@@ -82,6 +114,9 @@ export const alarms: Generator = {
       alarm_names: { snapshot_age: a.names.snapshotAge, certificates: a.names.certificates, database_quota: a.names.databaseQuota },
       thresholds: { snapshot_age_seconds: ALARMS.snapshotAge.threshold, certificate_days_left: ALARMS.certificates.threshold, database_quota_percent: ALARMS.databaseQuota.threshold },
       ...('name' in a.topic ? { topic_name: a.topic.name, kms_key_arn: moduleNamed(ctx, KMS_MODULE).get(KmsOutputs.keyArn) } : { topic_arn: a.topic.arn }),
+      etcd_volumes: Object.fromEntries(
+        a.volumes.map((v) => [v.volumeName, { id: Fn.lookup(moduleNamed(ctx, v.module).get(MasterOutputs.volumeIds), v.kind), alarm_name: v.alarmName }]),
+      ),
       tags: ctx.shared.tags,
     });
   },

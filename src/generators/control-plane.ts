@@ -15,7 +15,7 @@ const DIR = 'modules/master';
 
 /** The tag keys by which a master finds its own volumes (the names kops uses). */
 /** Outputs of the master module that other concerns read. */
-export const MasterOutputs = { memberIp: 'member_ip' } as const;
+export const MasterOutputs = { memberIp: 'member_ip', volumeIds: 'etcd_volume_ids' } as const;
 
 export const ETCD_TAGS = { main: 'k8s.io/etcd/main', events: 'k8s.io/etcd/events', role: 'k8s.io/role/master', member: MEMBER_TAG } as const;
 
@@ -99,7 +99,7 @@ export const controlPlane: Generator = {
     output(stack, 'autoscaling_group_name', group.name, 'Autoscaling group of this master.');
     output(stack, 'autoscaling_group_size', { min: group.minSize, max: group.maxSize, desired: group.desiredCapacity }, 'Sizes of the group: always exactly one.');
     output(stack, 'subnet_ids', group.vpcZoneIdentifier, 'Subnets the group launches into: this master\'s subnet only.');
-    output(stack, 'etcd_volume_ids', { main: main.id, events: events.id }, 'IDs of the etcd volumes.');
+    output(stack, MasterOutputs.volumeIds, { main: main.id, events: events.id }, 'IDs of the etcd volumes.');
     output(stack, 'member_interface_subnet_id', eni.subnetId, 'Subnet of the member\'s network interface.');
     output(stack, 'etcd_volume_zones', [main.availabilityZone, events.availabilityZone], 'Availability zones of the etcd volumes.');
     output(stack, 'etcd_volume_member_tags', [Fn.lookup(main.tags, ETCD_TAGS.main), Fn.lookup(events.tags, ETCD_TAGS.events)], 'The etcd member tags of both volumes.');

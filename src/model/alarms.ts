@@ -68,11 +68,32 @@ export const ALARMS = {
 } as const satisfies Record<string, AlarmDefinition>;
 
 /**
+ * EBS's own checks, per volume (namespace AWS/EBS, dimension VolumeId), each minute: 1 when the
+ * volume's demand exceeded its provisioned IOPS, or throughput, in that minute. Published for every
+ * volume type but magnetic, attached to a Nitro instance (the EC2 user guide, Amazon EBS metrics).
+ */
+export const EBS_EXCEEDED_METRICS = { iops: 'VolumeIOPSExceededCheck', throughput: 'VolumeThroughputExceededCheck' } as const;
+
+/**
+ * An etcd volume held at its limit: either check at 1 in 3 of the last 5 minutes (a burst of a
+ * minute is a compaction or a snapshot; three is a member whose fsyncs wait on the disk, which is how
+ * etcd loses its leader). One alarm per volume, main and events, of every master. Missing data is
+ * not breaching: a volume publishes nothing while its master is replaced, or on an instance type
+ * that is not Nitro, and the masters' own metrics already alarm when they go quiet.
+ */
+export const VOLUME_ALARM = {
+  periodSeconds: 60,
+  evaluationPeriods: 5,
+  datapointsToAlarm: 3,
+  description: "An etcd volume of a master was held at its provisioned IOPS or throughput in 3 of the last 5 minutes (EBS's VolumeIOPSExceededCheck, VolumeThroughputExceededCheck): etcd's disk writes wait, and its leader elections follow. Raise etcd.volumeIops or etcd.volumeThroughput, or use volumeType: io2.",
+} as const;
+
+/**
  * explain's line on the alarms: what tells the operator that backups stopped, certificates near
  * their end or etcd fills up (the failures that are otherwise silent until a restore or an outage).
  */
 export function alarmsLine(alarms: { readonly topicArn: string | undefined } | undefined): string {
-  if (!alarms) return '  Alarms: off (alarms.enabled: false): nothing tells you when the backups stop, a certificate nears its expiry or etcd nears its quota.';
+  if (!alarms) return '  Alarms: off (alarms.enabled: false): nothing tells you when the backups stop, a certificate nears its expiry, etcd nears its quota or its disks hold it back.';
   const topic = alarms.topicArn ?? "the cluster's own SNS topic (output alarm_topic_arn: subscribe to it)";
-  return `  Alarms: CloudWatch notifies ${topic} when the newest etcd snapshot is older than ${SNAPSHOT_AGE_THRESHOLD_SECONDS} s, a control-plane certificate has ${CERTIFICATE_DAYS_THRESHOLD} days or fewer left, or an etcd database passes ${DATABASE_QUOTA_PERCENT_THRESHOLD}% of its quota, and when the masters stop reporting any of these.`;
+  return `  Alarms: CloudWatch notifies ${topic} when the newest etcd snapshot is older than ${SNAPSHOT_AGE_THRESHOLD_SECONDS} s, a control-plane certificate has ${CERTIFICATE_DAYS_THRESHOLD} days or fewer left, an etcd database passes ${DATABASE_QUOTA_PERCENT_THRESHOLD}% of its quota or an etcd volume is held at its IOPS or throughput limit, and when the masters stop reporting any of these.`;
 }

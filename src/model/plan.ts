@@ -55,6 +55,8 @@ export interface AlarmsPlan {
   readonly topic: { readonly name: string } | { readonly arn: string };
   /** The alarms' names, by what they watch. */
   readonly names: { readonly snapshotAge: string; readonly certificates: string; readonly databaseQuota: string };
+  /** One alarm per etcd volume of every master (EBS's own checks): the volume, by its master's module, and the alarm's name. */
+  readonly volumes: readonly { readonly module: string; readonly kind: 'main' | 'events'; readonly volumeName: string; readonly alarmName: string }[];
 }
 
 export interface ZonePlan {
@@ -261,6 +263,14 @@ export function buildPlan(spec: ClusterSpec): ClusterPlan {
             certificates: names.alarmName(cluster, 'certificates-expiring'),
             databaseQuota: names.alarmName(cluster, 'etcd-database-quota'),
           },
+          volumes: placement.flatMap((m) =>
+            (['main', 'events'] as const).map((kind) => ({
+              module: names.masterModule(m.name),
+              kind,
+              volumeName: names.etcdVolumeName(m.name, cluster, kind),
+              alarmName: names.alarmName(cluster, `etcd-volume-${m.name}-${kind}`),
+            })),
+          ),
         }
       : undefined,
   };

@@ -1,4 +1,4 @@
-import { ALARMS, CERT_METRICS_EVERY_HOURS, METRICS_EVERY_SECONDS } from '../model/alarms.js';
+import { ALARMS, CERT_METRICS_EVERY_HOURS, EBS_EXCEEDED_METRICS, METRICS_EVERY_SECONDS, VOLUME_ALARM } from '../model/alarms.js';
 import { BACKUP_PREFIX } from '../model/names.js';
 import { analyzeWorkers, workerLossText } from '../model/placement.js';
 import type { ClusterPlan, SubnetPlan } from '../model/plan.js';
@@ -49,6 +49,11 @@ function viewModel(plan: ClusterPlan, modules: readonly ModuleSummary[]) {
         { name: plan.alarms.names.snapshotAge, when: `the newest etcd snapshot in the bucket is older than ${ALARMS.snapshotAge.threshold / 3600} hours (twice the hourly backup), as the masters see it every ${METRICS_EVERY_SECONDS / 60} minutes`, what: 'on the etcd leader: `journalctl -u haform-etcd-backup`; run `/var/lib/haform/master.sh backup` once fixed' },
         { name: plan.alarms.names.certificates, when: `a control-plane certificate of a master has ${ALARMS.certificates.threshold} days left or fewer (\`kubeadm certs check-expiration\`, every ${CERT_METRICS_EVERY_HOURS} hours)`, what: 'an upgrade to the next Kubernetes version renews them (`master.sh upgrade`); or, one master at a time, `kubeadm certs renew all` and a restart of its static pods' },
         { name: plan.alarms.names.databaseQuota, when: `an etcd member's database file is past ${ALARMS.databaseQuota.threshold}% of its quota (\`etcdctl endpoint status\`: dbSize against --quota-backend-bytes, ${plan.etcd.quotaBackendBytes / 1024 ** 3} GiB here)`, what: 'defragment one member at a time, the leader last (`etcdctl defrag`), every member healthy before the next; or raise `etcd.quotaBackendBytes` (and the volume)' },
+        {
+          name: `${plan.alarms.volumes[0]!.alarmName.replace(/-[a-z0-9]+-(main|events)$/, '')}-MEMBER-main\`, \`…-MEMBER-events`,
+          when: `an etcd volume of a master (${plan.alarms.volumes.length}: ${plan.alarms.volumes.map((v) => v.alarmName.slice(v.alarmName.indexOf('-etcd-volume-') + 13)).join(', ')}) was at its provisioned IOPS or throughput in ${VOLUME_ALARM.datapointsToAlarm} of the last ${VOLUME_ALARM.evaluationPeriods} minutes (EBS's own \`${EBS_EXCEEDED_METRICS.iops}\` and \`${EBS_EXCEEDED_METRICS.throughput}\`, published for volumes of Nitro instances; nothing published is not an alarm)`,
+          what: "raise `etcd.volumeIops` or `etcd.volumeThroughput` (gp3: up to 16000 IOPS and 1000 MiB/s), or use `volumeType: io2`; the member's `etcd_disk_wal_fsync_duration_seconds` shows what the disk cost it",
+        },
       ],
     },
     zones: plan.network.zones.map((z) => {

@@ -59,8 +59,31 @@ function evaluate(a: StoredAlarm, values: number[]): 'ALARM' | 'OK' {
   return breach ? 'ALARM' : 'OK';
 }
 
+interface VolumeAlarm extends StoredAlarm {
+  DatapointsToAlarm: number;
+  Metrics: { Id: string; Expression?: string; ReturnData?: boolean; MetricStat?: { Metric: { Namespace: string; MetricName: string; Dimensions: { Name: string; Value: string }[] }; Period: number; Stat: string } }[];
+}
+
+/**
+ * CloudWatch's verdict for an M-of-N alarm on a sum of its metric queries (the only expression form
+ * haform writes: `a + b`), each period's value the sum of the queries' datapoints of that period;
+ * a period with none is missing, and missing is not breaching here (the alarm says so, checked).
+ */
+function evaluateMath(a: VolumeAlarm, series: Map<string, Map<string, number>>): 'ALARM' | 'OK' {
+  expect(a.TreatMissingData).toBe('notBreaching');
+  expect(a.ComparisonOperator).toBe('GreaterThanOrEqualToThreshold');
+  const math = a.Metrics.filter((q) => q.Expression !== undefined);
+  expect(math).toHaveLength(1);
+  expect(math[0]!.ReturnData).toBe(true);
+  const terms = math[0]!.Expression!.split('+').map((t) => t.trim());
+  expect(terms.every((t) => series.has(t)), math[0]!.Expression).toBe(true);
+  const periods = [...new Set(terms.flatMap((t) => [...series.get(t)!.keys()]))].sort().slice(-a.EvaluationPeriods);
+  const breaching = periods.filter((p) => terms.reduce((sum, t) => sum + (series.get(t)!.get(p) ?? 0), 0) >= a.Threshold).length;
+  return breaching >= a.DatapointsToAlarm ? 'ALARM' : 'OK';
+}
+
 describe.skipIf(!ready)('the alarms against the AWS API emulator', () => {
-  it('apply with their topic; a stale backup, as monitor.sh publishes it, fires the snapshot alarm by its own definition, and so does silence', { timeout: 15 * 60_000 }, async () => {
+  it('apply with their topic; a stale backup, as monitor.sh publishes it, fires the snapshot alarm by its own definition, and so does silence; an etcd volume at its limit 3 minutes in 5 fires its own', { timeout: 15 * 60_000 }, async () => {
     // The public example without its hosted zone (the alarms need none; moto's zone ids take long to be AWS-shaped).
     const yaml = join(work, 'public.yaml');
     writeFileSync(yaml, readFileSync('fixtures/examples/public.yaml', 'utf8').replace('  dns:\n    zoneName: example.com\n', '  dns: {none: true}\n').replace(/\nspec:\n/, `\nspec:\n  image: ${EMULATOR_IMAGE}\n`));
@@ -134,5 +157,53 @@ describe.skipIf(!ready)('the alarms against the AWS API emulator', () => {
 
     // moto itself never moved the alarm: the verdict above is the definition's, not moto's.
     expect((await aws(['cloudwatch', 'describe-alarms', '--alarm-names', snapshot.AlarmName])).MetricAlarms[0].StateValue).toBe(snapshot.StateValue);
+
+    // The etcd volumes' alarms: one per volume that apply made, each on EBS's own checks of that volume.
+    const volumes: { VolumeId: string; Tags: { Key: string; Value: string }[] }[] = (await aws(['ec2', 'describe-volumes', '--filters', 'Name=tag-key,Values=k8s.io/role/master'])).Volumes;
+    expect(volumes).toHaveLength(6);
+    const volumeAlarms = (stored as unknown as VolumeAlarm[]).filter((a) => a.AlarmName.startsWith(`${CLUSTER}-etcd-volume-`));
+    expect(volumeAlarms.map((a) => a.AlarmName).sort()).toEqual(['a', 'b', 'c'].flatMap((m) => ['events', 'main'].map((k) => `${CLUSTER}-etcd-volume-${m}-${k}`)).sort());
+    const volumeOf = (a: VolumeAlarm) => {
+      const ids = a.Metrics.filter((q) => q.MetricStat).map((q) => q.MetricStat!.Metric.Dimensions.find((d) => d.Name === 'VolumeId')!.Value);
+      expect(new Set(ids).size, a.AlarmName).toBe(1);
+      const v = volumes.find((x) => x.VolumeId === ids[0])!;
+      return v.Tags.find((t) => t.Key === 'Name')!.Value;
+    };
+    for (const a of volumeAlarms) {
+      const [, member, kind] = /etcd-volume-([a-z0-9]+)-(main|events)$/.exec(a.AlarmName)!;
+      expect(volumeOf(a), a.AlarmName).toBe(`${member}.etcd-${kind}.${CLUSTER}`);
+      expect(a, a.AlarmName).toMatchObject({ Threshold: 1, ComparisonOperator: 'GreaterThanOrEqualToThreshold', EvaluationPeriods: 5, DatapointsToAlarm: 3, TreatMissingData: 'notBreaching', AlarmActions: [topic] });
+    }
+    const alarmOf = (member: string, kind: string) => volumeAlarms.find((a) => a.AlarmName === `${CLUSTER}-etcd-volume-${member}-${kind}`)!;
+    const idOf = (member: string, kind: string) => volumes.find((v) => v.Tags.some((t) => t.Key === 'Name' && t.Value === `${member}.etcd-${kind}.${CLUSTER}`))!.VolumeId;
+    // EBS's checks of the last five minutes, as EBS publishes them: 1 for a minute at the limit.
+    const minute = Math.floor(Date.now() / 60_000) * 60_000;
+    const at = (n: number) => new Date(minute - (4 - n) * 60_000 + 1000).toISOString();
+    const publishChecks = async (volumeId: string, metric: string, minutes: number[]) => {
+      const data = [0, 1, 2, 3, 4].map((n) => ({ MetricName: metric, Dimensions: [{ Name: 'VolumeId', Value: volumeId }], Timestamp: at(n), Value: minutes.includes(n) ? 1 : 0 }));
+      await aws(['cloudwatch', 'put-metric-data', '--namespace', 'AWS/EBS', '--metric-data', JSON.stringify(data)]);
+    };
+    // a's main volume at its IOPS limit in 3 minutes; a's events at both limits in the same 2 minutes;
+    // b's main at its IOPS limit twice and its throughput limit once more; c publishes nothing.
+    await publishChecks(idOf('a', 'main'), 'VolumeIOPSExceededCheck', [0, 2, 4]);
+    await publishChecks(idOf('a', 'main'), 'VolumeThroughputExceededCheck', []);
+    await publishChecks(idOf('a', 'events'), 'VolumeIOPSExceededCheck', [1, 3]);
+    await publishChecks(idOf('a', 'events'), 'VolumeThroughputExceededCheck', [1, 3]);
+    await publishChecks(idOf('b', 'main'), 'VolumeIOPSExceededCheck', [0, 1]);
+    await publishChecks(idOf('b', 'main'), 'VolumeThroughputExceededCheck', [3]);
+    /** Each metric query of the alarm, as stored, run through moto: its datapoints by period start. */
+    const mathInputs = async (a: VolumeAlarm, end: number) => {
+      const out = new Map<string, Map<string, number>>();
+      for (const q of a.Metrics.filter((m) => m.MetricStat)) {
+        const period = q.MetricStat!.Period * 1000;
+        // The N periods that end with the one holding `end`.
+        const r = await aws(['cloudwatch', 'get-metric-data', '--metric-data-queries', JSON.stringify([{ Id: q.Id, MetricStat: q.MetricStat, ReturnData: true }]), '--start-time', new Date(end - (a.EvaluationPeriods - 1) * period).toISOString(), '--end-time', new Date(end + period).toISOString()]);
+        const res = r.MetricDataResults[0] as { Timestamps: string[]; Values: number[] };
+        out.set(q.Id, new Map(res.Timestamps.map((t, i) => [new Date(t).toISOString(), res.Values[i]!])));
+      }
+      return out;
+    };
+    const verdicts = Object.fromEntries(await Promise.all(['a', 'b', 'c'].flatMap((m) => ['main', 'events'].map(async (k) => [`${m}-${k}`, evaluateMath(alarmOf(m, k), await mathInputs(alarmOf(m, k), minute))] as const))));
+    expect(verdicts).toEqual({ 'a-main': 'ALARM', 'a-events': 'OK', 'b-main': 'ALARM', 'b-events': 'OK', 'c-main': 'OK', 'c-events': 'OK' });
   });
 });

@@ -41,7 +41,7 @@ describe('alarms, on by default', () => {
       database_quota: { metric: 'EtcdDatabaseQuotaUsedPercent', statistic: 'Maximum', comparison: 'GreaterThanThreshold', threshold: 'var.thresholds.database_quota_percent', period: '900' },
     };
     const found = blocks(alarms).filter((b) => b.kind === 'resource' && b.labels[0] === 'aws_cloudwatch_metric_alarm').map((b) => b.labels[1]);
-    expect(found.sort()).toEqual(Object.keys(expected).sort());
+    expect(found.sort()).toEqual([...Object.keys(expected), 'etcd_volume'].sort());
     for (const [name, e] of Object.entries(expected)) {
       const a = resource(alarms, 'aws_cloudwatch_metric_alarm', name)!;
       expect(attr(a, 'metric_name'), name).toBe(e.metric);
@@ -57,6 +57,43 @@ describe('alarms, on by default', () => {
       expect(attr(a, 'alarm_name'), name).toBe(`var.alarm_names.${name}`);
     }
     expect(f.get('outputs.tf')).toContain('output "alarm_topic_arn"');
+  });
+
+  it("one alarm per etcd volume of every master, on EBS's own checks of that volume, 3 of 5 minutes, silence not breaching", async () => {
+    // Five masters in three zones: two zones hold two (members a2, b2).
+    const f = new Map((await generateFiles(loadClusterText('public.yaml', PUBLIC.replace('masterCount: 3', 'masterCount: 5')).spec!)).map((x) => [x.path, x.content]));
+    const alarms = f.get('modules/alarms/main.tf')!;
+    const a = resource(alarms, 'aws_cloudwatch_metric_alarm', 'etcd_volume')!;
+    expect(attr(a, 'for_each')).toBe('var.etcd_volumes');
+    expect(attr(a, 'alarm_name')).toBe('each.value.alarm_name');
+    expect(attr(a, 'comparison_operator')).toBe('GreaterThanOrEqualToThreshold');
+    expect(attr(a, 'threshold')).toBe('1');
+    expect(attr(a, 'evaluation_periods')).toBe('5');
+    expect(attr(a, 'datapoints_to_alarm')).toBe('3');
+    expect(attr(a, 'treat_missing_data')).toBe('notBreaching');
+    expect(a.replace(/\s+/g, ' ')).toContain('alarm_actions = [ aws_sns_topic.this.arn ]');
+    // The two checks of the volume itself, minute by minute; the alarm on either.
+    const queries = [...a.matchAll(/metric_query \{([\s\S]*?)\n  \}/g)].map((m) => m[1]!);
+    expect(queries.map((q) => attr(q, 'id'))).toEqual(['exceeded', 'iops', 'throughput']);
+    expect(attr(queries[0]!, 'expression')).toBe('iops + throughput');
+    expect(attr(queries[0]!, 'return_data')).toBe('true');
+    for (const [q, metric] of [[queries[1]!, 'VolumeIOPSExceededCheck'], [queries[2]!, 'VolumeThroughputExceededCheck']] as const) {
+      expect(attr(q, 'metric_name')).toBe(metric);
+      expect(attr(q, 'namespace')).toBe('AWS/EBS');
+      expect(attr(q, 'VolumeId')).toBe('each.value.id');
+      expect(attr(q, 'period')).toBe('60');
+      expect(attr(q, 'stat')).toBe('Maximum');
+      expect(attr(q, 'return_data')).toBeUndefined();
+    }
+    // Every volume of every master, each by its own master's output, each alarm named apart.
+    const call = blocks(f.get('main.tf')!).find((b) => b.kind === 'module' && b.labels[0] === 'alarms')!.text;
+    const entries = [...call.matchAll(/"([a-z0-9]+)\.etcd-(main|events)\.hacluster\.example\.com" = \{\s*id\s*= (\S+)\s*alarm_name = "([^"]+)"/g)].map((m) => ({ member: m[1], kind: m[2], id: m[3], name: m[4] }));
+    const masters = [...f.get('main.tf')!.matchAll(/module "master_([a-z0-9]+)"/g)].map((m) => m[1]!);
+    expect(masters).toHaveLength(5);
+    expect(entries).toHaveLength(10);
+    for (const m of masters)
+      for (const kind of ['main', 'events']) expect(entries.find((e) => e.member === m && e.kind === kind), `${m} ${kind}`).toEqual({ member: m, kind, id: `module.master_${m}.etcd_volume_ids.${kind}`, name: `hacluster.example.com-etcd-volume-${m}-${kind}` });
+    expect(f.get(`modules/master/outputs.tf`)!.replace(/\s+/g, ' ')).toContain('output "etcd_volume_ids" { value = { main = aws_ebs_volume.etcd_main.id events = aws_ebs_volume.etcd_events.id }');
   });
 
   it("the masters publish into their namespace only, read monitor.sh, and CloudWatch may use the key for the topic", async () => {

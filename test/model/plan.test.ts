@@ -68,6 +68,11 @@ describe('buildPlan', () => {
       namespace: 'haform/a.example.com',
       topic: { name: 'a-example-com-alarms' },
       names: { snapshotAge: 'a.example.com-etcd-backup-stale', certificates: 'a.example.com-certificates-expiring', databaseQuota: 'a.example.com-etcd-database-quota' },
+      // one alarm per etcd volume of the one master, by its Name tag (the master module's volume)
+      volumes: [
+        { module: 'master_a', kind: 'main', volumeName: 'a.etcd-main.a.example.com', alarmName: 'a.example.com-etcd-volume-a-main' },
+        { module: 'master_a', kind: 'events', volumeName: 'a.etcd-events.a.example.com', alarmName: 'a.example.com-etcd-volume-a-events' },
+      ],
     });
     const theirs = buildPlan(loadClusterText('a.yaml', yaml('  alarms: {topicArn: "arn:aws:sns:eu-west-1:111122223333:pager"}\n')).spec!);
     expect(theirs.alarms!.topic).toEqual({ arn: 'arn:aws:sns:eu-west-1:111122223333:pager' });

@@ -382,5 +382,31 @@ module "alarms" {
   }
   topic_name  = "scaling-k8s-local-alarms"
   kms_key_arn = module.kms.key_arn
-  tags        = local.tags
+  etcd_volumes = {
+    "a.etcd-main.scaling.k8s.local" = {
+      id         = module.master_a.etcd_volume_ids.main
+      alarm_name = "scaling.k8s.local-etcd-volume-a-main"
+    }
+    "a.etcd-events.scaling.k8s.local" = {
+      id         = module.master_a.etcd_volume_ids.events
+      alarm_name = "scaling.k8s.local-etcd-volume-a-events"
+    }
+    "b.etcd-main.scaling.k8s.local" = {
+      id         = module.master_b.etcd_volume_ids.main
+      alarm_name = "scaling.k8s.local-etcd-volume-b-main"
+    }
+    "b.etcd-events.scaling.k8s.local" = {
+      id         = module.master_b.etcd_volume_ids.events
+      alarm_name = "scaling.k8s.local-etcd-volume-b-events"
+    }
+    "c.etcd-main.scaling.k8s.local" = {
+      id         = module.master_c.etcd_volume_ids.main
+      alarm_name = "scaling.k8s.local-etcd-volume-c-main"
+    }
+    "c.etcd-events.scaling.k8s.local" = {
+      id         = module.master_c.etcd_volume_ids.events
+      alarm_name = "scaling.k8s.local-etcd-volume-c-events"
+    }
+  }
+  tags = local.tags
 }

@@ -447,5 +447,63 @@ module "alarms" {
   }
   topic_name  = "big-prod-example-org-alarms"
   kms_key_arn = module.kms.key_arn
-  tags        = local.tags
+  etcd_volumes = {
+    "a.etcd-main.big.prod.example.org" = {
+      id         = module.master_a.etcd_volume_ids.main
+      alarm_name = "big.prod.example.org-etcd-volume-a-main"
+    }
+    "a.etcd-events.big.prod.example.org" = {
+      id         = module.master_a.etcd_volume_ids.events
+      alarm_name = "big.prod.example.org-etcd-volume-a-events"
+    }
+    "b.etcd-main.big.prod.example.org" = {
+      id         = module.master_b.etcd_volume_ids.main
+      alarm_name = "big.prod.example.org-etcd-volume-b-main"
+    }
+    "b.etcd-events.big.prod.example.org" = {
+      id         = module.master_b.etcd_volume_ids.events
+      alarm_name = "big.prod.example.org-etcd-volume-b-events"
+    }
+    "c.etcd-main.big.prod.example.org" = {
+      id         = module.master_c.etcd_volume_ids.main
+      alarm_name = "big.prod.example.org-etcd-volume-c-main"
+    }
+    "c.etcd-events.big.prod.example.org" = {
+      id         = module.master_c.etcd_volume_ids.events
+      alarm_name = "big.prod.example.org-etcd-volume-c-events"
+    }
+    "d.etcd-main.big.prod.example.org" = {
+      id         = module.master_d.etcd_volume_ids.main
+      alarm_name = "big.prod.example.org-etcd-volume-d-main"
+    }
+    "d.etcd-events.big.prod.example.org" = {
+      id         = module.master_d.etcd_volume_ids.events
+      alarm_name = "big.prod.example.org-etcd-volume-d-events"
+    }
+    "e.etcd-main.big.prod.example.org" = {
+      id         = module.master_e.etcd_volume_ids.main
+      alarm_name = "big.prod.example.org-etcd-volume-e-main"
+    }
+    "e.etcd-events.big.prod.example.org" = {
+      id         = module.master_e.etcd_volume_ids.events
+      alarm_name = "big.prod.example.org-etcd-volume-e-events"
+    }
+    "f.etcd-main.big.prod.example.org" = {
+      id         = module.master_f.etcd_volume_ids.main
+      alarm_name = "big.prod.example.org-etcd-volume-f-main"
+    }
+    "f.etcd-events.big.prod.example.org" = {
+      id         = module.master_f.etcd_volume_ids.events
+      alarm_name = "big.prod.example.org-etcd-volume-f-events"
+    }
+    "a2.etcd-main.big.prod.example.org" = {
+      id         = module.master_a2.etcd_volume_ids.main
+      alarm_name = "big.prod.example.org-etcd-volume-a2-main"
+    }
+    "a2.etcd-events.big.prod.example.org" = {
+      id         = module.master_a2.etcd_volume_ids.events
+      alarm_name = "big.prod.example.org-etcd-volume-a2-events"
+    }
+  }
+  tags = local.tags
 }

@@ -310,5 +310,31 @@ module "alarms" {
   }
   topic_name  = "private-example-com-alarms"
   kms_key_arn = module.kms.key_arn
-  tags        = local.tags
+  etcd_volumes = {
+    "a.etcd-main.private.example.com" = {
+      id         = module.master_a.etcd_volume_ids.main
+      alarm_name = "private.example.com-etcd-volume-a-main"
+    }
+    "a.etcd-events.private.example.com" = {
+      id         = module.master_a.etcd_volume_ids.events
+      alarm_name = "private.example.com-etcd-volume-a-events"
+    }
+    "b.etcd-main.private.example.com" = {
+      id         = module.master_b.etcd_volume_ids.main
+      alarm_name = "private.example.com-etcd-volume-b-main"
+    }
+    "b.etcd-events.private.example.com" = {
+      id         = module.master_b.etcd_volume_ids.events
+      alarm_name = "private.example.com-etcd-volume-b-events"
+    }
+    "c.etcd-main.private.example.com" = {
+      id         = module.master_c.etcd_volume_ids.main
+      alarm_name = "private.example.com-etcd-volume-c-main"
+    }
+    "c.etcd-events.private.example.com" = {
+      id         = module.master_c.etcd_volume_ids.events
+      alarm_name = "private.example.com-etcd-volume-c-events"
+    }
+  }
+  tags = local.tags
 }

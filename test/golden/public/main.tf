@@ -307,5 +307,31 @@ module "alarms" {
   }
   topic_name  = "hacluster-example-com-alarms"
   kms_key_arn = module.kms.key_arn
-  tags        = local.tags
+  etcd_volumes = {
+    "a.etcd-main.hacluster.example.com" = {
+      id         = module.master_a.etcd_volume_ids.main
+      alarm_name = "hacluster.example.com-etcd-volume-a-main"
+    }
+    "a.etcd-events.hacluster.example.com" = {
+      id         = module.master_a.etcd_volume_ids.events
+      alarm_name = "hacluster.example.com-etcd-volume-a-events"
+    }
+    "b.etcd-main.hacluster.example.com" = {
+      id         = module.master_b.etcd_volume_ids.main
+      alarm_name = "hacluster.example.com-etcd-volume-b-main"
+    }
+    "b.etcd-events.hacluster.example.com" = {
+      id         = module.master_b.etcd_volume_ids.events
+      alarm_name = "hacluster.example.com-etcd-volume-b-events"
+    }
+    "c.etcd-main.hacluster.example.com" = {
+      id         = module.master_c.etcd_volume_ids.main
+      alarm_name = "hacluster.example.com-etcd-volume-c-main"
+    }
+    "c.etcd-events.hacluster.example.com" = {
+      id         = module.master_c.etcd_volume_ids.events
+      alarm_name = "hacluster.example.com-etcd-volume-c-events"
+    }
+  }
+  tags = local.tags
 }

@@ -294,5 +294,31 @@ module "alarms" {
   }
   topic_name  = "hacluster-k8s-local-alarms"
   kms_key_arn = module.kms.key_arn
-  tags        = local.tags
+  etcd_volumes = {
+    "a.etcd-main.hacluster.k8s.local" = {
+      id         = module.master_a.etcd_volume_ids.main
+      alarm_name = "hacluster.k8s.local-etcd-volume-a-main"
+    }
+    "a.etcd-events.hacluster.k8s.local" = {
+      id         = module.master_a.etcd_volume_ids.events
+      alarm_name = "hacluster.k8s.local-etcd-volume-a-events"
+    }
+    "b.etcd-main.hacluster.k8s.local" = {
+      id         = module.master_b.etcd_volume_ids.main
+      alarm_name = "hacluster.k8s.local-etcd-volume-b-main"
+    }
+    "b.etcd-events.hacluster.k8s.local" = {
+      id         = module.master_b.etcd_volume_ids.events
+      alarm_name = "hacluster.k8s.local-etcd-volume-b-events"
+    }
+    "a2.etcd-main.hacluster.k8s.local" = {
+      id         = module.master_a2.etcd_volume_ids.main
+      alarm_name = "hacluster.k8s.local-etcd-volume-a2-main"
+    }
+    "a2.etcd-events.hacluster.k8s.local" = {
+      id         = module.master_a2.etcd_volume_ids.events
+      alarm_name = "hacluster.k8s.local-etcd-volume-a2-events"
+    }
+  }
+  tags = local.tags
 }

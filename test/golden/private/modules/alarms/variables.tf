@@ -45,3 +45,11 @@ variable "kms_key_arn" {
   description = "The cluster's KMS key (modules/kms), whose policy lets CloudWatch publish to the topic."
   type        = string
 }
+
+variable "etcd_volumes" {
+  description = "Every master's etcd volumes, by their Name tags: the volume's ID and the name of its alarm."
+  type = map(object({
+    id         = string
+    alarm_name = string
+  }))
+}
