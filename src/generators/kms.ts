@@ -5,6 +5,7 @@ import { DataAwsPartition } from '@cdktn/provider-aws/lib/data-aws-partition/ind
 import { KmsAlias } from '@cdktn/provider-aws/lib/kms-alias/index.js';
 import { KmsKey } from '@cdktn/provider-aws/lib/kms-key/index.js';
 import { bucketPrefix, PARAMETER_SUBPATHS } from '../model/names.js';
+import { ownAlarmTopicName } from '../model/plan.js';
 import { callModule, describe, field, type Generator, moduleStack, output, parameterPathVariable, tfName, variable } from './context.js';
 import { acceptChecks } from './checkov.js';
 
@@ -62,7 +63,7 @@ export const kms: Generator = {
         ])
       : undefined;
     const flowLogGroup = plan.flowLogs ? variable(stack, 'flow_log_group', 'string', 'Name of the CloudWatch Logs group of the VPC flow logs, which the key encrypts.') : undefined;
-    const alarmTopic = plan.alarms && 'name' in plan.alarms.topic ? variable(stack, 'alarm_topic_name', 'string', 'Name of the SNS topic of the alarms (modules/alarms), which the key encrypts.') : undefined;
+    const alarmTopic = ownAlarmTopicName(plan) !== undefined ? variable(stack, 'alarm_topic_name', 'string', 'Name of the SNS topic of the alarms (modules/alarms), which the key encrypts.') : undefined;
     const tags = variable(stack, 'tags', 'map(string)', 'Tags for every resource of the cluster.');
 
     const partition = new DataAwsPartition(stack, 'current', {});
@@ -143,6 +144,7 @@ export const kms: Generator = {
 
   wire(ctx) {
     const { plan } = ctx;
+    const alarmTopicName = ownAlarmTopicName(plan);
     callModule(ctx, KMS_MODULE, DIR, {
       alias: plan.kms.alias,
       region: plan.region,
@@ -151,7 +153,7 @@ export const kms: Generator = {
       bucket_prefix: bucketPrefix(plan.name),
       ...(plan.kms.breakGlassRoleArn ? { break_glass_role_arn: plan.kms.breakGlassRoleArn } : {}),
       ...(plan.flowLogs ? { flow_log_group: plan.flowLogs.logGroup } : {}),
-      ...(plan.alarms && 'name' in plan.alarms.topic ? { alarm_topic_name: plan.alarms.topic.name } : {}),
+      ...(alarmTopicName !== undefined ? { alarm_topic_name: alarmTopicName } : {}),
       tags: ctx.shared.tags,
     });
   },

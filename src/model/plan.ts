@@ -159,6 +159,11 @@ export interface ApiPlan {
   readonly internalLoadBalancer: { readonly loadBalancerName: string; readonly targetGroupName: string } | undefined;
 }
 
+/** The SNS topic haform creates for the alarms (none: alarms off, or the YAML names its own topic). */
+export function ownAlarmTopicName(plan: Pick<ClusterPlan, 'alarms'>): string | undefined {
+  return plan.alarms && 'name' in plan.alarms.topic ? plan.alarms.topic.name : undefined;
+}
+
 export function buildPlan(spec: ClusterSpec): ClusterPlan {
   const cluster = spec.name;
   const placement = placeMasters(spec.masterZones, spec.masterCount);

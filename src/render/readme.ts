@@ -1,7 +1,7 @@
 import { ALARMS, CERT_METRICS_EVERY_HOURS, EBS_EXCEEDED_METRICS, METRICS_EVERY_SECONDS, VOLUME_ALARM } from '../model/alarms.js';
 import { BACKUP_PREFIX } from '../model/names.js';
 import { analyzeWorkers, workerLossText } from '../model/placement.js';
-import type { ClusterPlan, SubnetPlan } from '../model/plan.js';
+import { type ClusterPlan, ownAlarmTopicName, type SubnetPlan } from '../model/plan.js';
 import { VERSION } from '../version.js';
 import { templates } from './templates.js';
 import type { OutputFile } from './write.js';
@@ -43,7 +43,7 @@ function viewModel(plan: ClusterPlan, modules: readonly ModuleSummary[]) {
     bastion: plan.bastion !== undefined,
     alarms: plan.alarms && {
       namespace: plan.alarms.namespace,
-      topicName: 'name' in plan.alarms.topic ? plan.alarms.topic.name : '',
+      topicName: ownAlarmTopicName(plan) ?? '',
       topicArn: 'arn' in plan.alarms.topic ? plan.alarms.topic.arn : '',
       rows: [
         { name: plan.alarms.names.snapshotAge, when: `the newest etcd snapshot in the bucket is older than ${ALARMS.snapshotAge.threshold / 3600} hours (twice the hourly backup), as the masters see it every ${METRICS_EVERY_SECONDS / 60} minutes`, what: 'on the etcd leader: `journalctl -u haform-etcd-backup`; run `/var/lib/haform/master.sh backup` once fixed' },

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-const STUB = fileURLToPath(new URL('./stub.mjs', import.meta.url));
+const STUB = fileURLToPath(new URL('./stub.cjs', import.meta.url));
 export const STUBBED = ['aws', 'kubeadm', 'kubectl', 'mount', 'mountpoint', 'mkfs.ext4', 'blkid', 'systemctl', 'apt-get', 'apt-mark', 'curl', 'gpg', 'modprobe', 'sysctl', 'netplan', 'snap', 'logger', 'containerd', 'ip', 'hostnamectl', 'crictl'];
 
 export interface VolumeScenario {

@@ -2,8 +2,9 @@
 // One stub for every command a boot script runs (aws, kubeadm, mount, ...): it records the call and
 // answers from the scenario in $SIM_DIR, keeping what changes (attachments, parameters) in a state
 // file, as AWS and the kernel would.
-import { appendFileSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
-import { basename, dirname, join } from 'node:path';
+// CommonJS, not an ES module: node starts it in about half the time, and a boot runs it 140 times.
+const { appendFileSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } = require('node:fs');
+const { basename, dirname, join } = require('node:path');
 
 const dir = process.env.SIM_DIR;
 const root = process.env.HAFORM_ROOT;
