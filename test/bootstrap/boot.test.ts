@@ -2,7 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { parse } from 'yaml';
 import { generateFiles } from '../../src/generate.js';
 import { loadClusterFile } from '../../src/spec/index.js';
@@ -10,6 +10,10 @@ import { DEFAULT_KUBERNETES_VERSION, releaseOf } from '../../src/model/versions.
 import { boot, line, removeBootDirs, type Scenario } from './simulator.js';
 
 afterAll(removeBootDirs);
+// Several tests boot four or five times in a row (about 140 stub processes a boot); beside the
+// Kubernetes drill and the emulator's applies on two cores, one took over the suite's 120 s in the
+// CI run of b1e5dfd. The bound is for a hung boot, not for speed.
+vi.setConfig({ testTimeout: 360_000 });
 
 const scripts: Record<string, string> = {};
 beforeAll(async () => {
