@@ -53,8 +53,11 @@ if (why) console.warn(`\n!!! SKIPPING the Kubernetes drill: ${why}.\n!!! Set HAF
 // in DIR/drill.log) without the 15 minutes of a new cluster: for work on the assertions only.
 const replay = process.env.HAFORM_K8S_REPLAY;
 const work = replay ?? mkdtempSync(join(tmpdir(), 'haform-k8s-'));
+// HAFORM_K8S_KEEP=1 keeps a new run's DRILL_WORK (hosts' logs, poll.log) for a failure's post-mortem.
+const keep = process.env.HAFORM_K8S_KEEP === '1';
 afterAll(() => {
-  if (!replay) rmSync(work, { recursive: true, force: true });
+  if (keep && !replay) console.log(`drill work kept in ${work}`);
+  if (!replay && !keep) rmSync(work, { recursive: true, force: true });
 });
 
 interface Node {
@@ -199,8 +202,13 @@ function expectClientsServed(scenario: string, atLeastSeconds: number, grace: { 
   expect(apiTimes.length, `${scenario}: API requests`).toBeGreaterThan(atLeastSeconds / 25);
   expect(gap, `${scenario}: longest time without an API request (s)`).toBeLessThan(30);
   // A failure is told with its time into the scenario, to place it among the drill's steps.
+  // A failed workload request carries the Service's endpoints the API had just after it (address,
+  // node, ready), the clue to which replica it went to.
+  const endpointsAt = (t: number) => polls.find((p) => p.what === 'webendpoints' && p.t === t)?.answer;
   const failed = (what: string, ok: (answer: string) => boolean) =>
-    polls.filter((p) => p.what === what && !ok(p.answer)).map((p) => `+${Math.round(p.t - polls[0]!.t)}s: ${p.answer}`);
+    polls
+      .filter((p) => p.what === what && !ok(p.answer))
+      .map((p) => `+${Math.round(p.t - polls[0]!.t)}s: ${p.answer}${what === 'web' && endpointsAt(p.t) ? ` (endpoints: ${endpointsAt(p.t)})` : ''}`);
   expect(failed('api', (c) => c === '200'), `${scenario}: failed API requests through api.internal`).toEqual([]);
   expect(failed('web', (w) => w === 'drill-web'), `${scenario}: failed workload requests`).toEqual([]);
   expect(failed('ready', (r) => /^\d+$/.test(r)), `${scenario}: Deployment reads that failed`).toEqual([]);
